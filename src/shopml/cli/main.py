@@ -1,0 +1,35 @@
+"""The ``shopml`` application: global options and the command table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shopml import __version__
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="shopml",
+    help="shopml: train, serve, watch and retrain an online shop's models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shopml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """shopml: train, serve, watch and retrain an online shop's models."""

@@ -1,0 +1,121 @@
+"""Settings: an optional YAML file overlaid by ``SHOPML_*`` environment variables, validated by pydantic.
+
+Nested keys use a double underscore in the environment: ``SHOPML_SERVE__PORT=9000`` sets
+``serve.port``. An invalid value fails with the key, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shopml.errors import ConfigError
+
+__all__ = ["ServeSettings", "Settings", "load_settings"]
+
+ENV_PREFIX = "SHOPML_"
+DEFAULT_FILE = "shopml.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ServeSettings(_Section):
+    """Inference server settings."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    max_batch_size: int = Field(64, ge=1, le=4096)
+    max_batch_delay_ms: float = Field(2.0, ge=0.0, le=1000.0)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    cache_size: int = Field(0, ge=0)
+    cache_ttl_s: float = Field(60.0, gt=0)
+    admin_token: str | None = None
+    poll_interval_s: float = Field(2.0, gt=0)
+    log_flush_interval_s: float = Field(1.0, gt=0, le=60)
+
+
+class Settings(_Section):
+    """All of shopml's settings. Unknown keys are errors (a typo must not be ignored silently)."""
+
+    workspace: Path = Path("workspace")
+    seed: int = 42
+    mlflow_uri: str | None = None
+    serve: ServeSettings = Field(default_factory=lambda: ServeSettings())
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == "SHOPML_CONFIG":
+            continue
+        path = key[len(ENV_PREFIX) :].lower().split("__")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"environment variable {key}: '{part}' is not a section")
+        node[path[-1]] = value
+    return tree
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _format_error(err: ValidationError, source: str, data: dict[str, Any]) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}'")
+        else:
+            lines.append(f"{source}: key '{key}' = {e.get('input')!r}: {e['msg']}")
+    return "; ".join(lines)
+
+
+def load_settings(
+    path: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read settings from ``path`` (default ``$SHOPML_CONFIG`` or ``./shopml.yaml`` if present),
+    then ``SHOPML_*`` variables, then explicit ``overrides`` (e.g. from CLI flags).
+
+    >>> load_settings(path=None, environ={"SHOPML_SERVE__PORT": "9001"}).serve.port
+    9001
+    """
+    env = dict(os.environ) if environ is None else environ
+    data: dict[str, Any] = {}
+    source = "settings"
+    file = Path(path) if path else Path(env.get("SHOPML_CONFIG", DEFAULT_FILE))
+    explicit = path is not None or "SHOPML_CONFIG" in env
+    if file.exists():
+        source = str(file)
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: expected a mapping of settings, got {type(loaded).__name__}")
+        data = loaded or {}
+    elif explicit:
+        raise ConfigError(f"config file {file} does not exist")
+    data = _merge(data, _env_overrides(env))
+    data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, source, data)) from None
