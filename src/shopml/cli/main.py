@@ -33,3 +33,8 @@ def _root(
     ] = False,
 ) -> None:
     """shopml: train, serve, watch and retrain an online shop's models."""
+
+
+from shopml.cli import labels as _labels  # noqa: E402
+
+app.add_typer(_labels.app, name="labels")

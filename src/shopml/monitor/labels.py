@@ -1,0 +1,236 @@
+"""Delayed labels: validate and store a label file, join labels back to logged predictions.
+
+Stored per contract 5 as ``workspace/logs/labels/model=NAME/part-<uuid>.parquet`` with the key column
+(``request_id`` or the model's business key, e.g. ``transaction_id``), the label column (the model's
+target) and ``label_available_at`` (when the label became known; missing → the ingest time). A label
+counts for a window only once ``label_available_at <= as_of``; when a key has several labels (a
+correction), the latest available one wins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from shopml.config import Workspace
+from shopml.errors import DataError, SchemaError
+from shopml.monitor.predlog import PredictionLog, as_utc, quote
+from shopml.schema import read_table
+
+__all__ = ["AVAILABLE_AT", "REQUEST_ID", "LabelIngestResult", "LabelStore", "ingest_labels"]
+
+REQUEST_ID = "request_id"
+AVAILABLE_AT = "label_available_at"
+UTC_US = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class LabelIngestResult:
+    """What an ingest stored and how many labels found their prediction."""
+
+    model: str
+    path: Path
+    rows: int
+    key_column: str
+    label_column: str
+    positives: int
+    matched: int
+
+    @property
+    def unmatched(self) -> int:
+        """Labels whose key is not (yet) in the prediction log."""
+        return self.rows - self.matched
+
+
+def _key_column(table: pa.Table, id_column: str | None, source: str) -> str:
+    if REQUEST_ID in table.column_names:
+        return REQUEST_ID
+    if id_column and id_column in table.column_names:
+        return id_column
+    wanted = f"'{REQUEST_ID}'" + (f" or the business key '{id_column}'" if id_column else "")
+    raise SchemaError(f"label file {source}: no key column: expected {wanted}, got {table.column_names}")
+
+
+def _labels(col: pa.ChunkedArray, name: str, source: str) -> pa.Array:
+    if col.null_count:
+        raise DataError(f"label file {source}: column '{name}' has {col.null_count} missing label(s)")
+    try:
+        values = col.cast(pa.int8()).combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise DataError(f"label file {source}: column '{name}' must hold 0/1 labels, got {col.type}") from exc
+    bad = pc.filter(values, pc.invert(pc.is_in(values, pa.array([0, 1], pa.int8()))))
+    if len(bad):
+        raise DataError(f"label file {source}: column '{name}' must be 0 or 1, got {bad[0].as_py()!r}")
+    return values
+
+
+def _available_at(table: pa.Table, now: datetime, source: str) -> pa.Array:
+    n = table.num_rows
+    if AVAILABLE_AT not in table.column_names:
+        return pa.array([now] * n, UTC_US)
+    col = table.column(AVAILABLE_AT)
+    try:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            try:
+                col = col.cast(UTC_US)
+            except pa.ArrowInvalid:  # no offset given: the times are UTC
+                col = pc.assume_timezone(col.cast(pa.timestamp("us")), "UTC")
+        elif pa.types.is_timestamp(col.type) and col.type.tz is None:
+            col = pc.assume_timezone(col, "UTC")
+        col = col.cast(UTC_US)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise DataError(
+            f"label file {source}: column '{AVAILABLE_AT}' must be a UTC timestamp "
+            f"(ISO like 2026-01-31T00:00:00+00:00), got {table.column(AVAILABLE_AT).type}: {exc}"
+        ) from exc
+    return pc.fill_null(col, pa.scalar(now, UTC_US)).combine_chunks()
+
+
+def _unlabelled(base: str) -> str:
+    nulls = f"CAST(NULL AS TINYINT) AS label, CAST(NULL AS TIMESTAMPTZ) AS {AVAILABLE_AT}"
+    return f"SELECT p.*, {nulls} FROM ({base}) p"
+
+
+class LabelStore:
+    """The labels of one model in a workspace."""
+
+    def __init__(self, workspace: Workspace | Path | str, model: str) -> None:
+        ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+        self.model = model
+        self.root = ws.labels_dir / f"model={model}"
+
+    @property
+    def files(self) -> list[Path]:
+        """Stored label files, sorted by name."""
+        return sorted(self.root.glob("*.parquet")) if self.root.is_dir() else []
+
+    def source(self) -> str | None:
+        """DuckDB table expression over all label files (``None`` when there are none)."""
+        if not self.files:
+            return None
+        glob = str(self.root / "*.parquet").replace("'", "''")
+        return f"read_parquet('{glob}', union_by_name=true, filename=true)"
+
+    def write(self, table: pa.Table) -> Path:
+        """Store one validated label table as a new part file."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"part-{uuid.uuid4().hex}.parquet"
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(path)  # readers never see a half-written part
+        return path
+
+    def join_sql(self, log: PredictionLog, label: str, id_column: str | None, columns: list[str]) -> str:
+        """SQL selecting a window of predictions (``$start``/``$end``) with ``label`` as of ``$as_of``
+        (NULL when not yet known) and its ``label_available_at``; ``columns`` from the log."""
+        base = log.window_sql(["__time", *columns])
+        src = self.source()
+        if src is None:
+            return _unlabelled(base)
+        con = log.con
+        label_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+        if label not in label_cols:
+            raise DataError(f"stored labels of model '{self.model}' lack the label column '{label}'")
+        keys = [k for k in (REQUEST_ID, id_column) if k and k in label_cols and k in log.columns]
+        if not keys:
+            return _unlabelled(base)
+        extra = [k for k in keys if k not in columns]
+        base = log.window_sql(["__time", *columns, *extra])
+        ctes, joins, lab, at = [], [], [], []
+        for i, key in enumerate(keys):
+            k = quote(key)
+            ctes.append(
+                f"l{i} AS (SELECT {k} AS k, CAST({quote(label)} AS TINYINT) AS y, {AVAILABLE_AT} AS at "
+                f"FROM {src} WHERE {k} IS NOT NULL AND {AVAILABLE_AT} <= $as_of "
+                f"QUALIFY row_number() OVER (PARTITION BY {k} "
+                f"ORDER BY {AVAILABLE_AT} DESC, filename DESC) = 1)"
+            )
+            joins.append(f"LEFT JOIN l{i} ON CAST(p.{k} AS VARCHAR) = l{i}.k")
+            lab.append(f"l{i}.y")
+            at.append(f"l{i}.at")
+        keep = ", ".join(f"p.{quote(c)}" for c in ["__time", *columns])
+        return (
+            f"WITH p AS ({base}), {', '.join(ctes)} SELECT {keep}, coalesce({', '.join(lab)}) AS label, "
+            f"coalesce({', '.join(at)}) AS {AVAILABLE_AT} FROM p {' '.join(joins)}"
+        )
+
+    def labelled(
+        self,
+        log: PredictionLog,
+        label: str,
+        id_column: str | None,
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        columns: list[str] | None = None,
+    ) -> pa.Table:
+        """The window's predictions (``__time``, ``columns``) with ``label`` and ``label_available_at``."""
+        cols = columns if columns is not None else ["score", "decision", "threshold"]
+        sql = self.join_sql(log, label, id_column, cols) + " ORDER BY __time"
+        params = {"start": as_utc(start), "end": as_utc(end)}
+        if "$as_of" in sql:
+            params["as_of"] = as_utc(as_of)
+        return log.con.sql(sql, params=params).to_arrow_table()
+
+
+def ingest_labels(
+    workspace: Workspace | Path | str,
+    model: str,
+    source: str | Path | pa.Table,
+    *,
+    label_column: str,
+    id_column: str | None = None,
+    now: datetime | None = None,
+) -> LabelIngestResult:
+    """Validate a label file (Parquet/CSV) or table, store it and count labels matching predictions.
+
+    The key is ``request_id`` when the file has it, else ``id_column`` (the model's business key).
+    """
+    name = str(source) if not isinstance(source, pa.Table) else "<table>"
+    table = read_table(source)
+    if table.num_rows == 0:
+        raise DataError(f"label file {name} holds no rows")
+    if label_column not in table.column_names:
+        raise SchemaError(
+            f"label file {name}: no label column '{label_column}' (the model's target); "
+            f"got {table.column_names}"
+        )
+    key = _key_column(table, id_column, name)
+    keys = table.column(key)
+    if keys.null_count:
+        raise DataError(f"label file {name}: key column '{key}' has {keys.null_count} missing value(s)")
+    keys = keys.cast(pa.string()).combine_chunks()
+    if pc.count_distinct(keys).as_py() != len(keys):
+        raise DataError(f"label file {name}: key column '{key}' has duplicate values; one label per key")
+    when = as_utc(now) if now is not None else datetime.now(UTC)
+    labels = _labels(table.column(label_column), label_column, name)
+    stored = pa.table({key: keys, label_column: labels, AVAILABLE_AT: _available_at(table, when, name)})
+    store = LabelStore(workspace, model)
+    path = store.write(stored)
+    log = PredictionLog(workspace, model)
+    matched = 0
+    if log.exists and key in log.columns:
+        con: duckdb.DuckDBPyConnection = log.con
+        con.register("_new_labels", stored)
+        sql = (
+            f"SELECT count(*) FROM _new_labels WHERE {quote(key)} IN "
+            f"(SELECT CAST({quote(key)} AS VARCHAR) FROM {log.source()})"
+        )
+        matched = int(con.execute(sql).fetchall()[0][0])
+        con.unregister("_new_labels")
+    return LabelIngestResult(
+        model=model,
+        path=path,
+        rows=stored.num_rows,
+        key_column=key,
+        label_column=label_column,
+        positives=int(pc.sum(labels).as_py() or 0),
+        matched=matched,
+    )

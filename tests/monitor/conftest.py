@@ -1,0 +1,107 @@
+"""Fixtures for monitoring tests: a synthetic contract-5 prediction log with delayed labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from shopml.registry import BundleMeta, ModelBundle
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+UTC_US = pa.timestamp("us", tz="UTC")
+
+
+def synthetic_log(
+    n: int,
+    days: int,
+    seed: int,
+    *,
+    model: str = "fraud",
+    threshold: float = 0.5,
+    concept_day: int | None = None,
+    start: datetime = START,
+) -> tuple[pa.Table, pa.Table]:
+    """(prediction rows, label rows). Scores are calibrated: y ~ Bernoulli(score); from ``concept_day``
+    on the labels ignore the scores (concept drift: same inputs, new relationship)."""
+    rng = np.random.default_rng(seed)
+    offsets = np.sort(rng.uniform(0, days * 86400, n))
+    event = np.array([start + timedelta(seconds=float(s)) for s in offsets])
+    amount = rng.lognormal(3.5, 1.0, n)
+    country = rng.choice(np.array(["DE", "FR", "NL", "US"]), n, p=[0.5, 0.2, 0.2, 0.1])
+    logit = -3.0 + 0.8 * (np.log(amount) - 3.5) + 1.2 * (country == "US") + rng.normal(0, 1.2, n)
+    score = 1 / (1 + np.exp(-logit))
+    p_true = score.copy()
+    if concept_day is not None:
+        late = offsets >= concept_day * 86400
+        p_true[late] = rng.permutation(score[late])
+    y = (rng.uniform(size=n) < p_true).astype(np.int8)
+    delay = np.where(y == 1, rng.uniform(2, 20, n), 14.0)
+    ids = [f"t{seed}-{i}" for i in range(n)]
+    preds = pa.table(
+        {
+            "request_id": [f"r{seed}-{i}" for i in range(n)],
+            "ts": pa.array(event, UTC_US),
+            "model": [model] * n,
+            "model_version": pa.array(np.ones(n, np.int64)),
+            "score": score,
+            "decision": pa.array((score >= threshold).astype(np.int8)),
+            "threshold": np.full(n, threshold),
+            "latency_ms": rng.uniform(0.1, 2.0, n),
+            "amount": amount,
+            "country": country,
+            "transaction_id": ids,
+            "event_time": pa.array(event, UTC_US),
+        }
+    )
+    avail = np.array([e + timedelta(days=float(d)) for e, d in zip(event, delay, strict=True)])
+    labels = pa.table(
+        {"transaction_id": ids, "is_fraud": pa.array(y), "label_available_at": pa.array(avail, UTC_US)}
+    )
+    return preds, labels
+
+
+@pytest.fixture
+def synth() -> Callable[..., tuple[pa.Table, pa.Table]]:
+    """The :func:`synthetic_log` generator (start 2026-03-01 UTC)."""
+    return synthetic_log
+
+
+@pytest.fixture
+def make_bundle(tmp_path: Path) -> Callable[..., ModelBundle]:
+    """Write a minimal bundle folder (no ONNX: monitoring reads only bundle.json and the profile)."""
+
+    def make(
+        name: str = "fraud", threshold: float = 0.5, metrics: dict[str, float] | None = None
+    ) -> ModelBundle:
+        schema = {
+            "features": [
+                {"name": "transaction_id", "kind": "id"},
+                {"name": "event_time", "kind": "timestamp"},
+                {"name": "amount", "kind": "numeric"},
+                {"name": "country", "kind": "categorical"},
+                {"name": "is_fraud", "kind": "target"},
+            ]
+        }
+        meta = BundleMeta.model_validate(
+            {
+                "name": name,
+                "task": "fraud",
+                "schema": schema,
+                "inputs": ["amount", "country"],
+                "threshold": threshold,
+                "id_column": "transaction_id",
+                "time_column": "event_time",
+                "target": "is_fraud",
+                "metrics": metrics or {},
+            }
+        )
+        bundle = ModelBundle(tmp_path / f"bundle-{name}", meta)
+        bundle.save_meta()
+        return bundle
+
+    return make
