@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shopml.errors import ConfigError
 
-__all__ = ["ServeSettings", "Settings", "load_settings"]
+__all__ = ["PerformanceSettings", "ServeSettings", "Settings", "load_settings"]
 
 ENV_PREFIX = "SHOPML_"
 DEFAULT_FILE = "shopml.yaml"
@@ -41,6 +41,23 @@ class ServeSettings(_Section):
     log_flush_interval_s: float = Field(1.0, gt=0, le=60)
 
 
+class PerformanceSettings(_Section):
+    """Performance monitoring with delayed labels (``shopml monitor``)."""
+
+    window: str = Field("1d", pattern=r"^\d+[hdw]$")
+    history: int = Field(30, ge=1, le=1000, description="windows back from now to evaluate")
+    min_maturity: float = Field(0.95, gt=0.0, le=1.0, description="label share for a window to count")
+    min_labelled: int = Field(200, ge=10, description="labelled rows needed for realised metrics")
+    min_rows: int = Field(100, ge=10, description="predictions needed for estimated metrics")
+    confidence: float = Field(0.9, gt=0.5, lt=1.0)
+    n_bootstrap: int = Field(200, ge=20, le=10_000)
+    max_rows: int = Field(20_000, ge=1000, description="rows per window used for intervals (subsample)")
+    cost_false_positive: float = Field(1.0, ge=0.0)
+    cost_false_negative: float = Field(10.0, ge=0.0)
+    alert_metric: Literal["pr_auc", "precision", "recall", "f1"] = "pr_auc"
+    max_drop: float = Field(0.05, ge=0.0, le=1.0, description="alert: high < reference - drop")
+
+
 class Settings(_Section):
     """All of shopml's settings. Unknown keys are errors (a typo must not be ignored silently)."""
 
@@ -48,6 +65,7 @@ class Settings(_Section):
     seed: int = 42
     mlflow_uri: str | None = None
     serve: ServeSettings = Field(default_factory=lambda: ServeSettings())
+    performance: PerformanceSettings = Field(default_factory=lambda: PerformanceSettings())
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
