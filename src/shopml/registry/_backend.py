@@ -1,0 +1,163 @@
+"""MLflow plumbing: quiet environment, tracking URI, the SQLite store and retries on a busy database.
+
+MLflow is imported lazily (``import mlflow`` costs ~1.5 s) so that ``shopml --help`` and the server's
+bundle code stay fast. A new SQLite store is copied from a migrated template cached per MLflow version
+(MLflow's first migration takes ~4 s), switched to WAL once, and placed atomically.
+MLflow itself sets ``PRAGMA busy_timeout = 20000`` on every session; :func:`retry_locked` also retries
+the "database is locked" errors SQLite raises without waiting (a stale WAL snapshot upgrading to write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shopml.config import Workspace
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+__all__ = ["make_client", "resolve_uri", "retry_locked", "sqlite_path"]
+
+T = TypeVar("T")
+_QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "MLFLOW_LOGGING_LEVEL": "WARNING",
+    "GIT_PYTHON_REFRESH": "quiet",
+}
+_LOCKED = ("database is locked", "database is busy", "database table is locked")
+_prepared: set[str] = set()
+
+
+def _quiet() -> None:
+    for key, value in _QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def resolve_uri(workspace: Workspace, tracking_uri: str | None) -> str:
+    """The tracking/registry URI: explicit > ``$SHOPML_MLFLOW_URI`` > SQLite in the workspace."""
+    return tracking_uri or os.environ.get("SHOPML_MLFLOW_URI") or workspace.mlflow_uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, else None."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///") :].split("?", 1)[0])
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "shopml"
+
+
+def _migrate(db: Path) -> None:
+    """Create MLflow's tables in ``db`` (no default experiment: each store creates its own)."""
+    _quiet()
+    from mlflow.store.db.utils import _initialize_tables, create_sqlalchemy_engine
+
+    engine = create_sqlalchemy_engine(f"sqlite:///{db}")
+    try:
+        _initialize_tables(engine)
+    finally:
+        engine.dispose()
+
+
+def _set_wal(db: Path) -> None:
+    con = sqlite3.connect(db, timeout=20.0)
+    try:
+        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            con.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:  # busy: another process is switching it right now
+        pass
+    finally:
+        con.close()
+
+
+def _template() -> Path | None:
+    """A migrated empty MLflow database for this MLflow version, created once per machine."""
+    from importlib.metadata import version
+
+    path = _cache_root() / f"mlflow-{version('mlflow')}-template.db"
+    if path.exists():
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        _migrate(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
+
+
+def _prepare_sqlite(db: Path) -> None:
+    """Make sure ``db`` exists, is migrated and in WAL mode; concurrent callers are safe."""
+    if db.exists():
+        _set_wal(db)
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f".{db.name}.{uuid.uuid4().hex}")
+    try:
+        template = _template()
+        if template is not None:
+            shutil.copyfile(template, tmp)
+        else:
+            _migrate(tmp)
+        _set_wal(tmp)
+        with contextlib.suppress(FileExistsError):  # atomic; never overwrites another process's store
+            os.link(tmp, db)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def make_client(uri: str) -> MlflowClient:
+    """An MLflow client for ``uri`` (tracking and registry), creating a local SQLite store if needed."""
+    _quiet()
+    db = sqlite_path(uri)
+    if db is not None and uri not in _prepared:
+        _prepare_sqlite(db)
+        _prepared.add(uri)
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def retry_locked(fn: Callable[[], T], attempts: int = 8, first_wait_s: float = 0.05) -> T:
+    """Call ``fn``; on SQLite "database is locked" wait (exponential backoff) and try again."""
+    wait = first_wait_s
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt == attempts - 1 or not any(m in str(exc).lower() for m in _LOCKED):
+                raise
+            time.sleep(wait)
+            wait = min(wait * 2, 2.0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_missing(exc: BaseException) -> bool:
+    """True for MLflow's RESOURCE_DOES_NOT_EXIST."""
+    return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
+
+
+def is_duplicate(exc: BaseException) -> bool:
+    """True for MLflow's RESOURCE_ALREADY_EXISTS."""
+    return getattr(exc, "error_code", "") == "RESOURCE_ALREADY_EXISTS"
+
+
+def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` with :func:`retry_locked`."""
+    return retry_locked(lambda: fn(*args, **kwargs))
