@@ -1,0 +1,110 @@
+"""Batched metrics, realised performance with bootstrap intervals, CBPE estimates and their coverage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
+
+from shopml.config.settings import PerformanceSettings
+from shopml.errors import DataError, InsufficientDataError
+from shopml.monitor.estimate import estimate_performance
+from shopml.monitor.metrics import Costs, SortedScores
+from shopml.monitor.performance import evaluate_window, realised_performance
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _calibrated(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    s = rng.beta(0.6, 6.0, n)
+    return s, (rng.random(n) < s).astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_metrics_match_sklearn_and_weights_mean_repeats(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    s, y = _calibrated(500, rng)
+    s = np.round(s, 2)  # ties
+    d = s >= 0.2
+    m = SortedScores(s, d)
+    got = m.metrics(y[m.order][None, :], None, Costs(1.0, 5.0))
+    assert got["pr_auc"][0] == pytest.approx(average_precision_score(y, s))
+    assert got["precision"][0] == pytest.approx(precision_score(y, d))
+    assert got["recall"][0] == pytest.approx(recall_score(y, d))
+    assert got["f1"][0] == pytest.approx(f1_score(y, d))
+    fp, fn = np.sum(d & (y == 0)), np.sum(~d & (y == 1))
+    assert got["expected_cost"][0] == pytest.approx((fp + 5 * fn) / 500)
+    w = rng.integers(0, 3, 500).astype(np.float64)
+    rep = np.repeat(np.arange(500), w.astype(int))
+    weighted = m.metrics(y[m.order][None, :], w[m.order][None, :], Costs())
+    assert weighted["pr_auc"][0] == pytest.approx(average_precision_score(y[rep], s[rep]))
+
+
+def test_realised_intervals_cover_population_value() -> None:
+    big_rng = np.random.default_rng(123)
+    s_pop, y_pop = _calibrated(400_000, big_rng)
+    truth = average_precision_score(y_pop, s_pop)
+    hits = 0
+    for seed in range(40):
+        idx = np.random.default_rng(seed).choice(s_pop.size, 3000, replace=False)
+        r = realised_performance(
+            s_pop[idx],
+            s_pop[idx] >= 0.3,
+            y_pop[idx],
+            n_bootstrap=200,
+            level=0.9,
+            rng=np.random.default_rng(seed),
+        )["pr_auc"]
+        hits += r.low <= truth <= r.high
+    assert 0.75 <= hits / 40 <= 1.0
+
+
+def test_cbpe_interval_covers_realised_value_at_stated_rate() -> None:
+    level, runs = 0.9, 200
+    hits = {m: 0 for m in ("pr_auc", "precision", "recall", "expected_cost")}
+    for seed in range(runs):
+        rng = np.random.default_rng(seed)
+        s, y = _calibrated(800, rng)
+        d = s >= 0.25
+        est = estimate_performance(s, d, n_samples=200, level=level, rng=rng)
+        real = realised_performance(s, d, y, n_bootstrap=20, rng=rng)
+        for m in hits:
+            hits[m] += est[m].low <= real[m].value <= est[m].high
+    for m, h in hits.items():  # binomial sd at 200 runs is ~2.1 points
+        assert abs(h / runs - level) < 0.065, (m, h / runs)
+
+
+def test_cbpe_sees_a_drop_in_scores() -> None:
+    rng = np.random.default_rng(7)
+    s, _ = _calibrated(3000, rng)
+    est = estimate_performance(s, s >= 0.25, rng=rng)
+    shifted = estimate_performance(s * 0.5, s * 0.5 >= 0.25, rng=rng)
+    assert shifted["pr_auc"].high < est["pr_auc"].low and shifted["recall"].high < est["recall"].low
+
+
+def test_evaluate_window_maturity_and_insufficient_data() -> None:
+    settings = PerformanceSettings(min_labelled=100)
+    rng = np.random.default_rng(0)
+    s, y = _calibrated(2000, rng)
+    partial = y.copy()
+    partial[:400] = np.nan
+    w = evaluate_window(T0, T0 + timedelta(days=1), s, s >= 0.25, partial, settings, rng)
+    assert w.maturity == pytest.approx(0.8) and not w.matured and w.realised is None
+    assert w.estimated is not None and "not matured" in w.notes[0]
+    full = evaluate_window(T0, T0 + timedelta(days=1), s, s >= 0.25, y, settings, rng)
+    assert full.matured and full.realised is not None
+    assert full.realised["pr_auc"].low <= full.realised["pr_auc"].value <= full.realised["pr_auc"].high
+    empty = evaluate_window(T0, T0, np.empty(0), np.empty(0), np.empty(0), settings, rng)
+    assert empty.rows == 0 and empty.estimated is None and "insufficient data" in empty.notes[0]
+    single = evaluate_window(T0, T0, s, s >= 0.25, np.zeros_like(s), settings, rng)
+    assert single.realised is None and "single class" in single.notes[-1]
+    assert full.to_dict()["realised"]["pr_auc"]["level"] == 0.9
+
+
+def test_estimate_rejects_bad_scores() -> None:
+    with pytest.raises(InsufficientDataError, match="empty window"):
+        estimate_performance(np.empty(0), np.empty(0))
+    with pytest.raises(DataError, match="probabilities in \\[0, 1\\]"):
+        estimate_performance(np.array([0.2, 1.5]), np.array([0, 1]))
