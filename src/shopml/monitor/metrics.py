@@ -8,7 +8,7 @@ so with ``W = 1`` it equals ``sklearn.metrics.average_precision_score``.
 >>> s = SortedScores(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0]))
 >>> m = s.metrics(np.array([[1.0, 0.0, 1.0, 0.0]]), None, Costs())
 >>> round(float(m["pr_auc"][0]), 4), float(m["precision"][0]), float(m["recall"][0])
-(0.8333, 0.5, 1.0)
+(0.8333, 0.5, 0.5)
 """
 
 from __future__ import annotations
