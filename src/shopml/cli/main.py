@@ -38,3 +38,7 @@ def _root(
 from shopml.cli import labels as _labels  # noqa: E402
 
 app.add_typer(_labels.app, name="labels")
+
+from shopml.cli import serve as _serve  # noqa: E402
+
+app.command("serve")(_serve.serve)

@@ -39,6 +39,9 @@ class ServeSettings(_Section):
     admin_token: str | None = None
     poll_interval_s: float = Field(2.0, gt=0)
     log_flush_interval_s: float = Field(1.0, gt=0, le=60)
+    cache_models: list[str] = Field(default_factory=list)  # models whose answers may be cached ("*": all)
+    log_predictions: bool = True
+    log_max_backlog_rows: int = Field(1_000_000, ge=1)
 
 
 class PerformanceSettings(_Section):

@@ -1,0 +1,31 @@
+"""Low-latency serving: OIP v2 + /v1 over raw ASGI, ONNX Runtime, micro-batching, cache, prediction log."""
+
+from shopml.serve.app import ServeApp
+from shopml.serve.batcher import MicroBatcher
+from shopml.serve.cache import ScoreCache
+from shopml.serve.codec import Encoded, InputCodec
+from shopml.serve.metrics import ServeMetrics
+from shopml.serve.predictor import OnnxPredictor
+from shopml.serve.predlog import LogRecord, PredictionLog
+from shopml.serve.protocol import BadRequestError
+from shopml.serve.repository import ModelRepository, ModelSource, ServedModel
+from shopml.serve.server import build_app, create_app, run
+
+__all__ = [
+    "BadRequestError",
+    "Encoded",
+    "InputCodec",
+    "LogRecord",
+    "MicroBatcher",
+    "ModelRepository",
+    "ModelSource",
+    "OnnxPredictor",
+    "PredictionLog",
+    "ScoreCache",
+    "ServeApp",
+    "ServeMetrics",
+    "ServedModel",
+    "build_app",
+    "create_app",
+    "run",
+]

@@ -1,0 +1,383 @@
+"""The ASGI application: a thin raw-ASGI shell over the repository, codecs, batcher, log and metrics.
+
+No web framework on the hot path (measured: Starlette/FastAPI layers cost more than the model). The
+shell parses the path, reads the body under a size limit, calls one function, and maps
+:class:`~shopml.errors.ShopmlError` to its status with a JSON ``{"error": ..., "kind": ...}`` body.
+Anything else is logged and answered 500 without killing the worker. Every answer carries
+``x-request-id`` (the client's, when it sent a sane one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import itertools
+import logging
+import os
+import time
+from typing import Any
+
+import orjson
+
+from shopml import __version__
+from shopml.config.settings import ServeSettings
+from shopml.errors import (
+    ForbiddenError,
+    NotFoundError,
+    NotReadyError,
+    PayloadTooLargeError,
+    ShopmlError,
+    UnauthorizedError,
+)
+from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
+from shopml.serve.openapi import openapi_spec
+from shopml.serve.predlog import LogRecord, PredictionLog
+from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2
+from shopml.serve.repository import ModelRepository, ServedModel
+
+__all__ = ["ServeApp"]
+
+log = logging.getLogger(__name__)
+JSON = b"application/json"
+_MAX_ID = 128
+
+
+class MethodNotAllowedError(ShopmlError):
+    """A known path asked with the wrong HTTP method."""
+
+    status = 405
+    kind = "method_not_allowed"
+
+
+class _ClientGoneError(Exception):
+    pass
+
+
+class _Call:
+    __slots__ = ("endpoint", "model", "rid", "version")
+
+    def __init__(self, rid: str | None) -> None:
+        self.rid = rid
+        self.endpoint = "other"
+        self.model = ""
+        self.version = ""
+
+
+class ServeApp:
+    """``ServeApp(repository, settings, metrics, prediction_log)`` is an ASGI 3 callable."""
+
+    def __init__(
+        self,
+        repository: ModelRepository,
+        settings: ServeSettings,
+        metrics: ServeMetrics,
+        prediction_log: PredictionLog | None = None,
+        *,
+        poll: bool = True,
+    ) -> None:
+        self.repo = repository
+        self.settings = settings
+        self.metrics = metrics
+        self.plog = prediction_log
+        self.poll = poll
+        self._openapi = orjson.dumps(openapi_spec())
+        self._prefix = os.urandom(4).hex()
+        self._ids = itertools.count()
+        self._poller: asyncio.Task[None] | None = None
+
+    # --- ASGI entry ----------------------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
+        """Load every champion, start the log writer and the registry poller."""
+        if self.plog is not None:
+            self.plog.start()
+        await asyncio.to_thread(self.repo.load_all)
+        if self.poll:
+            self._poller = asyncio.create_task(self.repo.poll_forever())
+
+    async def shutdown(self) -> None:
+        """Stop polling and write every logged prediction to disk."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self.plog is not None:
+            await asyncio.to_thread(self.plog.close)
+
+    # --- HTTP ----------------------------------------------------------------------------------
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        t0 = time.perf_counter()
+        rid = clen = auth = None
+        for k, v in scope["headers"]:
+            if k == b"x-request-id":
+                rid = v.decode("latin-1")
+                if not 0 < len(rid) <= _MAX_ID or not rid.isprintable() or not rid.isascii():
+                    rid = None
+            elif k == b"content-length":
+                clen = v
+            elif k == b"authorization":
+                auth = v
+        call = _Call(rid)
+        ctype = JSON
+        try:
+            status, body, ctype = 200, *await self._route(scope, receive, call, clen, auth, t0)
+        except ShopmlError as exc:
+            status, body = exc.status, orjson.dumps(exc.to_dict())
+            self.metrics.errors.labels(exc.kind).inc()
+        except _ClientGoneError:
+            return
+        except Exception:
+            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            status = 500
+            body = orjson.dumps({"error": "internal server error (see server log)", "kind": "internal"})
+            self.metrics.errors.labels("internal").inc()
+        if call.rid is None:
+            call.rid = self.new_id()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", call.rid.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        self.metrics.observe_request(
+            call.model, call.version, call.endpoint, status, time.perf_counter() - t0
+        )
+
+    def new_id(self) -> str:
+        """A request id unique across workers: a random per-process prefix and a counter."""
+        return f"{self._prefix}-{next(self._ids):x}"
+
+    async def _body(self, receive: Any, clen: bytes | None) -> bytes:
+        limit = self.settings.max_body_bytes
+        if clen is not None and clen.isdigit() and int(clen) > limit:
+            raise PayloadTooLargeError(
+                f"request body of {int(clen)} bytes exceeds the limit of {limit} bytes"
+            )
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            raise _ClientGoneError
+        body: bytes = msg.get("body", b"")
+        if not msg.get("more_body"):
+            if len(body) > limit:
+                raise PayloadTooLargeError(f"request body exceeds the limit of {limit} bytes")
+            return body
+        chunks, size = [body], len(body)
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                raise _ClientGoneError
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLargeError(f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                return b"".join(chunks)
+
+    async def _route(
+        self, scope: dict[str, Any], receive: Any, call: _Call, clen: Any, auth: Any, t0: float
+    ) -> tuple[bytes, bytes]:
+        method, path = scope["method"], scope["path"]
+        parts = path.rstrip("/").split("/")[1:] if path != "/" else []
+        n = len(parts)
+        if n >= 4 and parts[0] in ("v1", "v2") and parts[1] == "models":
+            name = parts[2]
+            if parts[0] == "v1" and n == 4 and parts[3] == "predict":
+                call.endpoint = "v1_predict"
+                self._method(method, "POST", path)
+                return await self._infer(receive, call, clen, name, None, t0, v2=False), JSON
+            if parts[0] == "v2" and parts[-1] == "infer" and n in (4, 6):
+                call.endpoint = "v2_infer"
+                version = self._version(parts[4]) if n == 6 and parts[3] == "versions" else None
+                if n == 6 and parts[3] != "versions":
+                    raise NotFoundError(f"no route {path}")
+                self._method(method, "POST", path)
+                return await self._infer(receive, call, clen, name, version, t0, v2=True), JSON
+        call.endpoint = "meta"
+        if method in ("GET", "HEAD"):
+            return self._get(parts, path, call)
+        if method == "POST" and n == 5 and parts[:3] == ["v2", "repository", "models"]:
+            call.endpoint = "admin"
+            return await self._admin(parts[3], parts[4], auth, path), JSON
+        if method == "POST" and parts == ["v2", "repository", "index"]:
+            call.endpoint = "admin"
+            self._check_admin(auth)
+            return orjson.dumps(self._index()), JSON
+        raise NotFoundError(f"no route {method} {path}")
+
+    @staticmethod
+    def _method(got: str, want: str, path: str) -> None:
+        if got != want:
+            raise MethodNotAllowedError(f"{path} takes {want}, got {got}")
+
+    @staticmethod
+    def _version(text: str) -> int:
+        if not text.isdigit() or len(text) > 9:
+            raise NotFoundError(f"model version must be a positive integer, got '{text}'")
+        return int(text)
+
+    async def _infer(
+        self, receive: Any, call: _Call, clen: Any, name: str, version: int | None, t0: float, v2: bool
+    ) -> bytes:
+        served = self.repo.acquire(name, version)
+        call.model, call.version = served.name, served.label
+        try:
+            served.batcher.arriving(1)
+            try:
+                body = await self._body(receive, clen)
+            finally:
+                served.batcher.arriving(-1)
+            body_id: str | None = None
+            if v2:
+                enc, body_id, outputs = decode_v2(body, served.codec)
+                if call.rid is None and body_id is not None and 0 < len(body_id) <= _MAX_ID:
+                    call.rid = body_id
+            else:
+                enc = decode_v1(body, served.codec)
+            if call.rid is None:
+                call.rid = self.new_id()
+            rid = call.rid
+            scores = await served.scores(enc)
+            ids = [rid] if enc.n == 1 else [f"{rid}-{i}" for i in range(enc.n)]
+            if v2:
+                out = encode_v2(name, served.version, served.threshold, body_id or rid, scores, outputs)
+            else:
+                out = encode_v1(name, served.version, served.threshold, ids, scores)
+            if enc.unseen:
+                for feature, count in enc.unseen.items():
+                    self.metrics.unseen.labels(name, feature).inc(count)
+            if self.plog is not None:
+                self._log(self.plog, served, enc, ids, scores, t0)
+            return out
+        finally:
+            self.repo.release(served)
+
+    @staticmethod
+    def _log(
+        plog: PredictionLog, served: ServedModel, enc: Any, ids: list[str], scores: Any, t0: float
+    ) -> None:
+        codec = served.codec
+        plog.append(
+            LogRecord(
+                model=served.name,
+                version=served.version,
+                threshold=served.threshold,
+                ts=time.time(),
+                latency_ms=(time.perf_counter() - t0) * 1000.0,
+                request_ids=ids,
+                scores=scores,
+                features=enc.logged,
+                kinds=codec.kinds,
+                id_column=codec.id_column,
+                ids=enc.ids,
+                time_column=codec.time_column,
+                times=enc.times,
+            )
+        )
+
+    # --- metadata, health, admin ---------------------------------------------------------------
+    def _get(self, parts: list[str], path: str, call: _Call) -> tuple[bytes, bytes]:
+        n = len(parts)
+        if parts == ["metrics"]:
+            call.endpoint = "metrics"
+            return self.metrics.render(), CONTENT_TYPE.encode()
+        if parts == ["openapi.json"]:
+            return self._openapi, JSON
+        if parts == ["v2", "health", "live"]:
+            call.endpoint = "health"
+            return orjson.dumps({"live": True}), JSON
+        if parts == ["v2", "health", "ready"]:
+            call.endpoint = "health"
+            if not self.repo.ready:
+                raise NotReadyError("the server is still loading models")
+            return orjson.dumps({"ready": True}), JSON
+        if parts == ["v2"]:
+            return orjson.dumps(
+                {"name": "shopml", "version": __version__, "extensions": ["model_repository"]}
+            ), JSON
+        if n >= 3 and parts[:2] == ["v2", "models"]:
+            version = None
+            rest = parts[3:]
+            if len(rest) >= 2 and rest[0] == "versions":
+                version, rest = self._version(rest[1]), rest[2:]
+            served = self.repo.get(parts[2], version)
+            call.model, call.version = served.name, served.label
+            if rest == ["ready"]:
+                return orjson.dumps({"name": served.name, "ready": served.predictor.ready}), JSON
+            if not rest:
+                return orjson.dumps(self._model_meta(served)), JSON
+        raise NotFoundError(f"no route GET {path}")
+
+    @staticmethod
+    def _model_meta(served: ServedModel) -> dict[str, Any]:
+        dtypes = {"numeric": "FP32", "boolean": "BOOL", "categorical": "BYTES"}
+        return {
+            "name": served.name,
+            "versions": [served.label],
+            "platform": "onnxruntime_onnx",
+            "inputs": [
+                {"name": n, "datatype": dtypes[k], "shape": [-1, 1]} for n, k in served.codec.kinds.items()
+            ],
+            "outputs": [
+                {"name": "score", "datatype": "FP32", "shape": [-1]},
+                {"name": "decision", "datatype": "INT8", "shape": [-1]},
+            ],
+            "parameters": {
+                "threshold": served.threshold,
+                "id_column": served.codec.id_column,
+                "time_column": served.codec.time_column,
+            },
+        }
+
+    def _index(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [
+            {"name": m.name, "version": m.label, "state": "READY"} for m in self.repo.models.values()
+        ]
+        out += [{"name": n, "state": "UNAVAILABLE", "reason": r} for n, r in self.repo.failed.items()]
+        return out
+
+    def _check_admin(self, auth: bytes | None) -> None:
+        token = self.settings.admin_token
+        if not token:
+            raise ForbiddenError("administrative endpoints are off: set serve.admin_token to enable them")
+        want = b"Bearer " + token.encode()
+        if auth is None or not hmac.compare_digest(auth, want):
+            raise UnauthorizedError("administrative endpoint: missing or wrong bearer token")
+
+    async def _admin(self, name: str, action: str, auth: bytes | None, path: str) -> bytes:
+        self._check_admin(auth)
+        if action == "load":
+            served = await self.repo.refresh(only=name)
+            return orjson.dumps({"name": name, "version": served.get(name), "state": "READY"})
+        if action == "unload":
+            self.repo.unload(name)
+            return orjson.dumps({"name": name, "state": "UNLOADED"})
+        raise NotFoundError(f"no route POST {path}")

@@ -1,0 +1,250 @@
+"""JSON values straight to the arrays an ONNX model needs, checked against the schema in microseconds.
+
+One :class:`InputCodec` per served model is compiled from the bundle: per input its kind, nullability,
+bounds and known categories. Rows (``{"feature": value}`` objects) and Open Inference Protocol tensors
+both become per-feature value lists that go through the same checks. Errors name the feature, the row
+and the value; unseen categories are served as the contract's unknown token ``""`` and counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from shopml.errors import SchemaError
+from shopml.registry.bundle import ModelBundle
+from shopml.schema import FeatureKind
+
+__all__ = ["MISSING", "Encoded", "InputCodec"]
+
+MAX_PROBLEMS = 20
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+UNKNOWN = ""
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+_NUM, _CAT, _BOOL = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Input:
+    name: str
+    code: int
+    nullable: bool
+    allow_nan: bool
+    lo: float | None
+    hi: float | None
+    categories: frozenset[str] | None
+
+
+@dataclass
+class Encoded:
+    """A validated batch: ONNX feeds, the values to log, and what was served as unknown."""
+
+    n: int
+    feeds: dict[str, np.ndarray]
+    logged: dict[str, list[Any]]
+    unseen: dict[str, int] = field(default_factory=dict)
+    ids: list[Any] | None = None
+    times: list[datetime | None] | None = None
+
+    def cache_key(self) -> tuple[Any, ...]:
+        """A hashable canonical form of the inputs (the same for /v1 rows and OIP tensors)."""
+        return tuple(tuple(v) for v in self.logged.values())
+
+
+class InputCodec:
+    """Compiled input checks and conversion for one model bundle."""
+
+    def __init__(self, bundle: ModelBundle) -> None:
+        schema = bundle.schema
+        self.inputs: list[_Input] = []
+        for name in bundle.meta.inputs:
+            spec = schema[name]
+            code = {FeatureKind.NUMERIC: _NUM, FeatureKind.CATEGORICAL: _CAT, FeatureKind.BOOLEAN: _BOOL}.get(
+                spec.kind
+            )
+            if code is None:
+                raise SchemaError(f"model input '{name}' has kind {spec.kind.value}; cannot serve it")
+            cats = frozenset(spec.categories) if spec.categories is not None else None
+            self.inputs.append(_Input(name, code, spec.nullable, spec.allow_nan, spec.min, spec.max, cats))
+        self.names = [i.name for i in self.inputs]
+        self.kinds = {i.name: ("numeric", "categorical", "boolean")[i.code] for i in self.inputs}
+        self.id_column = bundle.meta.id_column
+        self.time_column = bundle.meta.time_column
+        self.extras = frozenset(c for c in (self.id_column, self.time_column) if c)
+        self.allowed = frozenset(self.names) | self.extras
+
+    # --- rows (/v1) -----------------------------------------------------------------------------
+    def encode_rows(self, rows: list[Any]) -> Encoded:
+        """Validate a list of ``{feature: value}`` objects and convert them."""
+        if not rows:
+            raise SchemaError("'instances' is empty: send at least one row")
+        problems: list[str] = []
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise SchemaError(f"row {i} must be an object of feature values, got {type(row).__name__}")
+            if not self.allowed.issuperset(row):
+                extra = sorted(k for k in row if k not in self.allowed)
+                problems.append(f"unexpected fields {extra} (row {i}; expected {self.names})")
+        columns = {name: [r.get(name, MISSING) for r in rows] for name in self.names}
+        ids = [r.get(self.id_column) for r in rows] if self.id_column else None
+        times_raw = [r.get(self.time_column) for r in rows] if self.time_column else None
+        return self._encode(len(rows), columns, ids, times_raw, problems)
+
+    # --- columns (OIP v2) -----------------------------------------------------------------------
+    def encode_columns(self, n: int, columns: dict[str, list[Any]]) -> Encoded:
+        """Validate per-feature value lists of length ``n`` (already shape-checked) and convert them."""
+        extra = sorted(k for k in columns if k not in self.allowed)
+        missing = [k for k in self.names if k not in columns]
+        problems = []
+        if missing:
+            problems.append(f"missing inputs {missing}")
+        if extra:
+            problems.append(f"unexpected inputs {extra} (expected {self.names})")
+        if problems:
+            raise SchemaError("; ".join(problems), problems=problems)
+        ids = columns.get(self.id_column) if self.id_column else None
+        times = columns.get(self.time_column) if self.time_column else None
+        return self._encode(n, {k: columns[k] for k in self.names}, ids, times, [])
+
+    # --- shared ---------------------------------------------------------------------------------
+    def _encode(
+        self,
+        n: int,
+        columns: dict[str, list[Any]],
+        ids: list[Any] | None,
+        times_raw: list[Any] | None,
+        problems: list[str],
+    ) -> Encoded:
+        feeds: dict[str, np.ndarray] = {}
+        logged: dict[str, list[Any]] = {}
+        unseen: dict[str, int] = {}
+        for inp in self.inputs:
+            values = columns[inp.name]
+            if inp.code == _NUM:
+                out = _numeric(inp, values, problems)
+                if not problems:  # (out-of-range values would overflow float32)
+                    feeds[inp.name] = np.array(out, dtype=np.float32).reshape(n, 1)
+                logged[inp.name] = [None if v != v else v for v in out]
+            elif inp.code == _CAT:
+                served, shown, count = _categorical(inp, values, problems)
+                feeds[inp.name] = np.array(served, dtype=object).reshape(n, 1)
+                logged[inp.name] = shown
+                if count:
+                    unseen[inp.name] = count
+            else:
+                flags = _boolean(inp, values, problems)
+                feeds[inp.name] = np.array(
+                    [math.nan if b is None else float(b) for b in flags], dtype=np.float32
+                ).reshape(n, 1)
+                logged[inp.name] = flags
+            if len(problems) >= MAX_PROBLEMS:
+                break
+        times = _times(self.time_column, times_raw, problems) if times_raw is not None else None
+        if ids is not None:
+            for i, v in enumerate(ids):
+                if v is not None and not isinstance(v, str):
+                    if isinstance(v, int) and not isinstance(v, bool):
+                        ids[i] = str(v)
+                    else:
+                        problems.append(f"field '{self.id_column}' must be a string, got {v!r} (row {i})")
+        if problems:
+            more = len(problems) - MAX_PROBLEMS
+            msg = "; ".join(problems[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+            raise SchemaError(msg, problems=problems)
+        return Encoded(n, feeds, logged, unseen, ids, times)
+
+
+def _numeric(inp: _Input, values: list[Any], problems: list[str]) -> list[float]:
+    out: list[float] = []
+    for i, v in enumerate(values):
+        t = type(v)
+        if t is float or t is int:
+            f = float(v)
+            if f != f:
+                if not inp.allow_nan:
+                    problems.append(f"feature '{inp.name}' must not be NaN (row {i})")
+            elif not -FLOAT32_MAX <= f <= FLOAT32_MAX:
+                problems.append(f"feature '{inp.name}' must be finite (float32), got {v!r} (row {i})")
+            elif (inp.lo is not None and f < inp.lo) or (inp.hi is not None and f > inp.hi):
+                problems.append(f"feature '{inp.name}' must be in [{inp.lo}, {inp.hi}], got {v!r} (row {i})")
+            out.append(f)
+        elif v is None:
+            if not inp.nullable:
+                problems.append(f"feature '{inp.name}' must not be null (row {i})")
+            out.append(math.nan)
+        elif v is MISSING:
+            problems.append(f"missing feature '{inp.name}' (row {i})")
+            out.append(math.nan)
+        else:
+            problems.append(f"feature '{inp.name}' must be a number, got {v!r} (row {i})")
+            out.append(math.nan)
+    return out
+
+
+def _categorical(inp: _Input, values: list[Any], problems: list[str]) -> tuple[list[str], list[Any], int]:
+    served: list[str] = []
+    shown: list[Any] = []
+    unseen = 0
+    cats = inp.categories
+    for i, v in enumerate(values):
+        t = type(v)
+        if t is str or t is int:
+            s = v if t is str else str(v)
+            shown.append(s)
+            if cats is not None and s not in cats:
+                unseen += 1
+                s = UNKNOWN
+            served.append(s)
+            continue
+        if v is None:
+            if not inp.nullable:
+                problems.append(f"feature '{inp.name}' must not be null (row {i})")
+        elif v is MISSING:
+            problems.append(f"missing feature '{inp.name}' (row {i})")
+        else:
+            problems.append(f"feature '{inp.name}' must be a category (string), got {v!r} (row {i})")
+        served.append(UNKNOWN)
+        shown.append(None)
+    return served, shown, unseen
+
+
+def _boolean(inp: _Input, values: list[Any], problems: list[str]) -> list[bool | None]:
+    out: list[bool | None] = []
+    for i, v in enumerate(values):
+        if v is True or v is False:
+            out.append(v)
+        elif type(v) is int and v in (0, 1):
+            out.append(bool(v))
+        elif v is None:
+            if not inp.nullable:
+                problems.append(f"feature '{inp.name}' must not be null (row {i})")
+            out.append(None)
+        elif v is MISSING:
+            problems.append(f"missing feature '{inp.name}' (row {i})")
+            out.append(None)
+        else:
+            problems.append(f"feature '{inp.name}' must be a boolean, got {v!r} (row {i})")
+            out.append(None)
+    return out
+
+
+def _times(name: str | None, values: list[Any], problems: list[str]) -> list[datetime | None]:
+    out: list[datetime | None] = []
+    for i, v in enumerate(values):
+        if v is None:
+            out.append(None)
+            continue
+        try:
+            if not isinstance(v, str):
+                raise ValueError
+            ts = datetime.fromisoformat(v)
+        except ValueError:
+            problems.append(f"field '{name}' must be an ISO-8601 timestamp, got {v!r} (row {i})")
+            out.append(None)
+            continue
+        out.append(ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC))
+    return out

@@ -1,0 +1,89 @@
+"""The served model: a bundle's ONNX graph in ONNX Runtime, behind ``load / predict / unload`` + ``ready``.
+
+ONNX Runtime runs with one intra-op and one inter-op thread on purpose: a tree model answers a row in
+tens of microseconds, worker processes give the parallelism, and more threads per worker only
+oversubscribe the cores (the common XGBoost/ORT latency-spike complaint).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shopml.errors import ModelError, NotReadyError
+from shopml.registry.bundle import ModelBundle
+from shopml.schema import FeatureKind
+
+__all__ = ["OnnxPredictor"]
+
+_ORT_TYPES = {
+    FeatureKind.NUMERIC: "tensor(float)",
+    FeatureKind.BOOLEAN: "tensor(float)",
+    FeatureKind.CATEGORICAL: "tensor(string)",
+}
+
+
+class OnnxPredictor:
+    """One model version in ONNX Runtime. Reads only ``model.onnx`` (no pickle)."""
+
+    def __init__(self, bundle: ModelBundle, *, threads: int = 1) -> None:
+        self.bundle = bundle
+        self.threads = threads
+        self.ready = False
+        self._session: object | None = None
+        self._output = bundle.meta.score_output
+
+    def load(self) -> OnnxPredictor:
+        """Open the ONNX session and check its inputs/outputs against the bundle contract."""
+        import onnxruntime as ort
+
+        path = self.bundle.onnx_path
+        if not path.exists():
+            raise ModelError(f"{path} does not exist: bundle '{self.bundle.name}' has no ONNX export")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types
+            raise ModelError(f"{path}: ONNX Runtime cannot load it: {exc}") from exc
+        got = {i.name: i.type for i in session.get_inputs()}
+        kinds = self.bundle.input_kinds()
+        want = {n: _ORT_TYPES.get(k, "?") for n, k in kinds.items()}
+        if got != want:
+            raise ModelError(f"{path}: ONNX inputs {got} do not match the bundle contract {want}")
+        if self._output not in {o.name for o in session.get_outputs()}:
+            raise ModelError(f"{path}: no output named '{self._output}'")
+        self._session = session
+        self.ready = True
+        return self
+
+    def predict(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Scores, shape [N] float32, for validated feeds (see :class:`~shopml.serve.codec.InputCodec`)."""
+        session = self._session
+        if session is None:
+            raise NotReadyError(f"model '{self.bundle.name}' version {self.bundle.version} is not loaded")
+        try:
+            out = session.run([self._output], feeds)[0]  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise ModelError(f"model '{self.bundle.name}' failed to predict: {exc}") from exc
+        return np.asarray(out).reshape(-1)
+
+    def warm(self, sizes: tuple[int, ...] = (1, 8, 64)) -> None:
+        """Run a few synthetic batches so the first real request pays no first-call costs."""
+        schema = self.bundle.schema
+        for n in sizes:
+            feeds: dict[str, np.ndarray] = {}
+            for name, kind in self.bundle.input_kinds().items():
+                if kind == FeatureKind.CATEGORICAL:
+                    cats = schema[name].categories or ("",)
+                    feeds[name] = np.full((n, 1), cats[0], dtype=object)
+                else:
+                    feeds[name] = np.zeros((n, 1), dtype=np.float32)
+            self.predict(feeds)
+
+    def unload(self) -> None:
+        """Drop the session; ``predict`` then raises :class:`NotReadyError`."""
+        self.ready = False
+        self._session = None

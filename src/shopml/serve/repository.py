@@ -1,0 +1,223 @@
+"""The served models: the ``champion`` of every registered model, loaded from the registry, hot-swapped.
+
+A new champion is loaded and warmed in a worker thread while the old version keeps serving; the switch
+is one assignment on the event loop. Requests hold the :class:`ServedModel` they started with, so
+in-flight requests finish on the old version, which is unloaded once its last request is answered.
+Models come only from the registry (``list_models`` / ``load_bundle``), never from a client's path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shopml.config.settings import ServeSettings
+from shopml.errors import NotFoundError, NotReadyError, ShopmlError
+from shopml.registry.bundle import ModelBundle
+from shopml.serve.batcher import MicroBatcher
+from shopml.serve.cache import ScoreCache
+from shopml.serve.codec import Encoded, InputCodec
+from shopml.serve.metrics import ServeMetrics
+from shopml.serve.predictor import OnnxPredictor
+
+__all__ = ["ModelRepository", "ModelSource", "ServedModel"]
+
+log = logging.getLogger(__name__)
+CHAMPION = "champion"
+
+
+class _ModelInfo(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def aliases(self) -> dict[str, int]: ...
+
+
+class ModelSource(Protocol):
+    """What the server needs from :class:`shopml.registry.Registry`."""
+
+    def list_models(self) -> Sequence[_ModelInfo]: ...
+
+    def load_bundle(self, name: str, ref: str | int = CHAMPION) -> ModelBundle: ...
+
+
+@dataclass(eq=False)
+class ServedModel:
+    """One loaded model version with its input codec, batcher and (optional) cache."""
+
+    name: str
+    version: int
+    bundle: ModelBundle
+    predictor: OnnxPredictor
+    codec: InputCodec
+    batcher: MicroBatcher
+    cache: ScoreCache | None
+    metrics: ServeMetrics
+    inflight: int = 0
+    retired: bool = False
+    label: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.label = str(self.version)
+
+    @property
+    def threshold(self) -> float:
+        """The decision threshold of this version."""
+        return self.bundle.threshold
+
+    async def scores(self, enc: Encoded) -> Any:
+        """Scores for a validated batch: from the cache when allowed and fresh, else the batcher."""
+        if self.cache is None:
+            return await self.batcher.submit(enc.feeds, enc.n)
+        key = enc.cache_key()
+        hit = self.cache.get(key)
+        self.metrics.observe_cache(self.name, hit is not None)
+        if hit is not None:
+            return hit
+        out = await self.batcher.submit(enc.feeds, enc.n)
+        self.cache.put(key, out)
+        return out
+
+
+class ModelRepository:
+    """Champions by name; ``refresh`` follows alias moves; ``acquire``/``release`` bracket a request."""
+
+    def __init__(self, source: ModelSource, settings: ServeSettings, metrics: ServeMetrics) -> None:
+        self.source = source
+        self.settings = settings
+        self.metrics = metrics
+        self.ready = False
+        self._models: dict[str, ServedModel] = {}
+        self._failed: dict[str, str] = {}
+        self._unloaded: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    # --- loading (blocking; run in a thread from the event loop) --------------------------------
+    def build(self, name: str, version: int) -> ServedModel:
+        """Fetch ``name`` version ``version`` from the registry, load it in ONNX Runtime and warm it."""
+        bundle = self.source.load_bundle(name, version)
+        s = self.settings
+        predictor = OnnxPredictor(bundle).load()
+        codec = InputCodec(bundle)
+        predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size))
+        batcher = MicroBatcher(
+            predictor.predict,
+            max_batch_size=s.max_batch_size,
+            max_batch_delay_s=s.max_batch_delay_ms / 1000.0,
+            on_batch=lambda rows: self.metrics.observe_batch(name, rows),
+        )
+        cached = s.cache_size > 0 and (name in s.cache_models or "*" in s.cache_models)
+        cache = ScoreCache(s.cache_size, s.cache_ttl_s) if cached else None
+        return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics)
+
+    def champions(self) -> dict[str, int]:
+        """Model name → champion version, as the registry says now."""
+        return {m.name: int(m.aliases[CHAMPION]) for m in self.source.list_models() if CHAMPION in m.aliases}
+
+    def _try_build(self, name: str, version: int) -> ServedModel | None:
+        try:
+            return self.build(name, version)
+        except ShopmlError as exc:
+            self._failed[name] = f"version {version} cannot be served: {exc.message}"
+            log.warning("model %s: %s", name, self._failed[name])
+            return None
+
+    def load_all(self) -> None:
+        """Load every champion (blocking). Models that cannot be served are reported, not fatal."""
+        for name, version in self.champions().items():
+            served = self._try_build(name, version)
+            if served is not None:
+                self._install(served)
+        self.ready = True
+
+    # --- hot swap ------------------------------------------------------------------------------
+    def _install(self, served: ServedModel) -> None:
+        old = self._models.get(served.name)
+        self._models[served.name] = served
+        self._failed.pop(served.name, None)
+        self.metrics.version.labels(served.name).set(served.version)
+        if old is not None:
+            self.metrics.swaps.labels(served.name).inc()
+            old.retired = True
+            if old.inflight == 0:
+                old.predictor.unload()
+            log.info("model %s: version %d replaces %d", served.name, served.version, old.version)
+
+    async def refresh(self, only: str | None = None) -> dict[str, int]:
+        """Load champions that moved (all models, or ``only``); returns name → version now served."""
+        async with self._lock:
+            champions = await asyncio.to_thread(self.champions)
+            if only is not None:
+                if only not in champions:
+                    raise NotFoundError(f"model '{only}' has no champion in the registry")
+                champions = {only: champions[only]}
+                self._unloaded.discard(only)
+            for name, version in champions.items():
+                current = self._models.get(name)
+                if name in self._unloaded or (current is not None and current.version == version):
+                    continue
+                served = await asyncio.to_thread(self._try_build, name, version)
+                if served is not None:
+                    self._install(served)
+            return {n: m.version for n, m in self._models.items() if only in (None, n)}
+
+    async def poll_forever(self) -> None:
+        """Follow champion moves every ``poll_interval_s`` (errors are logged, polling goes on)."""
+        while True:
+            await asyncio.sleep(self.settings.poll_interval_s)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("polling the registry failed")
+
+    def unload(self, name: str) -> None:
+        """Stop serving ``name`` until it is loaded again (admin)."""
+        served = self._models.pop(name, None)
+        if served is None:
+            raise NotFoundError(f"model '{name}' is not loaded")
+        self._unloaded.add(name)
+        served.retired = True
+        if served.inflight == 0:
+            served.predictor.unload()
+
+    # --- request path --------------------------------------------------------------------------
+    def get(self, name: str, version: int | None = None) -> ServedModel:
+        """The served model, or 404 (unknown / other version) / 503 (not loaded yet or unloaded)."""
+        served = self._models.get(name)
+        if served is None:
+            if name in self._failed:
+                raise NotReadyError(f"model '{name}' is not ready: {self._failed[name]}")
+            if name in self._unloaded:
+                raise NotReadyError(f"model '{name}' was unloaded; load it to serve it again")
+            if not self.ready:
+                raise NotReadyError(f"model '{name}' is not ready: the server is still loading models")
+            raise NotFoundError(f"model '{name}' is not served (served: {sorted(self._models)})")
+        if version is not None and version != served.version:
+            raise NotFoundError(f"model '{name}' version {version} is not served (serving {served.version})")
+        return served
+
+    def acquire(self, name: str, version: int | None = None) -> ServedModel:
+        """:meth:`get` and count the request as in flight on that version."""
+        served = self.get(name, version)
+        served.inflight += 1
+        return served
+
+    def release(self, served: ServedModel) -> None:
+        """The request is answered; unload a retired version after its last request."""
+        served.inflight -= 1
+        if served.retired and served.inflight == 0:
+            served.predictor.unload()
+
+    @property
+    def models(self) -> dict[str, ServedModel]:
+        """Served models by name."""
+        return dict(self._models)
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Models that could not be loaded, with the reason."""
+        return dict(self._failed)
