@@ -1,0 +1,100 @@
+"""Settings of a drift comparison, with per-feature test and threshold overrides read from YAML.
+
+```yaml
+alpha: 0.05                 # family-wise level of the corrected p-values
+correction: bh              # bh | bonferroni | none
+min_effect_numeric: 0.1     # relevance floor: normalised Wasserstein, in reference σ
+min_effect_categorical: 0.05  # relevance floor: Jensen–Shannon distance (base 2)
+features:
+  amount: {test: psi, threshold: 0.25}
+  country: {test: jensenshannon}
+```
+
+**Default-picking rule.** Numeric features use ``ks`` and categorical/boolean features ``chi2``: both
+give honest p-values for the correction (exact on raw values up to ``exact_max_rows`` rows per side,
+asymptotic on the sketches above that), and the relevance floor above keeps large windows from flagging
+shifts nobody cares about. A feature named under ``features`` uses the test and threshold given there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shopml.errors import ConfigError
+from shopml.monitor.drift_tests import CORRECTIONS, TESTS
+
+__all__ = ["DEFAULT_TESTS", "DriftConfig", "FeatureOverride"]
+
+#: The default test per column kind (see the module docstring for the rule).
+DEFAULT_TESTS = {"numeric": "ks", "categorical": "chi2"}
+
+
+class FeatureOverride(BaseModel):
+    """A feature's own test and/or threshold (the test's default threshold when omitted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    test: str | None = None
+    threshold: float | None = Field(None, gt=0.0)
+
+    @field_validator("test")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in TESTS:
+            raise ValueError(f"unknown drift test '{v}' (known: {sorted(TESTS)})")
+        return v
+
+
+class DriftConfig(BaseModel):
+    """All knobs of :func:`shopml.monitor.compare`; defaults are the documented rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    correction: str = "bh"
+    min_effect_numeric: float = Field(0.1, ge=0.0)
+    min_effect_categorical: float = Field(0.05, ge=0.0)
+    share_threshold: float = Field(0.1, ge=0.0, le=1.0, description="weighted drifted share for 'drift'")
+    min_rows: int = Field(30, ge=1, description="rows per side below which the verdict is insufficient_data")
+    exact_max_rows: int = Field(5000, ge=0, description="raw values kept (exact tests) up to this many rows")
+    batch_rows: int = Field(1_000_000, ge=1000, description="rows per streamed batch")
+    multivariate: bool = True
+    multivariate_rows: int = Field(2000, ge=50, description="rows per side for the domain classifier")
+    min_auc: float = Field(0.6, ge=0.5, le=1.0, description="domain-classifier AUC floor (relevance)")
+    null_rate_tolerance: float = Field(0.05, ge=0.0, le=1.0, description="allowed rise of a null rate")
+    out_of_range_tolerance: float = Field(0.01, ge=0.0, le=1.0, description="allowed share outside ref range")
+    row_count_tolerance: float = Field(0.5, gt=0.0, lt=1.0, description="allowed relative row-count change")
+    expected_rows: int | None = Field(None, ge=1, description="expected rows per window (row-count check)")
+    seed: int = 0
+    features: dict[str, FeatureOverride] = Field(default_factory=dict)
+
+    @field_validator("correction")
+    @classmethod
+    def _correction(cls, v: str) -> str:
+        if v not in CORRECTIONS:
+            raise ValueError(f"unknown correction '{v}' (known: {list(CORRECTIONS)})")
+        return v
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> DriftConfig:
+        """Read a YAML file; errors name the file, the key and the value."""
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"drift config file {p} does not exist")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{p}: expected a mapping of drift settings, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            msgs = [
+                f"{p}: key '{'.'.join(str(x) for x in e['loc'])}' = {e.get('input')!r}: {e['msg']}"
+                for e in exc.errors()
+            ]
+            raise ConfigError("; ".join(msgs)) from None
