@@ -24,14 +24,18 @@ def synthetic_log(
     model: str = "fraud",
     threshold: float = 0.5,
     concept_day: int | None = None,
+    shift_day: int | None = None,
     start: datetime = START,
 ) -> tuple[pa.Table, pa.Table]:
     """(prediction rows, label rows). Scores are calibrated: y ~ Bernoulli(score); from ``concept_day``
-    on the labels ignore the scores (concept drift: same inputs, new relationship)."""
+    on the labels ignore the scores (concept drift: same inputs, new relationship); from ``shift_day`` on
+    ``amount`` triples (covariate drift)."""
     rng = np.random.default_rng(seed)
     offsets = np.sort(rng.uniform(0, days * 86400, n))
     event = np.array([start + timedelta(seconds=float(s)) for s in offsets])
     amount = rng.lognormal(3.5, 1.0, n)
+    if shift_day is not None:
+        amount[offsets >= shift_day * 86400] *= 3.0
     country = rng.choice(np.array(["DE", "FR", "NL", "US"]), n, p=[0.5, 0.2, 0.2, 0.1])
     logit = -3.0 + 0.8 * (np.log(amount) - 3.5) + 1.2 * (country == "US") + rng.normal(0, 1.2, n)
     score = 1 / (1 + np.exp(-logit))

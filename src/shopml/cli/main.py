@@ -42,3 +42,7 @@ app.add_typer(_labels.app, name="labels")
 from shopml.cli import serve as _serve  # noqa: E402
 
 app.command("serve")(_serve.serve)
+
+from shopml.cli import monitor as _monitor  # noqa: E402
+
+app.command("monitor")(_monitor.monitor)

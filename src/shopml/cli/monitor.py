@@ -1,0 +1,58 @@
+"""``shopml monitor --model NAME``: drift, performance and stream detectors over the latest windows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.monitor.job import run_monitor
+
+__all__ = ["monitor"]
+
+
+@handle_errors
+def monitor(
+    model: Annotated[str, typer.Option("--model", "-m", help="Registered model to monitor.")],
+    window: Annotated[str, typer.Option("--window", help="Window length: 1d, 12h, 1w.")] = "1d",
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="End of the latest window, ISO time (default: now). For replays."),
+    ] = None,
+    history: Annotated[
+        int | None, typer.Option("--history", min=1, help="Windows evaluated for performance [default 30].")
+    ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="Model bundle folder (default: the registry's champion).")
+    ] = None,
+    fail_on_alert: Annotated[
+        bool,
+        typer.Option("--fail-on-alert", help="Exit with code 1 when drift or a performance drop is found."),
+    ] = False,
+    workspace: WorkspaceOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check the latest window(s) of MODEL's prediction log: data drift against the reference profile,
+    realised (matured windows) and estimated performance, label maturity and the error-stream detectors.
+    Writes JSON and HTML reports under workspace/reports/monitor/ and appends events for problems."""
+    settings, ws = resolve(workspace, config)
+    result = run_monitor(ws, model, window, now, bundle=bundle, settings=settings, history=history)
+    latest = result.windows[-1]
+    style = {"ok": "green", "alert": "bold red"}.get(result.status, "yellow")
+    console.print(
+        f"[{style}]{result.status}[/]: {model}, {latest.rows} prediction(s) in the latest window, "
+        f"label maturity {latest.maturity:.0%}"
+    )
+    if result.drift is not None:
+        console.print(f"data drift: {result.drift.verdict} {result.drift.drifted_features or ''}")
+    elif result.drift_note:
+        console.print(f"data drift: {result.drift_note}")
+    for note in latest.notes:
+        console.print(f"performance: {note}")
+    for event in result.events:
+        console.print(f"[bold]{event.severity}[/] {event.kind}: {event.summary}", highlight=False)
+    console.print(f"report: {result.html_path}")
+    if fail_on_alert and result.alert:
+        raise typer.Exit(1)

@@ -1,0 +1,285 @@
+"""``run_monitor``: data drift, performance (realised + estimated, maturity) and stream detectors over the
+latest windows of one model's prediction log, with a versioned report and events for what went wrong.
+
+Windows end at ``now``: the latest is ``[now - window, now)``, the ``history`` before it step back by one
+window each. Data drift is checked on the latest window against the bundle's reference profile;
+performance on every window of the history; the stream detectors on the labelled predictions of the
+matured windows (an immature window's labels are biased towards early chargebacks).
+
+Alert rules (each appends one event, once per window: a re-run does not repeat it):
+
+* ``drift`` / ``warning`` — the drift report's dataset verdict is ``drift`` (see ``shopml.monitor.compare``).
+* ``performance`` / ``critical`` — a matured window's realised ``alert_metric`` interval lies wholly
+  below ``reference - max_drop`` (``reference``: the bundle's validation metric).
+* ``performance`` / ``warning`` — the latest window's *estimated* interval lies wholly below it.
+* ``performance`` / ``warning`` — a stream detector reports a drift (error rate up) not reported before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from shopml.config import Settings, Workspace, load_settings
+from shopml.config.settings import PerformanceSettings
+from shopml.errors import ConfigError, DataError
+from shopml.monitor.bundles import resolve_bundle
+from shopml.monitor.drift_window import window_drift
+from shopml.monitor.events import Event, EventStore
+from shopml.monitor.labels import LabelStore
+from shopml.monitor.monitor_report import report_paths, write_reports
+from shopml.monitor.performance import WindowPerformance, evaluate_window
+from shopml.monitor.predlog import PredictionLog, as_utc
+from shopml.monitor.streaming import StreamResult, detect_stream
+from shopml.registry import ModelBundle
+
+__all__ = ["REPORT_VERSION", "MonitorResult", "parse_window", "run_monitor"]
+
+REPORT_VERSION = 1
+_WINDOW = re.compile(r"^(\d+)([hdw])$")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_window(text: str) -> timedelta:
+    """``"1d"`` → one day; ``h``, ``d`` and ``w`` units.
+
+    >>> parse_window("12h")
+    datetime.timedelta(seconds=43200)
+    """
+    m = _WINDOW.match(text.strip())
+    if not m or int(m.group(1)) == 0:
+        raise ConfigError(f"window must look like 1d, 12h or 2w, got {text!r}")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+@dataclass
+class MonitorResult:
+    """What one monitoring run found; ``to_dict`` is the versioned JSON report."""
+
+    model: str
+    model_version: int | None
+    now: datetime
+    window: timedelta
+    reference: dict[str, Any]
+    windows: list[WindowPerformance]
+    drift: Any | None
+    drift_note: str | None
+    stream: list[StreamResult]
+    events: list[Event] = field(default_factory=list)
+    json_path: Path | None = None
+    html_path: Path | None = None
+
+    @property
+    def status(self) -> str:
+        """``alert`` when a problem was found, ``insufficient_data`` when the latest window is empty."""
+        if self.events:
+            return "alert"
+        return "insufficient_data" if not self.windows or self.windows[-1].rows == 0 else "ok"
+
+    @property
+    def alert(self) -> bool:
+        """Whether drift or a performance problem was found in this run."""
+        return bool(self.events)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (``version`` changes when its shape does)."""
+        return {
+            "version": REPORT_VERSION,
+            "model": self.model,
+            "model_version": self.model_version,
+            "now": self.now.isoformat(),
+            "window_seconds": self.window.total_seconds(),
+            "status": self.status,
+            "reference": self.reference,
+            "performance": [w.to_dict() for w in self.windows],
+            "drift": None if self.drift is None else self.drift.to_dict(),
+            "drift_note": self.drift_note,
+            "stream": [s.to_dict() for s in self.stream],
+            "events": [e.model_dump(mode="json") for e in self.events],
+        }
+
+
+def _reference(bundle: ModelBundle, metric: str) -> dict[str, Any]:
+    metrics = bundle.meta.metrics
+    for key in (metric, f"test_{metric}", f"val_{metric}", f"valid_{metric}"):
+        value = metrics.get(key)
+        if isinstance(value, int | float) and np.isfinite(value):
+            return {"metric": metric, "value": float(value), "source": f"bundle metrics['{key}']"}
+    return {"metric": metric, "value": None, "source": "none: the bundle records no such metric"}
+
+
+def _performance(
+    log: PredictionLog,
+    labels: LabelStore,
+    bundle: ModelBundle,
+    bounds: list[tuple[datetime, datetime]],
+    now: datetime,
+    cfg: PerformanceSettings,
+    seed: int,
+) -> tuple[list[WindowPerformance], np.ndarray, list[datetime]]:
+    target = bundle.meta.target
+    if not target:
+        raise DataError(
+            f"model '{bundle.name}' has no target column in its bundle: no performance to monitor"
+        )
+    rng = np.random.default_rng(seed)
+    out, errors, times = [], [], []
+    for start, end in bounds:
+        t = labels.labelled(log, target, bundle.meta.id_column, start, end, now)
+        score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
+        decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
+        label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        w = evaluate_window(start, end, score, decision, label, cfg, rng)
+        out.append(w)
+        if w.matured:
+            known = ~np.isnan(label)
+            errors.append((decision[known] != label[known]).astype(np.float64))
+            times.extend(np.asarray(t.column("__time").to_pylist(), dtype=object)[known].tolist())
+    stream = np.concatenate(errors) if errors else np.empty(0)
+    return out, stream, times
+
+
+def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], last_stream: str) -> list[Event]:
+    events: list[Event] = []
+    ref = result.reference["value"]
+    metric = cfg.alert_metric
+    base = {"model_version": result.model_version, "window_seconds": result.window.total_seconds()}
+
+    def add(key: str, severity: str, summary: str, evidence: dict[str, Any]) -> None:
+        if key not in seen:
+            kind = "drift" if key.startswith("drift:") else "performance"
+            events.append(
+                Event(
+                    ts=result.now,
+                    kind=kind,
+                    model=result.model,
+                    severity=severity,  # type: ignore[arg-type]
+                    summary=summary,
+                    evidence={"key": key, **base, **evidence},
+                )
+            )
+
+    latest = result.windows[-1] if result.windows else None
+    if result.drift is not None and result.drift.verdict == "drift" and latest is not None:
+        add(
+            f"drift:{latest.start.isoformat()}",
+            "warning",
+            f"data drift in {latest.start:%Y-%m-%d %H:%M}–{latest.end:%Y-%m-%d %H:%M}: "
+            f"{', '.join(result.drift.drifted_features) or 'dataset'}",
+            {
+                "window_start": latest.start.isoformat(),
+                "window_end": latest.end.isoformat(),
+                "drifted_features": result.drift.drifted_features,
+                "reasons": result.drift.reasons,
+                "drift_share": result.drift.drift_share,
+                "rows": latest.rows,
+            },
+        )
+    if ref is not None:
+        limit = ref - cfg.max_drop
+        for w in result.windows:
+            r = w.realised.get(metric) if w.realised else None
+            if r is not None and r.high < limit:
+                add(
+                    f"realised:{w.start.isoformat()}",
+                    "critical",
+                    f"realised {metric} {r.value:.3f} [{r.low:.3f}, {r.high:.3f}] below {limit:.3f} "
+                    f"(reference {ref:.3f}) in window from {w.start:%Y-%m-%d %H:%M}",
+                    {
+                        "source": "realised",
+                        "metric": metric,
+                        **r.to_dict(),
+                        "reference": ref,
+                        "window_start": w.start.isoformat(),
+                        "maturity": w.maturity,
+                        "labelled": w.labelled,
+                    },
+                )
+        e = latest.estimated.get(metric) if latest and latest.estimated else None
+        if latest is not None and e is not None and e.high < limit:
+            add(
+                f"estimated:{latest.start.isoformat()}",
+                "warning",
+                f"estimated {metric} {e.value:.3f} [{e.low:.3f}, {e.high:.3f}] below {limit:.3f} "
+                f"(reference {ref:.3f}) before labels arrive",
+                {
+                    "source": "estimated",
+                    "metric": metric,
+                    **e.to_dict(),
+                    "reference": ref,
+                    "window_start": latest.start.isoformat(),
+                    "rows": latest.rows,
+                },
+            )
+    fresh = [
+        (s.detector, a)
+        for s in result.stream
+        for a in s.drifts
+        if a.time is not None and a.time.isoformat() > last_stream
+    ]
+    if fresh:
+        when = max(a.time for _, a in fresh if a.time is not None)
+        add(
+            f"stream:{when.isoformat()}",
+            "warning",
+            f"error rate rose ({', '.join(sorted({d for d, _ in fresh}))}) by {when:%Y-%m-%d %H:%M}",
+            {
+                "source": "stream",
+                "detected_at": when.isoformat(),
+                "alarms": [{"detector": d, **a.to_dict()} for d, a in fresh],
+            },
+        )
+    return events
+
+
+def run_monitor(
+    workspace: Workspace | Path | str,
+    model: str,
+    window: str | timedelta = "1d",
+    now: datetime | str | None = None,
+    *,
+    bundle: ModelBundle | Path | str | None = None,
+    settings: Settings | None = None,
+    history: int | None = None,
+    write: bool = True,
+) -> MonitorResult:
+    """Monitor ``model`` over the windows ending at ``now`` (default: wall-clock time); write the JSON
+    and HTML reports under ``workspace/reports/monitor/`` and append alert events when ``write``."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    st = settings if settings is not None else load_settings(workspace=ws.root)
+    cfg = st.performance
+    span = window if isinstance(window, timedelta) else parse_window(window)
+    at = as_utc(now) if now is not None else as_utc(datetime.now().astimezone())
+    b = resolve_bundle(ws, model, bundle)
+    log = PredictionLog(ws, model, time_column=b.meta.time_column)
+    log.source()  # NotFoundError naming the folder when nothing was ever logged
+    count = history if history is not None else cfg.history
+    first = log.span().start
+    bounds = [(at - (k + 1) * span, at - k * span) for k in reversed(range(count))]
+    bounds = [bd for bd in bounds if first is not None and bd[1] > first] or bounds[-1:]
+    windows, errors, times = _performance(log, LabelStore(ws, model), b, bounds, at, cfg, st.seed)
+    drift, note = window_drift(log, b, *bounds[-1])
+    stream = detect_stream(errors, times)
+    result = MonitorResult(
+        model, b.version, at, span, _reference(b, cfg.alert_metric), windows, drift, note, stream
+    )
+    if not write:
+        return result
+    store = EventStore(ws)
+    old = store.read(kind=["drift", "performance"], model=model)
+    seen = {str(e.evidence.get("key")) for e in old}
+    last_stream = max(
+        (str(e.evidence.get("detected_at")) for e in old if "detected_at" in e.evidence), default=""
+    )
+    result.json_path, result.html_path = report_paths(ws, result)
+    links = [str(result.json_path), str(result.html_path)]
+    result.events = [ev.model_copy(update={"links": links}) for ev in _alerts(result, cfg, seen, last_stream)]
+    write_reports(ws, result, cfg.min_maturity, cfg.confidence, cfg.alert_metric)
+    store.extend(result.events)
+    return result

@@ -1,0 +1,111 @@
+"""``run_monitor`` / ``shopml monitor`` end to end on a synthetic contract-5 prediction log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sklearn.metrics import average_precision_score
+from typer.testing import CliRunner
+
+from shopml.cli.main import app
+from shopml.errors import ConfigError, NotFoundError
+from shopml.monitor.events import EventStore
+from shopml.monitor.job import parse_window, run_monitor
+from shopml.monitor.labels import ingest_labels
+from shopml.monitor.predlog import write_predictions
+from shopml.monitor.profile import build_profile
+from shopml.registry import ModelBundle
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+NOW = START + timedelta(days=30)
+Synth = Callable[..., tuple[pa.Table, pa.Table]]
+
+
+@pytest.fixture
+def bundle(synth: Synth, make_bundle: Callable[..., ModelBundle]) -> ModelBundle:
+    ref, labels = synth(20_000, 30, seed=999, threshold=0.2)
+    y = labels.column("is_fraud").to_numpy()
+    b = make_bundle(
+        threshold=0.2, metrics={"pr_auc": average_precision_score(y, ref.column("score").to_numpy())}
+    )
+    build_profile(ref.slice(0, 5000), b.schema).save(b.profile_path)
+    return b
+
+
+def _world(ws: Path, synth: Synth, **kw: int) -> None:
+    preds, labels = synth(12_000, 30, seed=kw.pop("seed", 1), threshold=0.2, **kw)
+    write_predictions(ws, "fraud", preds)
+    ingest_labels(ws, "fraud", labels, label_column="is_fraud", id_column="transaction_id")
+
+
+def test_quiet_on_a_stationary_world(workspace: Path, synth: Synth, bundle: ModelBundle) -> None:
+    _world(workspace, synth)
+    result = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
+    assert result.status == "ok", [e.summary for e in result.events]
+    assert result.drift is not None and result.drift.verdict in ("ok", "warning")
+    matured = [w for w in result.windows if w.matured]
+    assert len(result.windows) == 30 and 10 <= len(matured) <= 20
+    assert all(w.realised is not None for w in matured)
+    assert result.windows[-1].maturity < 0.5 and result.windows[-1].estimated is not None
+    report = json.loads(result.json_path.read_text()) if result.json_path else {}
+    assert report["version"] == 1 and report["status"] == "ok" and len(report["performance"]) == 30
+    html = result.html_path.read_text() if result.html_path else ""
+    assert html.count('<script type="text/javascript">') == 1 and "label maturity" in html
+    assert "Data drift, latest window" in html and "Features" in html
+    assert EventStore(workspace).read(model="fraud") == []
+
+
+def test_concept_drift_caught_by_performance_not_inputs(
+    workspace: Path, synth: Synth, bundle: ModelBundle
+) -> None:
+    _world(workspace, synth, concept_day=8)
+    result = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
+    kinds = {(e.kind, e.evidence.get("source")) for e in result.events}
+    assert ("performance", "realised") in kinds and ("performance", "estimated") not in kinds
+    assert result.drift is not None and not result.drift.is_drift
+    first = min(
+        datetime.fromisoformat(e.evidence["window_start"])
+        for e in result.events
+        if e.evidence.get("source") == "realised"
+    )
+    assert first >= START + timedelta(days=8)
+    assert any(s.drifts for s in result.stream)
+    again = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
+    assert again.events == []  # each problem is reported once
+    assert len(EventStore(workspace).read(kind="performance")) == len(result.events)
+
+
+def test_covariate_drift_raises_a_drift_event(workspace: Path, synth: Synth, bundle: ModelBundle) -> None:
+    _world(workspace, synth, shift_day=29)
+    result = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
+    drift = [e for e in result.events if e.kind == "drift"]
+    assert len(drift) == 1 and "amount" in drift[0].evidence["drifted_features"]
+    assert drift[0].links and Path(drift[0].links[1]).exists()
+
+
+def test_empty_window_and_missing_log(workspace: Path, synth: Synth, bundle: ModelBundle) -> None:
+    with pytest.raises(NotFoundError, match="no prediction log for model 'fraud'"):
+        run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
+    _world(workspace, synth)
+    later = run_monitor(workspace, "fraud", "1d", NOW + timedelta(days=90), bundle=bundle, history=3)
+    assert later.status == "insufficient_data" and later.drift is None
+    assert later.drift_note is not None and "insufficient data" in later.drift_note
+    assert "insufficient data" in later.windows[-1].notes[0]
+    with pytest.raises(ConfigError, match="window must look like"):
+        parse_window("1 day")
+
+
+def test_cli_monitor_exit_codes(workspace: Path, synth: Synth, bundle: ModelBundle) -> None:
+    _world(workspace, synth, shift_day=29)
+    args = ["monitor", "--model", "fraud", "--now", NOW.isoformat(), "--bundle", str(bundle.path)]
+    runner = CliRunner()
+    res = runner.invoke(app, [*args, "--fail-on-alert"])
+    assert res.exit_code == 1, res.output
+    assert "drift" in res.output and "report:" in res.output
+    bad = runner.invoke(app, [*args, "--window", "fortnight"])
+    assert bad.exit_code == 2 and "window must look like" in bad.output
