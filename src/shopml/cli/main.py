@@ -46,3 +46,7 @@ app.command("serve")(_serve.serve)
 from shopml.cli import monitor as _monitor  # noqa: E402
 
 app.command("monitor")(_monitor.monitor)
+
+from shopml.cli import drift as _drift  # noqa: E402
+
+app.command("drift")(_drift.drift)
