@@ -1,0 +1,42 @@
+"""The closed loop: triggers, point-in-time challenger training, a statistical promotion gate,
+promotion/rollback and the audit trail, as idempotent journalled steps on an injectable clock."""
+
+from shopml.loop.audit import SIGNATURE_HEADER, Audit, sign, verify_signature
+from shopml.loop.bootstrap import PairedBootstrap, paired_bootstrap, weighted_average_precision
+from shopml.loop.challenger import Trainer, train_challenger
+from shopml.loop.clock import Clock, SimulatedClock, SystemClock
+from shopml.loop.gate import GateDecision, decide, write_gate_report
+from shopml.loop.lock import LoopLock
+from shopml.loop.loop import FAILPOINT_ENV, Loop, rollback
+from shopml.loop.policy import LoopPolicy, load_policy
+from shopml.loop.state import LoopState, StateStore
+from shopml.loop.triggers import Firing, RetrainRequest, evaluate_triggers
+
+__all__ = [
+    "FAILPOINT_ENV",
+    "SIGNATURE_HEADER",
+    "Audit",
+    "Clock",
+    "Firing",
+    "GateDecision",
+    "Loop",
+    "LoopLock",
+    "LoopPolicy",
+    "LoopState",
+    "PairedBootstrap",
+    "RetrainRequest",
+    "SimulatedClock",
+    "StateStore",
+    "SystemClock",
+    "Trainer",
+    "decide",
+    "evaluate_triggers",
+    "load_policy",
+    "paired_bootstrap",
+    "rollback",
+    "sign",
+    "train_challenger",
+    "verify_signature",
+    "weighted_average_precision",
+    "write_gate_report",
+]

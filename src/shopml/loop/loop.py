@@ -1,0 +1,340 @@
+"""The closed loop: one idempotent pass = read signals, maybe retrain, gate, promote; all journalled.
+
+A pass takes the loop lock, loads the journal (:mod:`shopml.loop.state`) and either resumes the retrain in
+flight or evaluates the triggers. A retrain runs through recorded steps, each saved *before* the next
+side effect: ``requested`` (request saved, trigger event) → ``trained`` (bundle on disk) → ``registered``
+(registry version tagged ``shopml.retrain_id``) → ``gated`` (decision and report saved) → ``promoted``
+(alias moved) → done. Killed anywhere, the next pass resumes at the recorded step; every side effect is
+idempotent, so the registry and the event store end up as if nothing had happened.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shopml.config import Workspace
+from shopml.errors import InsufficientDataError, NotFoundError
+from shopml.loop.challenger import Trainer, train_challenger
+from shopml.loop.clock import Clock, SystemClock, as_utc
+from shopml.loop.gate import GateDecision, decide, write_gate_report
+from shopml.loop.lock import LoopLock
+from shopml.loop.policy import LoopPolicy
+from shopml.loop.scoring import score_table
+from shopml.loop.state import Episode, Job, LoopState, StateStore
+from shopml.loop.triggers import Firing, evaluate_triggers
+from shopml.loop.window import Split, count_new_labels, load_known, split_at
+from shopml.monitor.events import Event, EventStore, Severity
+from shopml.registry import ModelBundle
+
+__all__ = ["FAILPOINT_ENV", "Loop", "rollback"]
+
+#: Test hook: ``SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
+FAILPOINT_ENV = "SHOPML_LOOP_FAILPOINT"
+
+
+def _failpoint(name: str) -> None:
+    if os.environ.get(FAILPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _registry(workspace: Workspace) -> Any:
+    from shopml.registry import Registry  # type: ignore[attr-defined]
+
+    return Registry(workspace)
+
+
+class Loop:
+    """The retrain loop of one model in one workspace, on an injectable clock."""
+
+    def __init__(
+        self,
+        workspace: Workspace | Path | str,
+        policy: LoopPolicy | None = None,
+        clock: Clock | None = None,
+        *,
+        registry: Any = None,
+        trainer: Trainer | None = None,
+    ) -> None:
+        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+        self.policy = policy or LoopPolicy()
+        self.clock = clock or SystemClock()
+        self._registry = registry
+        self.trainer: Trainer = trainer or train_challenger
+        self.dir = self.workspace.root / "loop" / self.policy.model
+        self.state_store = StateStore(self.dir / "state.json")
+        self.lock = LoopLock(self.dir / "loop.lock", timedelta(hours=self.policy.stale_lock_hours))
+        self.store = EventStore(self.workspace)
+        self.gate_dir = self.workspace.reports_dir / "gate"
+        from shopml.loop.audit import Audit
+
+        self.audit = Audit(self.store, self.policy.model, self.policy.webhook)
+
+    @property
+    def registry(self) -> Any:
+        """The registry (opened on first use)."""
+        if self._registry is None:
+            self._registry = _registry(self.workspace)
+        return self._registry
+
+    def state(self) -> LoopState:
+        """The saved journal."""
+        return self.state_store.load()
+
+    # ----------------------------------------------------------------------------------------------
+    def step(self, now: datetime | str | None = None) -> list[Event]:
+        """One pass at ``now`` (default: the clock). Returns the events it appended."""
+        when = as_utc(now, "now") if now is not None else self.clock.now()
+        emitted: list[Event] = []
+        with self.lock:
+            state = self.state_store.load()
+            if state.first_seen is None:
+                state.first_seen = when
+            if state.current is not None:
+                emitted += self._run(state, when)
+            firings = evaluate_triggers(
+                self.store.read(model=self.policy.model),
+                state,
+                self.policy,
+                when,
+                lambda since, until: count_new_labels(self.policy.data, since or state.first_seen, until),
+                champion_version=self._champion_version(),
+            )
+            state.schedule_checked_at = when
+            if firings and state.current is None:
+                request = Firing.merge(firings, when)
+                for f in firings:
+                    state.episodes.append(
+                        Episode(key=f.episode_key, trigger=f.trigger, fired_at=when, request_id=request.id)
+                    )
+                state.current = Job(request=request)
+                state.last_retrain_at = when
+                self.state_store.save(state)  # the request is on disk before anything else happens
+                _failpoint("requested")
+                emitted += self._run(state, when)
+            self.state_store.save(state)
+        return emitted
+
+    def retrain(self, reason: str = "manual", now: datetime | str | None = None) -> list[Event]:
+        """Force a retrain now (a ``manual`` trigger), through the same steps and gate."""
+        when = as_utc(now, "now") if now is not None else self.clock.now()
+        firing = Firing("manual", f"manual:{when.isoformat()}", f"manual: {reason}", {"reason": reason})
+        with self.lock:
+            state = self.state_store.load()
+            emitted = self._run(state, when) if state.current is not None else []
+            request = Firing.merge([firing], when)
+            state.current = Job(request=request)
+            state.last_retrain_at = when
+            self.state_store.save(state)
+            emitted += self._run(state, when)
+            self.state_store.save(state)
+        return emitted
+
+    # ----------------------------------------------------------------------------------------------
+    def _split(self, job: Job) -> Split:
+        p = self.policy
+        table = load_known(p.data, job.request.time)
+        return split_at(table, p.data, p.window, p.gate, job.request.time)
+
+    def _run(self, state: LoopState, now: datetime) -> list[Event]:
+        job = state.current
+        if job is None:
+            return []
+        out: list[Event] = []
+        req = job.request
+        severity: Severity = "warning" if {"drift", "performance"} & set(req.reasons) else "info"
+        ev = self.audit.emit(
+            f"{req.id}-trigger",
+            "trigger",
+            f"retrain requested: {req.summary}",
+            ts=req.time,
+            severity=severity,
+            evidence={"request_id": req.id, "reasons": req.reasons, **req.evidence},
+            links=req.event_ids,
+            topic="drift" if "drift" in req.reasons else "trigger",
+        )
+        out += [ev] if ev else []
+        try:
+            if job.step == "requested":
+                self._train(job)
+                self.state_store.save(state)
+                _failpoint("trained")
+            if job.step == "trained":
+                self._register(job)
+                self.state_store.save(state)
+                _failpoint("registered")
+            if job.step == "registered":
+                decision = self._gate(job, now)
+                self.state_store.save(state)
+                _failpoint("gated")
+                out += self._emit_gate(job, decision, now)
+            if job.step == "gated":
+                verdict = str((job.decision or {}).get("verdict", "failed"))
+                if verdict == "promote":
+                    out += self._promote(job, now)
+                    job.step = "promoted"
+                    self.state_store.save(state)
+                    _failpoint("promoted")
+                    state.finish("promoted")
+                else:
+                    state.finish("rejected" if verdict == "reject" else verdict)
+            elif job.step == "promoted":
+                out += self._promote(job, now)  # resumed: idempotent alias move, event written once
+                state.finish("promoted")
+        except InsufficientDataError as exc:
+            job.error = str(exc)
+            ev = self.audit.emit(
+                f"{req.id}-retrain",
+                "retrain",
+                f"retrain skipped: {exc}",
+                ts=now,
+                severity="warning",
+                evidence={"request_id": req.id, "error": str(exc)},
+            )
+            out += [ev] if ev else []
+            state.finish("failed")
+        self.state_store.save(state)
+        return out
+
+    def _train(self, job: Job) -> None:
+        split = self._split(job)
+        run_dir = self.dir / "runs" / job.request.id
+        if run_dir.exists():
+            shutil.rmtree(run_dir)  # a half-written bundle from a killed pass
+        run_dir.mkdir(parents=True)
+        bundle_dir = self.trainer(
+            split.train, split.weights, self.policy, run_dir / "bundle", job.request.time
+        )
+        job.bundle_dir = str(bundle_dir)
+        job.train_rows = split.train.num_rows
+        job.step = "trained"
+
+    def _register(self, job: Job) -> None:
+        name, req = self.policy.model, job.request
+        existing = None
+        try:
+            existing = next(
+                (v for v in self.registry.versions(name) if v.tags.get("shopml.retrain_id") == req.id), None
+            )
+        except NotFoundError:
+            existing = None
+        if existing is None:
+            bundle = ModelBundle.load(str(job.bundle_dir))
+            metrics = {k: float(v) for k, v in bundle.meta.metrics.items() if isinstance(v, int | float)}
+            existing = self.registry.register(
+                job.bundle_dir,
+                params={"window": self.policy.window.kind, "window_days": self.policy.window.days},
+                metrics=metrics,
+                tags={"shopml.retrain_id": req.id, "shopml.trigger": ",".join(req.reasons)},
+                set_alias="challenger",
+            )
+        job.version = int(existing.version)
+        job.step = "registered"
+
+    def _champion_version(self) -> int | None:
+        try:
+            version = self.registry.aliases(self.policy.model).get("champion")
+        except NotFoundError:
+            return None
+        return int(version) if version is not None else None
+
+    def _champion(self) -> ModelBundle | None:
+        try:
+            return self.registry.load_bundle(self.policy.model, "champion")  # type: ignore[no-any-return]
+        except NotFoundError:
+            return None
+
+    def _gate(self, job: Job, now: datetime) -> GateDecision:
+        split = self._split(job)
+        y = np.asarray(
+            split.holdout.column(self.policy.data.target).to_numpy(zero_copy_only=False), dtype=np.int8
+        )
+        challenger = ModelBundle.load(str(job.bundle_dir))
+        champion = self._champion()
+        same = champion is not None and champion.version == job.version
+        champ_scores = score_table(champion, split.holdout) if (champion is not None and not same) else None
+        chal_scores = score_table(challenger, split.holdout) if split.holdout.num_rows else np.zeros(0)
+        decision = decide(y, chal_scores, champ_scores, self.policy.gate)
+        decision.model = self.policy.model
+        decision.challenger_version = job.version
+        decision.champion_version = champion.version if champion is not None and not same else None
+        decision.time = job.request.time.isoformat()
+        decision.request_id = job.request.id
+        decision.holdout = {
+            **split.describe(),
+            "window": self.policy.window.kind,
+            "decided_at": now.isoformat(),
+        }
+        stem = f"{self.policy.model}-v{job.version}-{job.request.id}"
+        _, html_path = write_gate_report(decision, self.gate_dir, stem)
+        job.decision = decision.to_dict()
+        job.report = str(html_path)
+        job.step = "gated"
+        return decision
+
+    def _emit_gate(self, job: Job, decision: GateDecision, now: datetime) -> list[Event]:
+        report = Path(str(job.report))
+        ev = self.audit.emit(
+            f"{job.request.id}-gate",
+            "gate",
+            f"gate {decision.verdict}: v{job.version} — " + "; ".join(decision.reasons),
+            ts=now,
+            severity="info" if decision.verdict == "promote" else "warning",
+            evidence={
+                "request_id": job.request.id,
+                "version": job.version,
+                "verdict": decision.verdict,
+                "rule": decision.rule,
+                "challenger": decision.challenger_metric,
+                "champion": decision.champion_metric,
+                "bootstrap": decision.bootstrap,
+            },
+            links=[str(report.with_suffix(".json")), str(report)],
+        )
+        return [ev] if ev else []
+
+    def _promote(self, job: Job, now: datetime) -> list[Event]:
+        name, version = self.policy.model, int(job.version or 0)
+        reason = f"gate passed (request {job.request.id}: {job.request.summary})"
+        before = self.registry.aliases(name).get("champion")
+        self.registry.promote(name, version, reason=reason)
+        ev = self.audit.emit(
+            f"{job.request.id}-promotion",
+            "promotion",
+            f"v{version} promoted to champion (was v{before})",
+            ts=now,
+            evidence={
+                "request_id": job.request.id,
+                "version": version,
+                "previous": before,
+                "reasons": job.request.reasons,
+            },
+            links=[str(job.report)] if job.report else [],
+        )
+        return [ev] if ev else []
+
+
+def rollback(loop: Loop, reason: str, now: datetime | None = None) -> Event:
+    """Roll the champion back one step in the registry and record a ``rollback`` event."""
+    name = loop.policy.model
+    before = loop.registry.aliases(name).get("champion")
+    info = loop.registry.rollback(name, reason=reason)
+    when = now or loop.clock.now()
+    event = Event(
+        ts=when,
+        kind="rollback",
+        model=name,
+        severity="warning",
+        summary=f"rolled back v{before} → v{info.version}: {reason}",
+        evidence={"from": before, "to": int(info.version), "reason": reason},
+    )
+    loop.store.append(event)
+    if "rollback" in loop.policy.webhook.on:
+        loop.audit.notify(event)
+    return event

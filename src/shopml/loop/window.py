@@ -1,0 +1,132 @@
+"""Point-in-time data for a retrain at ``now``: the training window and the gate's holdout period.
+
+Only what was known at ``now`` is used: rows that happened by ``now`` and, for their label, only labels
+that had arrived (``label_available_at <= now``). Rows whose label is still pending are left out, or taken
+as negative ("no chargeback yet") with ``pending_labels: negative``.
+
+The holdout is the most recent *matured* period: ``[now - maturity - holdout_days, now - maturity)``. The
+training window never contains it; rows after it (newer, partly labelled) may train.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from shopml.errors import DataError, InsufficientDataError
+from shopml.loop.policy import DataPolicy, GatePolicy, WindowPolicy
+
+__all__ = ["Split", "count_new_labels", "load_known", "split_at"]
+
+
+def _dataset(path: Path) -> ds.Dataset:
+    if not path.exists():
+        raise DataError(f"loop data {path} does not exist (set data.path in the loop policy)")
+    fmt = (
+        "csv" if path.suffix == ".csv" or (path.is_dir() and not any(path.rglob("*.parquet"))) else "parquet"
+    )
+    return ds.dataset(path, format=fmt, partitioning="hive")
+
+
+def _check_columns(table_cols: list[str], data: DataPolicy, path: Path) -> None:
+    missing = [c for c in (data.time_column, data.label_time_column, data.target) if c not in table_cols]
+    if missing:
+        raise DataError(f"loop data {path}: missing columns {missing} (have {table_cols})")
+
+
+def load_known(data: DataPolicy, now: datetime, since: datetime | None = None) -> pa.Table:
+    """Rows with ``since <= event time <= now`` (labels not yet filtered)."""
+    if data.path is None:
+        raise DataError("the loop policy names no data.path to train on")
+    dataset = _dataset(Path(data.path))
+    _check_columns(dataset.schema.names, data, Path(data.path))
+    t = ds.field(data.time_column)
+    cond = t <= pa.scalar(now, pa.timestamp("us", "UTC"))
+    if since is not None:
+        cond = cond & (t >= pa.scalar(since, pa.timestamp("us", "UTC")))
+    table = dataset.to_table(filter=cond)
+    drop = [c for c in table.column_names if c == "date"]
+    return table.drop_columns(drop) if drop else table
+
+
+def count_new_labels(data: DataPolicy, since: datetime | None, now: datetime) -> int:
+    """How many labels arrived in ``(since, now]``."""
+    if data.path is None:
+        return 0
+    dataset = _dataset(Path(data.path))
+    la = ds.field(data.label_time_column)
+    cond = la <= pa.scalar(now, pa.timestamp("us", "UTC"))
+    if since is not None:
+        cond = cond & (la > pa.scalar(since, pa.timestamp("us", "UTC")))
+    return int(dataset.count_rows(filter=cond))
+
+
+def _labelled(table: pa.Table, data: DataPolicy, now: datetime, pending: str) -> pa.Table:
+    arrived = pc.less_equal(table.column(data.label_time_column), pa.scalar(now, pa.timestamp("us", "UTC")))
+    arrived = pc.fill_null(arrived, False)
+    if pending == "drop":
+        return table.filter(arrived)
+    target = table.column(data.target)
+    known = pc.if_else(arrived, target, pa.scalar(0, target.type))
+    return table.set_column(table.column_names.index(data.target), data.target, known)
+
+
+@dataclass(frozen=True)
+class Split:
+    """The point-in-time training rows (with recency weights) and the holdout rows of one retrain."""
+
+    train: pa.Table
+    weights: np.ndarray
+    holdout: pa.Table
+    holdout_start: datetime
+    holdout_end: datetime
+    train_start: datetime | None
+
+    def describe(self) -> dict[str, object]:
+        """Row and positive counts and period bounds, for reports and events."""
+        return {
+            "train_rows": self.train.num_rows,
+            "train_start": self.train_start.isoformat() if self.train_start else None,
+            "holdout_rows": self.holdout.num_rows,
+            "holdout_start": self.holdout_start.isoformat(),
+            "holdout_end": self.holdout_end.isoformat(),
+        }
+
+
+def split_at(
+    table: pa.Table, data: DataPolicy, window: WindowPolicy, gate: GatePolicy, now: datetime
+) -> Split:
+    """Cut ``table`` (rows up to ``now``) into the training window and the matured holdout."""
+    _check_columns(table.column_names, data, Path(str(data.path)))
+    ts_type = pa.timestamp("us", "UTC")
+    holdout_end = now - timedelta(days=gate.label_maturity_days)
+    holdout_start = holdout_end - timedelta(days=gate.holdout_days)
+    times = table.column(data.time_column)
+    in_holdout = pc.and_(
+        pc.greater_equal(times, pa.scalar(holdout_start, ts_type)),
+        pc.less(times, pa.scalar(holdout_end, ts_type)),
+    )
+    holdout = _labelled(table.filter(in_holdout), data, now, window.pending_labels)
+    train_start = None if window.kind != "sliding" else now - timedelta(days=window.days)
+    keep = pc.invert(in_holdout)
+    if train_start is not None:
+        keep = pc.and_(keep, pc.greater_equal(times, pa.scalar(train_start, ts_type)))
+    train = _labelled(table.filter(keep), data, now, window.pending_labels)
+    weights = np.ones(train.num_rows)
+    if window.kind == "weighted" and train.num_rows:
+        event_us = pc.cast(train.column(data.time_column), pa.int64()).to_numpy(zero_copy_only=False)
+        age_days = (int(now.timestamp() * 1e6) - event_us) / 86_400e6
+        weights = np.power(0.5, np.clip(age_days, 0, None) / window.half_life_days)
+    positives = int(pc.sum(pc.cast(train.column(data.target), pa.int64())).as_py() or 0)
+    if train.num_rows < window.min_rows or positives < window.min_positives:
+        raise InsufficientDataError(
+            f"training window at {now.isoformat()} holds {train.num_rows} labelled rows and"
+            f" {positives} positives; need {window.min_rows} rows and {window.min_positives} positives"
+        )
+    return Split(train, weights, holdout, holdout_start, holdout_end, train_start)
