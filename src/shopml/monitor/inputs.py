@@ -50,7 +50,13 @@ def _dataset(path: Path) -> ds.Dataset:
     if files[0].suffix not in {".parquet", ".csv", ".pq"}:
         raise DataError(f"{path}: expected a .parquet or .csv file, a folder of them, or a profile .json")
     try:
-        return ds.dataset(path, format=fmt, partitioning="hive")
+        if path.is_dir():
+            files = [f for f in files if f.suffix == files[0].suffix]
+            hive = ds.partitioning(flavor="hive")
+            return ds.dataset(
+                [str(f) for f in files], format=fmt, partitioning=hive, partition_base_dir=str(path)
+            )
+        return ds.dataset(path, format=fmt)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: cannot read as {fmt}: {exc}") from exc
 
@@ -90,7 +96,17 @@ def load_side(
         return Side(source, values, tuple(source.features), missing)
     if isinstance(source, pa.Table):
         return _from_table(source, schema, exact_max_rows, sample, seed)
-    dataset = _dataset(Path(source))
+    path = Path(source)
+    dataset = _dataset(path)
+    try:
+        return _stream(dataset, schema, exact_max_rows, batch_rows, sample, seed)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from exc
+
+
+def _stream(
+    dataset: ds.Dataset, schema: Schema, exact_max_rows: int, batch_rows: int, sample: int, seed: int
+) -> Side:
     names = dataset.schema.names
     rows = dataset.count_rows()
     if rows <= exact_max_rows:
