@@ -16,6 +16,7 @@ from shopml.registry.info import (
     RegisteredModelInfo,
 )
 from shopml.registry.lineage import collect_lineage
+from shopml.registry.reader import RegistryReader
 from shopml.registry.registry import Registry
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "ModelVersionInfo",
     "RegisteredModelInfo",
     "Registry",
+    "RegistryReader",
     "collect_lineage",
 ]

@@ -4,7 +4,8 @@ MLflow is imported lazily (``import mlflow`` costs ~1.5 s) so that ``shopml --he
 bundle code stay fast. A new SQLite store is copied from a migrated template cached per MLflow version
 (MLflow's first migration takes ~4 s), switched to WAL once, and placed atomically.
 MLflow itself sets ``PRAGMA busy_timeout = 20000`` on every session; :func:`retry_locked` also retries
-the "database is locked" errors SQLite raises without waiting (a stale WAL snapshot upgrading to write).
+the "database is locked" errors SQLite raises without waiting (a stale WAL snapshot upgrading to write)
+and the unique-key races of MLflow's upserts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from shopml.config import Workspace
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-__all__ = ["make_client", "resolve_uri", "retry_locked", "sqlite_path"]
+__all__ = ["import_mlflow", "make_client", "resolve_uri", "retry_locked", "sqlite_path"]
 
 T = TypeVar("T")
 _QUIET_ENV = {
@@ -34,7 +35,9 @@ _QUIET_ENV = {
     "MLFLOW_LOGGING_LEVEL": "WARNING",
     "GIT_PYTHON_REFRESH": "quiet",
 }
-_LOCKED = ("database is locked", "database is busy", "database table is locked")
+# Transient SQLite conflicts: a busy database, and the unique-key race of MLflow's check-then-insert
+# upserts (two processes setting the same alias or tag at once); both roll back, so a retry is safe.
+_RETRY = ("database is locked", "database is busy", "database table is locked", "unique constraint failed")
 _prepared: set[str] = set()
 
 
@@ -122,6 +125,17 @@ def _prepare_sqlite(db: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def import_mlflow() -> None:
+    """Import the MLflow modules the registry uses (~1.5 s), e.g. in a parent before forking workers."""
+    _quiet()
+    import mlflow.entities
+    import mlflow.store.model_registry.sqlalchemy_store
+    import mlflow.store.tracking.sqlalchemy_store
+    import mlflow.tracking  # noqa: F401
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
 def make_client(uri: str) -> MlflowClient:
     """An MLflow client for ``uri`` (tracking and registry), creating a local SQLite store if needed."""
     _quiet()
@@ -135,13 +149,14 @@ def make_client(uri: str) -> MlflowClient:
 
 
 def retry_locked(fn: Callable[[], T], attempts: int = 8, first_wait_s: float = 0.05) -> T:
-    """Call ``fn``; on SQLite "database is locked" wait (exponential backoff) and try again."""
+    """Call ``fn``; on a transient SQLite conflict wait (exponential backoff) and try again."""
     wait = first_wait_s
     for attempt in range(attempts):
         try:
             return fn()
         except Exception as exc:
-            if attempt == attempts - 1 or not any(m in str(exc).lower() for m in _LOCKED):
+            transient = any(m in str(exc).lower() for m in _RETRY) and not is_duplicate(exc)
+            if attempt == attempts - 1 or not transient:
                 raise
             time.sleep(wait)
             wait = min(wait * 2, 2.0)
