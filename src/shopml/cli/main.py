@@ -50,3 +50,7 @@ app.command("monitor")(_monitor.monitor)
 from shopml.cli import drift as _drift  # noqa: E402
 
 app.command("drift")(_drift.drift)
+
+from shopml.cli import loop as _loop  # noqa: E402
+
+app.add_typer(_loop.app, name="loop")

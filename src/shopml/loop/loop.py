@@ -10,6 +10,7 @@ idempotent, so the registry and the event store end up as if nothing had happene
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from shopml.config import Workspace
-from shopml.errors import InsufficientDataError, NotFoundError
+from shopml.errors import DataError, NotFoundError, ShopmlError
 from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SystemClock, as_utc
 from shopml.loop.gate import GateDecision, decide, write_gate_report
@@ -34,6 +35,8 @@ from shopml.monitor.events import Event, EventStore, Severity
 from shopml.registry import ModelBundle
 
 __all__ = ["FAILPOINT_ENV", "Loop", "rollback"]
+
+log = logging.getLogger(__name__)
 
 #: Test hook: ``SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
 FAILPOINT_ENV = "SHOPML_LOOP_FAILPOINT"
@@ -98,6 +101,7 @@ class Loop:
                 state.first_seen = when
             if state.current is not None:
                 emitted += self._run(state, when)
+            emitted += self._monitor(when)
             firings = evaluate_triggers(
                 self.store.read(model=self.policy.model),
                 state,
@@ -120,6 +124,19 @@ class Loop:
                 emitted += self._run(state, when)
             self.state_store.save(state)
         return emitted
+
+    def _monitor(self, now: datetime) -> list[Event]:
+        """Run the monitor first when the policy asks; a model without a prediction log is skipped."""
+        if not self.policy.monitor.enabled:
+            return []
+        from shopml.monitor.job import run_monitor
+
+        try:
+            result = run_monitor(self.workspace, self.policy.model, self.policy.monitor.window, now)
+        except (NotFoundError, DataError) as exc:
+            log.warning("monitor skipped for %s: %s", self.policy.model, exc)
+            return []
+        return list(result.events)
 
     def retrain(self, reason: str = "manual", now: datetime | str | None = None) -> list[Event]:
         """Force a retrain now (a ``manual`` trigger), through the same steps and gate."""
@@ -166,6 +183,7 @@ class Loop:
                 self.state_store.save(state)
                 _failpoint("trained")
             if job.step == "trained":
+                out += self._emit_retrain(job, now)
                 self._register(job)
                 self.state_store.save(state)
                 _failpoint("registered")
@@ -187,12 +205,14 @@ class Loop:
             elif job.step == "promoted":
                 out += self._promote(job, now)  # resumed: idempotent alias move, event written once
                 state.finish("promoted")
-        except InsufficientDataError as exc:
+        except (
+            ShopmlError
+        ) as exc:  # our own, known failures (too little data, bad config): recorded, not retried
             job.error = str(exc)
             ev = self.audit.emit(
                 f"{req.id}-retrain",
                 "retrain",
-                f"retrain skipped: {exc}",
+                f"retrain failed: {exc}",
                 ts=now,
                 severity="warning",
                 evidence={"request_id": req.id, "error": str(exc)},
@@ -214,6 +234,28 @@ class Loop:
         job.bundle_dir = str(bundle_dir)
         job.train_rows = split.train.num_rows
         job.step = "trained"
+
+    def _emit_retrain(self, job: Job, now: datetime) -> list[Event]:
+        bundle = ModelBundle.load(str(job.bundle_dir))
+        pr_auc = bundle.meta.metrics.get("pr_auc")
+        w = self.policy.window
+        ev = self.audit.emit(
+            f"{job.request.id}-retrain",
+            "retrain",
+            f"challenger trained on {job.train_rows} rows ({w.kind} window"
+            + (f", {w.days:g} days" if w.kind == "sliding" else "")
+            + (f", test PR-AUC {pr_auc:.3f})" if isinstance(pr_auc, float) else ")"),
+            ts=now,
+            evidence={
+                "request_id": job.request.id,
+                "train_rows": job.train_rows,
+                "window": w.model_dump(),
+                "bundle": job.bundle_dir,
+                "test_pr_auc": pr_auc,
+            },
+            links=[str(Path(str(job.bundle_dir)) / "report.html")],
+        )
+        return [ev] if ev else []
 
     def _register(self, job: Job) -> None:
         name, req = self.policy.model, job.request

@@ -28,6 +28,7 @@ __all__ = [
     "GatePolicy",
     "LabelsTrigger",
     "LoopPolicy",
+    "MonitorPolicy",
     "PerformanceTrigger",
     "ScheduleTrigger",
     "TriggerPolicy",
@@ -162,6 +163,13 @@ class WebhookPolicy(_Section):
     timeout_s: float = Field(5.0, gt=0)
 
 
+class MonitorPolicy(_Section):
+    """Optionally run ``shopml.monitor.run_monitor`` at the start of each pass (one command for cron)."""
+
+    enabled: bool = False
+    window: str = "1d"
+
+
 class DataPolicy(_Section):
     """Where labelled history lives (a Parquet/CSV table or folder, e.g. the simulator's transactions)."""
 
@@ -182,6 +190,7 @@ class LoopPolicy(_Section):
     window: WindowPolicy = Field(default_factory=lambda: WindowPolicy())
     gate: GatePolicy = Field(default_factory=lambda: GatePolicy())
     webhook: WebhookPolicy = Field(default_factory=lambda: WebhookPolicy())
+    monitor: MonitorPolicy = Field(default_factory=lambda: MonitorPolicy())
     interval_s: float = Field(60.0, gt=0, description="loop run: seconds between passes")
     stale_lock_hours: float = Field(6.0, gt=0, description="a lock older than this is stale")
 

@@ -1,0 +1,77 @@
+"""The loop end to end in-process: drift event → trigger → challenger → gate → promotion → rollback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shopml.config import Workspace
+from shopml.loop import Loop, SimulatedClock, rollback
+from shopml.loop.policy import LoopPolicy
+from shopml.monitor.events import Event, EventStore
+from shopml.registry import Registry
+
+from .conftest import day
+
+
+def test_drift_retrains_gates_promotes_once_and_rolls_back(
+    champion_ws: Workspace, loop_policy: LoopPolicy
+) -> None:
+    store = EventStore(champion_ws)
+    store.append(
+        Event(
+            ts=day(37),
+            kind="drift",
+            model="fraud",
+            severity="warning",
+            summary="amount shifted",
+            evidence={"drifted_features": ["amount"], "model_version": 1},
+        )
+    )
+    clock = SimulatedClock(day(38))
+    loop = Loop(champion_ws, loop_policy, clock)
+    events = loop.step()
+    kinds = [e.kind for e in events]
+    assert kinds == ["trigger", "retrain", "gate", "promotion"], [e.summary for e in events]
+    trigger, retrain, gate, _ = events
+    assert trigger.ts == day(38) and trigger.evidence["reasons"] == ["drift"]
+    assert retrain.evidence["train_rows"] > 100
+    report = json.loads(Path(gate.links[0]).read_text())
+    assert (
+        report["verdict"] == "promote"
+        and report["champion_version"] == 1
+        and report["challenger_version"] == 2
+    )
+    assert report["bootstrap"]["n"] > 0 and Path(gate.links[1]).read_text().startswith("<!doctype html>")
+    # the holdout is the matured period [now - 7d - 5d, now - 7d) and was not trained on
+    assert report["holdout"]["holdout_end"] == day(31).isoformat()
+    registry = Registry(champion_ws)
+    assert registry.aliases("fraud")["champion"] == 2
+    assert registry.resolve("fraud", 2).tags["shopml.retrain_id"] == trigger.evidence["request_id"]
+    state = loop.state()
+    assert state.current is None and state.history[-1]["outcome"] == "promoted"
+
+    clock.set(day(38.5))  # the same drift episode (and cooldown): nothing more happens
+    assert loop.step() == []
+
+    event = rollback(loop, "bad promotion")
+    assert registry.aliases("fraud")["champion"] == 1
+    assert event.kind == "rollback" and event.evidence == {"from": 2, "to": 1, "reason": "bad promotion"}
+    assert [e.kind for e in store.read(model="fraud")] == [
+        "drift",
+        "trigger",
+        "retrain",
+        "gate",
+        "promotion",
+        "rollback",
+    ]
+
+
+def test_strict_gate_rejects_and_keeps_the_champion(champion_ws: Workspace, world: Path) -> None:
+    from .conftest import policy_dict
+
+    policy = LoopPolicy.model_validate(policy_dict(world, min_metric=0.999))
+    events = Loop(champion_ws, policy).retrain("manual check", now=day(38))
+    assert [e.kind for e in events] == ["trigger", "retrain", "gate"]
+    assert events[-1].evidence["verdict"] == "reject" and "floor FAILED" in events[-1].summary
+    assert Registry(champion_ws).aliases("fraud") == {"champion": 1, "challenger": 2}

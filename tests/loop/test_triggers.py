@@ -1,0 +1,165 @@
+"""Triggers: severity and feature filters, debounce into episodes, cooldown, retry, schedule, labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shopml.errors import ConfigError
+from shopml.loop.policy import LoopPolicy, load_policy
+from shopml.loop.state import Episode, LoopState
+from shopml.loop.triggers import Firing, evaluate_triggers, performance_drop
+from shopml.monitor.events import Event
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _drift(day: float, features: list[str], severity: str = "warning", version: int = 1) -> Event:
+    return Event(
+        ts=T0 + timedelta(days=day),
+        kind="drift",
+        model="fraud",
+        severity=severity,  # type: ignore[arg-type]
+        summary=f"drift in {features}",
+        evidence={"drifted_features": features, "model_version": version},
+    )
+
+
+def _policy(**triggers: Any) -> LoopPolicy:
+    base = {"episode_gap_hours": 48, "cooldown_hours": 72}
+    return LoopPolicy.model_validate({"model": "fraud", "triggers": {**base, **triggers}})
+
+
+def _fire(state: LoopState, firings: list[Firing], now: datetime) -> None:
+    req = Firing.merge(firings, now)
+    for f in firings:
+        state.episodes.append(Episode(key=f.episode_key, trigger=f.trigger, fired_at=now, request_id=req.id))
+    state.last_retrain_at = now
+
+
+def test_one_drift_episode_fires_once() -> None:
+    policy, state = _policy(), LoopState()
+    events = [_drift(d, ["amount"]) for d in (0, 1, 2, 3, 4, 5, 6)]
+    fired_days = []
+    for day in range(8):
+        now = T0 + timedelta(days=day, hours=1)
+        firings = evaluate_triggers(events, state, policy, now)
+        if firings:
+            fired_days.append(day)
+            _fire(state, firings, now)
+            state.episodes[-1].outcome = "promoted"
+    assert fired_days == [0]
+
+
+def test_new_episode_after_gap_fires_again_after_cooldown() -> None:
+    policy, state = _policy(), LoopState()
+    events = [_drift(0, ["amount"]), _drift(1, ["amount"]), _drift(10, ["country"])]
+    fired = []
+    for day in range(12):
+        now = T0 + timedelta(days=day, hours=1)
+        if f := evaluate_triggers(events, state, policy, now):
+            fired.append(day)
+            _fire(state, f, now)
+            state.episodes[-1].outcome = "promoted"
+    assert fired == [0, 10]
+
+
+def test_cooldown_blocks_and_rejected_episode_retries() -> None:
+    policy, state = _policy(), LoopState()
+    events = [_drift(d, ["amount"]) for d in range(10)]
+    fired = []
+    for day in range(10):
+        now = T0 + timedelta(days=day, hours=1)
+        if f := evaluate_triggers(events, state, policy, now):
+            fired.append(day)
+            _fire(state, f, now)
+            state.episodes[-1].outcome = "rejected"
+    assert fired == [0, 3, 6, 9]  # a rejected episode retries once per 72 h cooldown
+
+
+def test_severity_and_feature_filters() -> None:
+    policy = _policy(drift={"min_severity": "critical", "features": ["amount"]})
+    now = T0 + timedelta(hours=1)
+    assert not evaluate_triggers([_drift(0, ["amount"], "warning")], LoopState(), policy, now)
+    assert not evaluate_triggers([_drift(0, ["country"], "critical")], LoopState(), policy, now)
+    (f,) = evaluate_triggers([_drift(0, ["amount", "country"], "critical")], LoopState(), policy, now)
+    assert f.trigger == "drift" and f.evidence["last"]["features"] == ["amount"]
+
+
+def test_min_events_debounce_and_future_events_ignored() -> None:
+    policy = _policy(drift={"min_events": 2})
+    events = [_drift(0, ["amount"]), _drift(1, ["amount"])]
+    assert not evaluate_triggers(events, LoopState(), policy, T0 + timedelta(hours=1))  # 2nd is in the future
+    assert evaluate_triggers(events, LoopState(), policy, T0 + timedelta(days=1, hours=1))
+
+
+def test_events_about_an_old_champion_are_ignored() -> None:
+    events = [_drift(0, ["amount"], version=1)]
+    now = T0 + timedelta(hours=1)
+    assert not evaluate_triggers(events, LoopState(), _policy(), now, champion_version=2)
+    assert evaluate_triggers(events, LoopState(), _policy(), now, champion_version=1)
+
+
+def _perf(source: str, value: float, high: float, reference: float = 0.8) -> Event:
+    ev = {"source": source, "metric": "pr_auc", "value": value, "low": value - 0.05, "high": high}
+    return Event(
+        ts=T0, kind="performance", model="fraud", summary="perf", evidence={**ev, "reference": reference}
+    )
+
+
+def test_performance_drop_needs_the_interval_below_tolerance() -> None:
+    policy = _policy(performance={"tolerance": 0.1})  # limit 0.72
+    assert performance_drop(_perf("realised", 0.6, 0.7), policy) is not None
+    assert performance_drop(_perf("realised", 0.6, 0.75), policy) is None  # CI reaches above the limit
+    assert (
+        performance_drop(_perf("estimated", 0.6, 0.7), _policy(performance={"use_estimated": False})) is None
+    )
+    (f,) = evaluate_triggers([_perf("realised", 0.6, 0.7)], LoopState(), policy, T0 + timedelta(hours=1))
+    assert f.trigger == "performance" and f.evidence["last"]["limit"] == pytest.approx(0.72)
+
+
+def test_schedule_fires_when_cron_is_due() -> None:
+    policy = _policy(
+        schedule={"enabled": True, "cron": "0 3 * * 1"}, drift={"enabled": False}, cooldown_hours=0
+    )
+    state = LoopState(schedule_checked_at=datetime(2026, 3, 1, tzinfo=UTC))  # a Sunday
+    assert not evaluate_triggers([], state, policy, datetime(2026, 3, 2, 2, tzinfo=UTC))
+    (f,) = evaluate_triggers([], state, policy, datetime(2026, 3, 2, 4, tzinfo=UTC))
+    assert f.trigger == "schedule" and f.evidence["due"].startswith("2026-03-02T03:00")
+
+
+def test_new_labels_trigger_counts_since_last_retrain() -> None:
+    policy = _policy(new_labels={"enabled": True, "min_rows": 100}, drift={"enabled": False})
+    state = LoopState(last_retrain_at=T0 - timedelta(days=10))
+    calls: list[tuple[datetime | None, datetime]] = []
+
+    def count(since: datetime | None, until: datetime) -> int:
+        calls.append((since, until))
+        return 150
+
+    (f,) = evaluate_triggers([], state, policy, T0, count)
+    assert f.evidence["new_rows"] == 150 and calls == [(state.last_retrain_at, T0)]
+
+
+def test_merge_keeps_every_reason() -> None:
+    req = Firing.merge([Firing("drift", "k1", "a"), Firing("schedule", "k2", "b")], T0)
+    assert req.reasons == ["drift", "schedule"] and req.summary == "a; b"
+
+
+def test_policy_errors_name_the_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "loop.yaml"
+    bad.write_text("triggers:\n  schedule:\n    cron: 'every monday'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"triggers.schedule.cron.*not a valid cron"):
+        load_policy(bad)
+    bad.write_text("gate:\n  confidnce: 0.9\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gate\.confidnce"):
+        load_policy(bad)
+    bad.write_text("triggers:\n  drift:\n    min_severity: loud\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown severity 'loud'"):
+        load_policy(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_policy(tmp_path / "nope.yaml")
+    bad.unlink()
+    assert load_policy(None, tmp_path).gate.mode == "non_inferior"
