@@ -43,6 +43,10 @@ from shopml.cli import serve as _serve  # noqa: E402
 
 app.command("serve")(_serve.serve)
 
+from shopml.cli import train as _train  # noqa: E402
+
+app.command("train")(_train.train)
+
 from shopml.cli import monitor as _monitor  # noqa: E402
 
 app.command("monitor")(_monitor.monitor)

@@ -1,0 +1,125 @@
+"""``shopml train``: train a rare-class model, print metrics with intervals and the fit diagnosis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shopml.cli.common import WorkspaceOption, console, handle_errors, resolve
+from shopml.errors import ConfigError
+from shopml.train import METRICS, TrainConfig, TrainResult, load_train_config, preset
+from shopml.train import train as train_model
+
+__all__ = ["train"]
+
+Imbalance = Literal["none", "class_weight", "undersample", "smote", "adasyn", "smote_tomek", "auto"]
+
+
+def _config(
+    data: Path | None, task: str | None, config: Path | None, overrides: dict[str, Any]
+) -> TrainConfig:
+    if config is not None:
+        return load_train_config(config, task=task, data_dir=data, **overrides)
+    if task is None or data is None:
+        raise ConfigError("give --data DIR and --task fraud|returns, or a training --config FILE")
+    return preset(task, data, **overrides)
+
+
+def _metrics_table(result: TrainResult, level: float) -> Table:
+    table = Table(title=f"Test period (out-of-time), {level:.0%} bootstrap intervals")
+    table.add_column("metric")
+    table.add_column("model [interval]", justify="right")
+    table.add_column("logistic baseline [interval]", justify="right")
+    for k in METRICS:
+        m, b = result.metrics[k], result.baseline[k]
+        table.add_row(
+            k, f"{m.value:.4f} [{m.low:.4f}, {m.high:.4f}]", f"{b.value:.4f} [{b.low:.4f}, {b.high:.4f}]"
+        )
+    return table
+
+
+def _imbalance_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Imbalance strategies (validation PR-AUC; best kept)")
+    for col in ("strategy", "PR-AUC", "interval", "Brier (raw)", "fit s"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for r in rows:
+        mark = " ✓" if r.get("selected") else ""
+        table.add_row(
+            r["strategy"] + mark,
+            f"{r['pr_auc']:.4f}",
+            f"[{r['pr_auc_low']:.4f}, {r['pr_auc_high']:.4f}]",
+            f"{r['brier_raw']:.5f}",
+            f"{r['fit_seconds']:.1f}",
+        )
+    return table
+
+
+@handle_errors
+def train(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Simulator output folder (for --task presets).")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option("--task", help="Preset: fraud | returns (overlaid by --config if both).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Training config YAML (your own table, target, ...).")
+    ] = None,
+    imbalance: Annotated[
+        Imbalance | None, typer.Option("--imbalance", help="Imbalance strategy; 'auto' compares all.")
+    ] = None,
+    objective: Annotated[
+        Literal["f1", "cost"] | None, typer.Option("--objective", help="Threshold objective.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    no_register: Annotated[
+        bool, typer.Option("--no-register", help="Write the bundle but do not register it.")
+    ] = False,
+    settings: Annotated[
+        Path | None, typer.Option("--settings", help="shopml settings YAML (default ./shopml.yaml).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Train on the past, validate and test out of time, calibrate, pick the threshold, export ONNX
+    (parity-checked), write the HTML report and register the bundle (first version = champion)."""
+    cfg_settings, ws = resolve(workspace, settings)
+    given = {"imbalance": imbalance, "objective": objective, "seed": seed}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    cfg = _config(data, task, config, overrides)
+    n_strategies = 6 if cfg.imbalance == "auto" else 1
+    total = 1 + n_strategies + cfg.search.n_trials - 1 + 3 + (0 if no_register else 1)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        bar = progress.add_task("training", total=total)
+
+        def step(message: str) -> None:
+            progress.update(bar, advance=1, description=message)
+
+        result = train_model(
+            cfg,
+            workspace=ws.ensure(),
+            register=not no_register,
+            tracking_uri=cfg_settings.mlflow_uri,
+            step=step,
+        )
+        progress.update(bar, completed=total, description="done")
+    console.print(_metrics_table(result, cfg.ci_level))
+    if len(result.imbalance_table) > 1:
+        console.print(_imbalance_table(result.imbalance_table))
+    d = result.diagnosis
+    colour = {"good fit": "green", "overfit": "yellow", "underfit": "yellow"}[d.verdict]
+    console.print(Panel(d.summary(), title=f"diagnosis: [{colour}]{d.verdict}[/]", expand=False))
+    console.print(
+        f"strategy [bold]{result.strategy}[/], calibration {result.calibration}, threshold "
+        f"{result.threshold:.4f} ({result.objective}); ONNX parity max |Δ| {result.parity_max_abs_diff:.2e}"
+    )
+    if result.version is not None:
+        aliases = ", ".join(result.version.aliases) or "no alias"
+        console.print(f"registered [bold]{result.name}[/] version {result.version.version} ({aliases})")
+    console.print(f"bundle: {result.bundle_dir}\nreport: {result.report_path}")

@@ -1,0 +1,103 @@
+"""The result of a training run, and the small summaries it carries (flat metrics, importance, CV)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shopml.train.config import TrainConfig
+from shopml.train.data import Dataset
+from shopml.train.diagnostics import Diagnosis, pr_auc
+from shopml.train.metrics import METRICS, MetricCI
+from shopml.train.model import CalibratedModel
+from shopml.train.pipeline import build_pipeline, positive_scores
+from shopml.train.splits import TimeSplit, rolling_origin
+
+__all__ = ["TrainResult", "feature_importance", "flat_metrics", "rolling_cv"]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`shopml.train.train` produced. ``version`` is the registry's ``ModelVersionInfo``
+    (None when not registered)."""
+
+    name: str
+    task: str
+    strategy: str
+    calibration: str
+    threshold: float
+    objective: str
+    metrics: dict[str, MetricCI]
+    baseline: dict[str, MetricCI]
+    diagnosis: Diagnosis
+    imbalance_table: list[dict[str, Any]]
+    search_table: list[dict[str, Any]]
+    split: dict[str, Any]
+    cv: dict[str, Any] | None
+    bundle_dir: Path
+    report_path: Path
+    parity_max_abs_diff: float
+    version: Any
+    model: CalibratedModel
+
+
+def flat_metrics(metrics: dict[str, MetricCI], baseline: dict[str, MetricCI]) -> dict[str, float]:
+    """``{"pr_auc": v, "pr_auc_low": l, "pr_auc_high": h, ..., "baseline_pr_auc": ...}`` (finite values)."""
+    out: dict[str, float] = {}
+    for prefix, table in (("", metrics), ("baseline_", baseline)):
+        for k in METRICS:
+            ci = table[k]
+            for suffix, v in (("", ci.value), ("_low", ci.low), ("_high", ci.high)):
+                if np.isfinite(v):
+                    out[f"{prefix}{k}{suffix}"] = float(v)
+    return out
+
+
+def feature_importance(pipeline: Any) -> dict[str, float]:
+    """XGBoost gain per encoded feature (names from the preprocessor, e.g. ``cat__country_DE``)."""
+    model = pipeline.named_steps["model"]
+    names = list(pipeline.named_steps["prep"].get_feature_names_out())
+    gains = model.get_booster().get_score(importance_type="gain")
+    out: dict[str, float] = {}
+    for key, value in gains.items():
+        idx = int(key[1:]) if key.startswith("f") and key[1:].isdigit() else None
+        out[names[idx] if idx is not None and idx < len(names) else key] = float(value)
+    return out
+
+
+def rolling_cv(best: Any, ds: Dataset, split: TimeSplit, cfg: TrainConfig) -> dict[str, Any]:
+    """Rolling-origin CV (``TimeSeriesSplit`` with a gap of ``gap_days`` worth of rows) over the train and
+    validation periods with the selected strategy and parameters at the early-stopped round count."""
+    rows = np.concatenate([split.train, split.valid])
+    span_days = max((ds.times[rows[-1]] - ds.times[rows[0]]) / np.timedelta64(1, "D"), 1e-9)
+    gap_rows = round(rows.size * cfg.split.gap_days / span_days)
+    params = best.params.model_copy(
+        update={"n_estimators": best.best_iteration, "early_stopping_rounds": None}
+    )
+    folds: list[float] = []
+    for tr, te in rolling_origin(rows.size, cfg.split.cv_folds, gap_rows):
+        y_tr, y_te = ds.y[rows[tr]], ds.y[rows[te]]
+        pos = int(y_tr.sum())
+        if pos < 6 or y_te.sum() == 0:
+            continue
+        pipe = build_pipeline(
+            best.strategy,
+            ds.numeric,
+            ds.categorical,
+            params,
+            seed=cfg.seed,
+            sampling_ratio=cfg.sampling_ratio,
+            pos_weight=(y_tr.size - pos) / pos,
+        )
+        pipe.fit(ds.frame.iloc[rows[tr]], y_tr)
+        folds.append(pr_auc(y_te, positive_scores(pipe, ds.frame.iloc[rows[te]])))
+    arr = np.asarray(folds)
+    return {
+        "folds": folds,
+        "mean": float(arr.mean()) if arr.size else float("nan"),
+        "std": float(arr.std()) if arr.size else float("nan"),
+        "gap_rows": gap_rows,
+    }

@@ -1,0 +1,118 @@
+"""Time-aware splits: train | gap | validation | gap | test by event time, and rolling-origin folds.
+
+The model is taken to go live at the start of the test period, so train and validation rows whose label
+was not yet available then (``label_available_at`` later than the test start) are dropped: a backtest may
+use only what a real run would have known. Test rows are judged by their eventual labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import TimeSeriesSplit
+
+from shopml.errors import InsufficientDataError
+from shopml.train.config import SplitConfig
+
+__all__ = ["TimeSplit", "rolling_origin", "time_split"]
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Row indices of the three periods (time-sorted input) and their boundaries."""
+
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    valid_start: np.datetime64
+    test_start: np.datetime64
+    gap_days: float
+    unlabelled_dropped: int
+
+    def describe(self, times: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        """Rows, positives and time range of each period (for the report and lineage)."""
+        out: dict[str, Any] = {"gap_days": self.gap_days, "unlabelled_dropped": self.unlabelled_dropped}
+        for part in ("train", "valid", "test"):
+            idx = getattr(self, part)
+            out[part] = {
+                "rows": int(idx.size),
+                "positives": int(y[idx].sum()),
+                "start": str(times[idx].min()),
+                "end": str(times[idx].max()),
+            }
+        return out
+
+
+def time_split(
+    times: np.ndarray, y: np.ndarray, cfg: SplitConfig, label_times: np.ndarray | None = None
+) -> TimeSplit:
+    """Split time-sorted rows by row quantiles of time; rows within ``gap_days`` before the validation
+    and test starts are dropped. Raises :class:`InsufficientDataError` naming an empty or one-class period.
+
+    >>> t = np.arange(100).astype("datetime64[D]").astype("datetime64[us]")
+    >>> s = time_split(t, np.arange(100) % 2, SplitConfig(valid_fraction=0.2, test_fraction=0.2, gap_days=2))
+    >>> (s.train.size, s.valid.size, s.test.size)
+    (58, 18, 20)
+    """
+    n = len(times)
+    if n < 10:
+        raise InsufficientDataError(f"only {n} rows; the time split needs at least 10")
+    gap = np.timedelta64(round(cfg.gap_days * 86_400_000_000), "us")
+    test_start = times[min(n - 1, int(n * (1 - cfg.test_fraction)))]
+    valid_start = times[min(n - 1, int(n * (1 - cfg.test_fraction - cfg.valid_fraction)))]
+    train_mask = times < valid_start - gap
+    valid_mask = (times >= valid_start) & (times < test_start - gap)
+    test_mask = times >= test_start
+    dropped = 0
+    if label_times is not None:
+        known = label_times <= test_start
+        dropped = int(((train_mask | valid_mask) & ~known).sum())
+        train_mask &= known
+        valid_mask &= known
+    split = TimeSplit(
+        train=np.flatnonzero(train_mask),
+        valid=np.flatnonzero(valid_mask),
+        test=np.flatnonzero(test_mask),
+        valid_start=valid_start,
+        test_start=test_start,
+        gap_days=cfg.gap_days,
+        unlabelled_dropped=dropped,
+    )
+    _check(split, y, times)
+    return split
+
+
+def _check(split: TimeSplit, y: np.ndarray, times: np.ndarray) -> None:
+    for part, hint in (
+        ("train", "more history or smaller valid/test fractions"),
+        ("valid", "a larger split.valid_fraction or more data"),
+        ("test", "a larger split.test_fraction or more data"),
+    ):
+        idx = getattr(split, part)
+        if idx.size == 0:
+            raise InsufficientDataError(
+                f"the {part} period is empty after the {split.gap_days}-day gap and label-availability"
+                f" filter; use a smaller split.gap_days, {hint}"
+            )
+        positives = int(y[idx].sum())
+        if positives == 0:
+            raise InsufficientDataError(
+                f"no positives in the {part} period ({times[idx].min()} .. {times[idx].max()},"
+                f" {idx.size} rows); use {hint}"
+            )
+        if positives == idx.size:
+            raise InsufficientDataError(f"no negatives in the {part} period ({idx.size} rows)")
+
+
+def rolling_origin(n_rows: int, n_splits: int, gap_rows: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Rolling-origin folds over ``n_rows`` time-sorted rows (scikit-learn ``TimeSeriesSplit`` with gap).
+
+    >>> [(tr.size, te.size) for tr, te in rolling_origin(20, 3, gap_rows=2)]
+    [(3, 5), (8, 5), (13, 5)]
+    """
+    if n_splits < 2:
+        raise InsufficientDataError(f"rolling-origin CV needs at least 2 folds, got {n_splits}")
+    splitter = TimeSeriesSplit(n_splits=n_splits, gap=gap_rows)
+    return list(splitter.split(np.zeros((n_rows, 1))))
