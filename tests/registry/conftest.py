@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from shopml.config import Workspace
-from shopml.registry import BundleMeta, ModelBundle, Registry
+from shopml.registry import BundleMeta, Registry
+from shopml.registry.bundle import write_bundle
 
 SCHEMA = {
     "features": [
@@ -19,7 +20,7 @@ SCHEMA = {
 }
 
 
-def write_bundle(path: Path, name: str = "fraud", threshold: float = 0.3, **lineage: str) -> Path:
+def make_bundle_dir(path: Path, name: str = "fraud", threshold: float = 0.3, **lineage: str) -> Path:
     """A minimal bundle: ``bundle.json`` via BundleMeta plus a few bytes standing in for model.onnx."""
     meta = BundleMeta(
         name=name,
@@ -32,8 +33,7 @@ def write_bundle(path: Path, name: str = "fraud", threshold: float = 0.3, **line
         metrics={"pr_auc": 0.61, "ci": {"low": 0.55, "high": 0.66}, "note": "text is skipped"},
         lineage={"data_fingerprint": "sha256:abc123", **lineage},
     )
-    ModelBundle(path, meta).save_meta()
-    (path / "model.onnx").write_bytes(b"\x08\x07fake-onnx-" + name.encode())
+    write_bundle(path, meta, b"\x08\x07fake-onnx-" + name.encode(), {"report.html": "<html></html>"})
     return path
 
 
@@ -43,7 +43,7 @@ def make_bundle(tmp_path: Path) -> Callable[..., Path]:
     counter = iter(range(10_000))
 
     def make(name: str = "fraud", threshold: float = 0.3, **lineage: str) -> Path:
-        return write_bundle(tmp_path / f"bundle-{next(counter)}", name, threshold, **lineage)
+        return make_bundle_dir(tmp_path / f"bundle-{next(counter)}", name, threshold, **lineage)
 
     return make
 

@@ -14,7 +14,7 @@ from shopml.errors import ShopmlError
 from shopml.registry import Registry
 from shopml.registry._backend import import_mlflow
 
-from .conftest import write_bundle
+from .conftest import make_bundle_dir
 
 
 def _register(root: str, bundle: str, n: int, start: Any) -> None:
@@ -27,7 +27,7 @@ def _register(root: str, bundle: str, n: int, start: Any) -> None:
 def test_two_processes_register_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SHOPML_MLFLOW_URI", raising=False)
     root = tmp_path / "ws"
-    bundles = [write_bundle(tmp_path / f"b{i}") for i in range(2)]
+    bundles = [make_bundle_dir(tmp_path / f"b{i}") for i in range(2)]
     import_mlflow()  # imported once here; each forked child opens the new store itself
     ctx = mp.get_context("fork")
     start = ctx.Barrier(2)

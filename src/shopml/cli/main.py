@@ -58,3 +58,7 @@ app.command("drift")(_drift.drift)
 from shopml.cli import loop as _loop  # noqa: E402
 
 app.add_typer(_loop.app, name="loop")
+
+from shopml.cli import models as _models  # noqa: E402
+
+app.add_typer(_models.app, name="models")

@@ -7,7 +7,7 @@
 'sqlite:////tmp/x.db'
 """
 
-from shopml.registry.bundle import BundleMeta, ModelBundle
+from shopml.registry.bundle import BundleMeta, ModelBundle, write_bundle
 from shopml.registry.info import (
     CHALLENGER,
     CHAMPION,
@@ -30,4 +30,5 @@ __all__ = [
     "Registry",
     "RegistryReader",
     "collect_lineage",
+    "write_bundle",
 ]

@@ -24,7 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shopml.errors import DataError, NotFoundError
 from shopml.schema import FeatureKind, Schema
 
-__all__ = ["BUNDLE_FILE", "ONNX_FILE", "PIPELINE_FILE", "PROFILE_FILE", "BundleMeta", "ModelBundle"]
+__all__ = [
+    "BUNDLE_FILE",
+    "ONNX_FILE",
+    "PIPELINE_FILE",
+    "PROFILE_FILE",
+    "BundleMeta",
+    "ModelBundle",
+    "write_bundle",
+]
 
 BUNDLE_FILE = "bundle.json"
 ONNX_FILE = "model.onnx"
@@ -118,3 +126,20 @@ class ModelBundle:
     def input_kinds(self) -> dict[str, FeatureKind]:
         """Model input name → kind, in ONNX input order."""
         return {n: self.schema[n].kind for n in self.meta.inputs}
+
+
+def write_bundle(
+    path: str | Path, meta: BundleMeta, onnx: bytes, files: dict[str, bytes | str] | None = None
+) -> ModelBundle:
+    """Write a bundle folder: ``bundle.json`` from ``meta``, ``model.onnx`` from ``onnx`` (serialized
+    ONNX bytes) and any ``files`` (name → bytes or text, e.g. ``reference_profile.json``)."""
+    bundle = ModelBundle(path, meta)
+    bundle.save_meta()
+    bundle.onnx_path.write_bytes(onnx)
+    for name, content in (files or {}).items():
+        target = bundle.path / name
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return bundle

@@ -1,0 +1,211 @@
+"""``shopml models``: list, inspect, promote and roll back registered models (thin over the registry)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.errors import ConfigError
+from shopml.registry import ModelVersionInfo, Registry
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="List, inspect, promote and roll back registered models (MLflow registry).",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+NameArg = Annotated[str, typer.Argument(help="Registered model name, e.g. 'fraud'.", show_default=False)]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", "-r", help="Why: recorded in the history and the event log.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+HEADLINE = ("pr_auc", "roc_auc", "f1", "brier")
+
+
+def _registry(workspace: Any, config: Any) -> Registry:
+    settings, _ = resolve(workspace, config)
+    return Registry.from_settings(settings)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+def _headline(metrics: dict[str, float]) -> dict[str, float]:
+    """The headline metrics: ``pr_auc`` etc., or the shortest key ending in it (``test.pr_auc``)."""
+    out: dict[str, float] = {}
+    for name in HEADLINE:
+        keys = sorted((k for k in metrics if k == name or k.endswith(("." + name, "_" + name))), key=len)
+        if keys:
+            out[name] = metrics[keys[0]]
+    return out
+
+
+def _record(registry: Registry, kind: str, name: str, summary: str, evidence: dict[str, Any]) -> None:
+    """Audit a manual alias move in the workspace event store."""
+    from shopml.monitor.events import Event, EventStore
+
+    severity = "warning" if kind == "rollback" else "info"
+    event = Event(kind=kind, model=name, severity=severity, summary=summary, evidence=evidence)
+    EventStore(registry.workspace).append(event)
+
+
+@app.command("list")
+@handle_errors
+def list_models(
+    workspace: WorkspaceOption = None, config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
+    """List registered models with their champion, challenger and number of versions."""
+    registry = _registry(workspace, config)
+    models = registry.list_models()
+    if as_json:
+        typer.echo(json.dumps([m.to_dict() for m in models], indent=2))
+        return
+    if not models:
+        console.print(
+            f"No models registered in {registry.tracking_uri}. Train one: [bold]shopml train --task fraud[/]"
+        )
+        return
+    table = Table(title=f"Registered models ({registry.tracking_uri})", title_justify="left")
+    for col in ("model", "task", "versions", "champion", "challenger", "previous", "updated"):
+        table.add_column(col, justify="right" if col in ("versions",) else "left")
+    for m in models:
+        ver = {k: f"v{v}" for k, v in m.aliases.items()}
+        table.add_row(
+            m.name,
+            m.tags.get("shopml.task", "-"),
+            str(m.n_versions),
+            ver.get("champion", "-"),
+            ver.get("challenger", "-"),
+            ver.get("previous_champion", "-"),
+            _when(m.updated_at),
+        )
+    console.print(table)
+
+
+def _versions_table(name: str, versions: list[ModelVersionInfo]) -> Table:
+    table = Table(title=f"Versions of '{name}'", title_justify="left")
+    for col in ("version", "aliases", "created", *HEADLINE, "threshold", "run"):
+        table.add_column(col, justify="right" if col in (*HEADLINE, "version", "threshold") else "left")
+    for v in versions:
+        head = _headline(v.metrics)
+        table.add_row(
+            f"v{v.version}",
+            ", ".join(v.aliases) or "-",
+            _when(v.created_at),
+            *(f"{head[k]:.4f}" if k in head else "-" for k in HEADLINE),
+            v.tags.get("shopml.threshold", "-"),
+            v.run_id[:8],
+        )
+    return table
+
+
+def _history_table(name: str, history: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"Champion history of '{name}'", title_justify="left")
+    for col in ("when", "action", "champion", "previous", "reason"):
+        table.add_column(col)
+    for h in history:
+        prev = h.get("previous")
+        table.add_row(
+            h["ts"], h["action"], f"v{h['version']}", f"v{prev}" if prev else "-", h.get("reason") or ""
+        )
+    return table
+
+
+def _version_detail(v: ModelVersionInfo) -> None:
+    aliases = ", ".join(v.aliases) or "-"
+    console.print(f"[bold]{v.name}[/] v{v.version}  aliases: {aliases}  created: {_when(v.created_at)}")
+    console.print(f"run: {v.run_id}\nsource: {v.source}")
+    metrics = Table(title="Metrics", title_justify="left")
+    metrics.add_column("metric")
+    metrics.add_column("value", justify="right")
+    for key, number in sorted(v.metrics.items()):
+        metrics.add_row(key, f"{number:.6g}")
+    tags = Table(title="Tags and lineage", title_justify="left")
+    tags.add_column("tag")
+    tags.add_column("value", overflow="fold")
+    for key, value in sorted(v.tags.items()):
+        tags.add_row(key, value)
+    console.print(metrics, tags)
+
+
+@app.command("show")
+@handle_errors
+def show(
+    name: NameArg,
+    version: Annotated[int | None, typer.Option("--version", "-v", help="Show this version.", min=1)] = None,
+    alias: Annotated[
+        str | None, typer.Option("--alias", "-a", help="Show the version this alias names.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a model's versions and champion history, or one version's metrics, tags and lineage."""
+    if version is not None and alias is not None:
+        raise ConfigError(f"give --version or --alias, not both (got --version {version} --alias {alias})")
+    registry = _registry(workspace, config)
+    if version is None and alias is None:
+        versions = registry.versions(name)
+        history = registry.history(name)
+        if as_json:
+            data = {"name": name, "versions": [v.to_dict() for v in versions], "history": history}
+            typer.echo(json.dumps(data, indent=2))
+            return
+        console.print(_versions_table(name, versions), _history_table(name, history))
+        return
+    info = registry.resolve(name, version if version is not None else str(alias))
+    if as_json:
+        typer.echo(json.dumps(info.to_dict(), indent=2))
+        return
+    _version_detail(info)
+
+
+@app.command("promote")
+@handle_errors
+def promote(
+    name: NameArg,
+    version: Annotated[int, typer.Argument(help="The version to make champion.", min=1, show_default=False)],
+    reason: ReasonOption = "",
+    workspace: WorkspaceOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Make VERSION the champion of NAME; the old champion is kept for `shopml models rollback`."""
+    registry = _registry(workspace, config)
+    before = registry.aliases(name).get("champion")
+    info = registry.promote(name, version, reason=reason)
+    if before == info.version:
+        console.print(f"{name}: v{info.version} is already the champion; nothing changed")
+        return
+    old = f"v{before}" if before is not None else "none"
+    evidence = {"version": info.version, "previous": before, "reason": reason, "actor": "cli"}
+    _record(registry, "promotion", name, f"manual promotion of {name}: {old} → v{info.version}", evidence)
+    console.print(
+        f"{name}: champion {old} → [bold green]v{info.version}[/]" + (f" ({reason})" if reason else "")
+    )
+
+
+@app.command("rollback")
+@handle_errors
+def rollback(
+    name: NameArg,
+    reason: ReasonOption = "",
+    workspace: WorkspaceOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Restore the previous champion of NAME; run again to go further back."""
+    registry = _registry(workspace, config)
+    before = registry.aliases(name).get("champion")
+    info = registry.rollback(name, reason=reason)
+    evidence = {"version": info.version, "previous": before, "reason": reason, "actor": "cli"}
+    _record(registry, "rollback", name, f"manual rollback of {name}: v{before} → v{info.version}", evidence)
+    console.print(
+        f"{name}: champion v{before} → [bold yellow]v{info.version}[/] (rolled back)"
+        + (f" ({reason})" if reason else "")
+    )

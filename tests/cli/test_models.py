@@ -1,0 +1,85 @@
+"""``shopml models list|show|promote|rollback`` through Typer's CliRunner on a real SQLite registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shopml.cli.main import app
+from shopml.config import Workspace
+from shopml.monitor.events import EventStore
+from shopml.registry import BundleMeta, Registry, write_bundle
+
+runner = CliRunner()
+SCHEMA = {"features": [{"name": "amount", "kind": "numeric"}, {"name": "is_fraud", "kind": "target"}]}
+
+
+@pytest.fixture
+def registered(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """A workspace whose registry holds 'fraud' v1 (champion), v2 and v3 (challenger)."""
+    monkeypatch.delenv("SHOPML_MLFLOW_URI", raising=False)
+    reg = Registry(Workspace(workspace))
+    for i in range(3):
+        meta = BundleMeta(name="fraud", task="fraud", schema=SCHEMA, inputs=["amount"], threshold=0.25)
+        write_bundle(tmp_path / f"b{i}", meta, b"onnx")
+        reg.register(tmp_path / f"b{i}", params={"i": i}, metrics={"test.pr_auc": 0.5 + i / 10, "f1": 0.4})
+    return reg
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["models", *args])
+    return result.exit_code, result.output
+
+
+def test_list(registered: Registry) -> None:
+    code, out = _run("list")
+    assert code == 0, out
+    assert "fraud" in out and "v1" in out and "v3" in out
+    code, out = _run("list", "--json")
+    data = json.loads(out)
+    assert data[0]["name"] == "fraud" and data[0]["aliases"] == {"champion": 1, "challenger": 3}
+
+
+def test_list_empty(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHOPML_MLFLOW_URI", raising=False)
+    code, out = _run("list", "--workspace", str(workspace))
+    assert code == 0 and "No models registered" in out
+
+
+def test_show(registered: Registry) -> None:
+    code, out = _run("show", "fraud")
+    assert code == 0, out
+    assert "Versions of 'fraud'" in out and "0.7000" in out and "champion" in out
+    code, out = _run("show", "fraud", "--alias", "challenger", "--json")
+    assert code == 0 and json.loads(out)["version"] == 3
+    code, out = _run("show", "fraud", "--version", "2")
+    assert code == 0 and "v2" in out and "test.pr_auc" in out
+
+
+def test_promote_and_rollback_record_events(registered: Registry) -> None:
+    code, out = _run("promote", "fraud", "3", "--reason", "better on June")
+    assert code == 0, out
+    assert "v1 → v3" in out
+    assert registered.aliases("fraud")["champion"] == 3
+    code, out = _run("promote", "fraud", "3")
+    assert code == 0 and "already the champion" in out
+    code, out = _run("rollback", "fraud", "-r", "alerts")
+    assert code == 0 and "v3 → v1" in out
+    kinds = [(e.kind, e.evidence["version"]) for e in EventStore(registered.workspace).read(model="fraud")]
+    assert kinds == [("promotion", 3), ("rollback", 1)]
+    code, out = _run("rollback", "fraud")
+    assert code == 2 and "no previous champion" in out
+
+
+def test_unknown_model_exits_2(registered: Registry) -> None:
+    for args in (["show", "ghost"], ["promote", "ghost", "1"], ["rollback", "ghost"]):
+        code, out = _run(*args)
+        assert code == 2, args
+        assert "model 'ghost' is not registered" in out
+    code, out = _run("show", "fraud", "--version", "9")
+    assert code == 2 and "no version 9" in out
+    code, out = _run("show", "fraud", "--version", "1", "--alias", "champion")
+    assert code == 2 and "not both" in out
