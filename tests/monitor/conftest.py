@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,8 @@ def synthetic_log(
     ``amount`` triples (covariate drift)."""
     rng = np.random.default_rng(seed)
     offsets = np.sort(rng.uniform(0, days * 86400, n))
-    event = np.array([start + timedelta(seconds=float(s)) for s in offsets])
+    t0 = np.datetime64(start.replace(tzinfo=None), "us")
+    event = t0 + (offsets * 1e6).astype("timedelta64[us]")
     amount = rng.lognormal(3.5, 1.0, n)
     if shift_day is not None:
         amount[offsets >= shift_day * 86400] *= 3.0
@@ -45,24 +46,24 @@ def synthetic_log(
         p_true[late] = rng.permutation(score[late])
     y = (rng.uniform(size=n) < p_true).astype(np.int8)
     delay = np.where(y == 1, rng.uniform(2, 20, n), 14.0)
-    ids = [f"t{seed}-{i}" for i in range(n)]
+    ids = pa.array(np.char.add(f"t{seed}-", np.arange(n).astype(str)))
     preds = pa.table(
         {
-            "request_id": [f"r{seed}-{i}" for i in range(n)],
+            "request_id": pa.array(np.char.add(f"r{seed}-", np.arange(n).astype(str))),
             "ts": pa.array(event, UTC_US),
-            "model": [model] * n,
+            "model": pa.array(np.full(n, model)),
             "model_version": pa.array(np.ones(n, np.int64)),
             "score": score,
             "decision": pa.array((score >= threshold).astype(np.int8)),
             "threshold": np.full(n, threshold),
             "latency_ms": rng.uniform(0.1, 2.0, n),
             "amount": amount,
-            "country": country,
+            "country": pa.array(country),
             "transaction_id": ids,
             "event_time": pa.array(event, UTC_US),
         }
     )
-    avail = np.array([e + timedelta(days=float(d)) for e, d in zip(event, delay, strict=True)])
+    avail = event + (delay * 86400e6).astype("timedelta64[us]")
     labels = pa.table(
         {"transaction_id": ids, "is_fraud": pa.array(y), "label_available_at": pa.array(avail, UTC_US)}
     )

@@ -122,14 +122,16 @@ def _performance(
     now: datetime,
     cfg: PerformanceSettings,
     seed: int,
-) -> tuple[list[WindowPerformance], np.ndarray, list[datetime]]:
+) -> tuple[list[WindowPerformance], np.ndarray, np.ndarray]:
     target = bundle.meta.target
     if not target:
         raise DataError(
             f"model '{bundle.name}' has no target column in its bundle: no performance to monitor"
         )
     rng = np.random.default_rng(seed)
-    out, errors, times = [], [], []
+    out: list[WindowPerformance] = []
+    errors: list[np.ndarray] = []
+    times: list[np.ndarray] = []
     for start, end in bounds:
         t = labels.labelled(log, target, bundle.meta.id_column, start, end, now)
         score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
@@ -140,9 +142,9 @@ def _performance(
         if w.matured:
             known = ~np.isnan(label)
             errors.append((decision[known] != label[known]).astype(np.float64))
-            times.extend(np.asarray(t.column("__time").to_pylist(), dtype=object)[known].tolist())
+            times.append(t.column("__time").to_numpy()[known])
     stream = np.concatenate(errors) if errors else np.empty(0)
-    return out, stream, times
+    return out, stream, (np.concatenate(times) if times else np.empty(0, "datetime64[us]"))
 
 
 def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], last_stream: str) -> list[Event]:

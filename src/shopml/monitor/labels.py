@@ -105,6 +105,7 @@ class LabelStore:
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         self.model = model
         self.root = ws.labels_dir / f"model={model}"
+        self._prepared: tuple[tuple[object, ...], list[str]] | None = None
 
     @property
     def files(self) -> list[Path]:
@@ -127,38 +128,50 @@ class LabelStore:
         tmp.replace(path)  # readers never see a half-written part
         return path
 
-    def join_sql(self, log: PredictionLog, label: str, id_column: str | None, columns: list[str]) -> str:
-        """SQL selecting a window of predictions (``$start``/``$end``) with ``label`` as of ``$as_of``
-        (NULL when not yet known) and its ``label_available_at``; ``columns`` from the log."""
-        base = log.window_sql(["__time", *columns])
+    def _prepare(self, log: PredictionLog, label: str, id_column: str | None, as_of: datetime) -> list[str]:
+        """Materialise the labels known at ``as_of`` (latest per key) as temp tables in the log's
+        connection, once per (connection, label, key, as_of); returns the join keys."""
+        cache_key = (id(log.con), label, id_column, as_utc(as_of))
+        if self._prepared is not None and self._prepared[0] == cache_key:
+            return self._prepared[1]
         src = self.source()
-        if src is None:
-            return _unlabelled(base)
-        con = log.con
-        label_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
-        if label not in label_cols:
-            raise DataError(f"stored labels of model '{self.model}' lack the label column '{label}'")
-        keys = [k for k in (REQUEST_ID, id_column) if k and k in label_cols and k in log.columns]
+        keys: list[str] = []
+        if src is not None:
+            con = log.con
+            label_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+            if label not in label_cols:
+                raise DataError(f"stored labels of model '{self.model}' lack the label column '{label}'")
+            keys = [k for k in (REQUEST_ID, id_column) if k and k in label_cols and k in log.columns]
+            for i, key in enumerate(keys):
+                k = quote(key)
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE _labels_{i} AS "
+                    f"SELECT CAST({k} AS VARCHAR) AS k, CAST({quote(label)} AS TINYINT) AS y, "
+                    f"{AVAILABLE_AT} AS at FROM {src} WHERE {k} IS NOT NULL AND {AVAILABLE_AT} <= $as_of "
+                    f"QUALIFY row_number() OVER (PARTITION BY {k} "
+                    f"ORDER BY {AVAILABLE_AT} DESC, filename DESC) = 1",
+                    {"as_of": as_utc(as_of)},
+                )
+        self._prepared = (cache_key, keys)
+        return keys
+
+    def join_sql(self, log: PredictionLog, keys: list[str], columns: list[str]) -> str:
+        """SQL selecting a window of predictions (``$start``/``$end``, ``__time`` and ``columns``) with
+        ``label`` (NULL when not known yet) and ``label_available_at``, joined on ``keys``."""
         if not keys:
-            return _unlabelled(base)
+            return _unlabelled(log.window_sql(["__time", *columns]))
         extra = [k for k in keys if k not in columns]
         base = log.window_sql(["__time", *columns, *extra])
-        ctes, joins, lab, at = [], [], [], []
-        for i, key in enumerate(keys):
-            k = quote(key)
-            ctes.append(
-                f"l{i} AS (SELECT {k} AS k, CAST({quote(label)} AS TINYINT) AS y, {AVAILABLE_AT} AS at "
-                f"FROM {src} WHERE {k} IS NOT NULL AND {AVAILABLE_AT} <= $as_of "
-                f"QUALIFY row_number() OVER (PARTITION BY {k} "
-                f"ORDER BY {AVAILABLE_AT} DESC, filename DESC) = 1)"
-            )
-            joins.append(f"LEFT JOIN l{i} ON CAST(p.{k} AS VARCHAR) = l{i}.k")
-            lab.append(f"l{i}.y")
-            at.append(f"l{i}.at")
+        joins = " ".join(
+            f"LEFT JOIN _labels_{i} l{i} ON CAST(p.{quote(k)} AS VARCHAR) = l{i}.k"
+            for i, k in enumerate(keys)
+        )
+        lab = ", ".join(f"l{i}.y" for i in range(len(keys)))
+        at = ", ".join(f"l{i}.at" for i in range(len(keys)))
         keep = ", ".join(f"p.{quote(c)}" for c in ["__time", *columns])
         return (
-            f"WITH p AS ({base}), {', '.join(ctes)} SELECT {keep}, coalesce({', '.join(lab)}) AS label, "
-            f"coalesce({', '.join(at)}) AS {AVAILABLE_AT} FROM p {' '.join(joins)}"
+            f"SELECT {keep}, coalesce({lab}) AS label, coalesce({at}) AS {AVAILABLE_AT} "
+            f"FROM ({base}) p {joins}"
         )
 
     def labelled(
@@ -171,12 +184,12 @@ class LabelStore:
         as_of: datetime,
         columns: list[str] | None = None,
     ) -> pa.Table:
-        """The window's predictions (``__time``, ``columns``) with ``label`` and ``label_available_at``."""
+        """The window's predictions (``__time``, ``columns``) with ``label`` and ``label_available_at``,
+        ordered by time. Labels are matched on ``request_id`` first, then on the business key."""
         cols = columns if columns is not None else ["score", "decision", "threshold"]
-        sql = self.join_sql(log, label, id_column, cols) + " ORDER BY __time"
+        keys = self._prepare(log, label, id_column, as_of)
+        sql = self.join_sql(log, keys, cols) + " ORDER BY __time"
         params = {"start": as_utc(start), "end": as_utc(end)}
-        if "$as_of" in sql:
-            params["as_of"] = as_utc(as_of)
         return log.con.sql(sql, params=params).to_arrow_table()
 
 

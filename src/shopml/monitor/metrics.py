@@ -65,6 +65,7 @@ class SortedScores:
         self.decisions = np.asarray(decisions, dtype=np.float64)[order]
         neg = -self.scores
         self.group_end = np.searchsorted(neg, neg, side="right") - 1  # last row with the same score
+        self.has_ties = bool((self.group_end != np.arange(self.scores.size)).any())
 
     @property
     def n(self) -> int:
@@ -77,22 +78,26 @@ class SortedScores:
         step = max(1, _CHUNK_CELLS // max(self.n, 1))
         for i in range(0, y.shape[0], step):
             yy = y[i : i + step]
-            ww = np.ones_like(yy) if w is None else w[i : i + step]
+            ww = None if w is None else w[i : i + step]
             for name, values in self._chunk(yy, ww, costs).items():
                 out[name].append(values)
         return {m: np.concatenate(v) if v else np.empty(0) for m, v in out.items()}
 
-    def _chunk(self, y: np.ndarray, w: np.ndarray, costs: Costs) -> dict[str, np.ndarray]:
-        wy = w * y
+    def _chunk(self, y: np.ndarray, w: np.ndarray | None, costs: Costs) -> dict[str, np.ndarray]:
+        wy = y if w is None else w * y
         tp_cum = np.cumsum(wy, axis=1)
-        pp_cum = np.cumsum(w, axis=1)
+        # unit weights (CBPE): predicted positives up to row i are simply i + 1
+        pp_cum = np.arange(1.0, self.n + 1)[None, :] if w is None else np.cumsum(w, axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            prec_at = tp_cum[:, self.group_end] / pp_cum[:, self.group_end]
+            if self.has_ties:
+                prec_at = tp_cum[:, self.group_end] / pp_cum[:, self.group_end]
+            else:
+                prec_at = tp_cum / pp_cum
             pos = tp_cum[:, -1]
             total = pp_cum[:, -1]
             ap = np.nansum(wy * prec_at, axis=1) / pos
             tp = wy @ self.decisions
-            pp = w @ self.decisions
+            pp = np.full(len(y), self.decisions.sum()) if w is None else w @ self.decisions
             precision = tp / pp
             recall = tp / pos
             f1 = 2 * tp / (pp + pos)

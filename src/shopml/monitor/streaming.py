@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -104,7 +104,16 @@ def _rates(errors: np.ndarray, i: int, start: int, span: int = 500) -> tuple[flo
     return (float(before.mean()) if before.size else float("nan"), float(after.mean()) if after.size else 0.0)
 
 
-def _run(name: str, errors: np.ndarray, times: Sequence[datetime] | None) -> StreamResult:
+def _time(times: Sequence[datetime] | np.ndarray | None, i: int) -> datetime | None:
+    if times is None:
+        return None
+    t = times[i]
+    if isinstance(t, np.datetime64):
+        return datetime.fromtimestamp(t.astype("datetime64[us]").astype(np.int64) / 1e6, UTC)
+    return t if isinstance(t, datetime) else None
+
+
+def _run(name: str, errors: np.ndarray, times: Sequence[datetime] | np.ndarray | None) -> StreamResult:
     spec = DETECTORS[name]
     det, warn = spec.drift(), spec.warning() if spec.warning else None
     drifts: list[StreamAlarm] = []
@@ -115,7 +124,6 @@ def _run(name: str, errors: np.ndarray, times: Sequence[datetime] | None) -> Str
         det.update(x)
         if warn is not None:
             warn.update(x)
-        at = times[i] if times is not None else None
         warning_now = (
             getattr(det, "warning_detected", False)
             if spec.native_warning
@@ -124,12 +132,12 @@ def _run(name: str, errors: np.ndarray, times: Sequence[datetime] | None) -> Str
         if det.drift_detected:
             before, after = _rates(errors, i, start)
             if not after <= before:  # an increase (or no earlier data): report it
-                drifts.append(StreamAlarm("drift", i, at, before, after))
+                drifts.append(StreamAlarm("drift", i, _time(times, i), before, after))
             det, warn, start, warned = spec.drift(), spec.warning() if spec.warning else None, i + 1, False
         elif warning_now and not warned:
             before, after = _rates(errors, i, start)
             if not after <= before:
-                warnings.append(StreamAlarm("warning", i, at, before, after))
+                warnings.append(StreamAlarm("warning", i, _time(times, i), before, after))
                 warned = True
     rate = float(errors.mean()) if errors.size else float("nan")
     return StreamResult(name, int(errors.size), rate, drifts, warnings)
@@ -137,7 +145,7 @@ def _run(name: str, errors: np.ndarray, times: Sequence[datetime] | None) -> Str
 
 def detect_stream(
     errors: np.ndarray,
-    times: Sequence[datetime] | None = None,
+    times: Sequence[datetime] | np.ndarray | None = None,
     detectors: Sequence[str] = ("adwin", "page_hinkley", "ddm"),
 ) -> list[StreamResult]:
     """Run each named detector over a 0/1 error stream (in event-time order)."""
