@@ -43,6 +43,28 @@ def test_two_processes_register_at_once(tmp_path: Path, monkeypatch: pytest.Monk
     assert reg.load_bundle("fraud", 6).version == 6
 
 
+def _load(root: str, out: Any, start: Any) -> None:
+    start.wait(timeout=60)
+    bundle = Registry(Workspace(Path(root))).load_bundle("fraud", "champion")
+    out.put((bundle.version, sorted(p.name for p in bundle.path.iterdir())))
+
+
+def test_concurrent_loads_see_whole_bundles(registry: Registry, make_bundle: Callable[..., Path]) -> None:
+    registry.register(make_bundle(), params={}, metrics={})
+    import_mlflow()
+    ctx = mp.get_context("fork")
+    start, out = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_load, args=(str(registry.workspace.root), out, start)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    seen = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    assert seen == [(1, [".registry.json", "bundle.json", "model.onnx", "report.html"])] * 3
+    assert sorted(p.name for p in (registry.cache_dir / "fraud").iterdir()) == ["1"]  # no temp folders left
+
+
 def test_failed_artifact_logging_creates_no_version(
     registry: Registry, make_bundle: Callable[..., Path]
 ) -> None:

@@ -73,7 +73,10 @@ class Registry(RegistryReader):
         run = be.call(client.create_run, experiment_id, run_name=f"{name}-{meta.task}")
         run_id = run.info.run_id
         try:
-            self._log_run(run_id, run_params, run_metrics, {**version_tags, "shopml.model": name})
+            run_tags = {**version_tags, "shopml.model": name}
+            if lineage.get("lineage.git_commit"):  # shown by the MLflow UI
+                run_tags["mlflow.source.git.commit"] = lineage["lineage.git_commit"]
+            self._log_run(run_id, run_params, run_metrics, run_tags)
             be.call(client.log_artifacts, run_id, str(bundle.path), "bundle")
             self._ensure_model(name, meta.task)
             mv = be.call(
