@@ -4,8 +4,9 @@
 
 1. ``insufficient_data`` — either side has fewer than ``min_rows`` rows: nothing is claimed.
 2. ``drift`` — the importance-weighted share of drifted features reaches ``share_threshold``
-   (default 0.1; weights are the model's feature importances when given, else equal; features not in
-   a given importance mapping weigh 0), or the domain classifier flags, or the score distribution drifts.
+   (default 0.05: with equal weights and up to 20 features one drifted feature is enough; weights are
+   the model's feature importances when given, else equal; features not in a given importance mapping
+   weigh 0), or the domain classifier flags, or the score distribution drifts.
 3. ``warning`` — some feature drifted below that share, a quality check failed with an error, or a
    reference feature is missing from the current data.
 4. ``ok`` otherwise.
@@ -48,6 +49,8 @@ def compare(
     """
     cfg = config or DriftConfig()
     schema = resolve_schema(reference, schema, cfg.batch_rows)
+    excluded = [n for n in schema.names if n in cfg.exclude]
+    schema = schema.without(*excluded)
     sample = cfg.multivariate_rows if cfg.multivariate else 0
     ref = load_side(reference, schema, cfg.exact_max_rows, cfg.batch_rows, sample, cfg.seed)
     cur = load_side(current, schema, cfg.exact_max_rows, cfg.batch_rows, sample, cfg.seed + 1)
@@ -61,7 +64,7 @@ def compare(
     mismatch = SchemaMismatch(missing_in_current=list(cur.missing), unexpected_in_current=unexpected)
     prediction = _prediction(ref.profile, cur.profile, cfg) if enough else None
     multi = (
-        domain_classifier(ref.profile, cur.profile, cfg.alpha, cfg.min_auc, cfg.seed)
+        domain_classifier(ref.profile, cur.profile, schema.names, cfg.alpha, cfg.min_auc, cfg.seed)
         if cfg.multivariate and enough
         else None
     )
@@ -115,6 +118,7 @@ def compare(
         multivariate=multi,
         quality=quality,
         schema_mismatch=mismatch,
+        excluded=excluded,
     )
 
 

@@ -4,7 +4,7 @@
 alpha: 0.05                 # family-wise level of the corrected p-values
 correction: bh              # bh | bonferroni | none
 min_effect_numeric: 0.1     # relevance floor: normalised Wasserstein, in reference σ
-min_effect_categorical: 0.05  # relevance floor: Jensen–Shannon distance (base 2)
+min_effect_categorical: 0.1   # relevance floor: debiased Jensen–Shannon distance (base 2)
 features:
   amount: {test: psi, threshold: 0.25}
   country: {test: jensenshannon}
@@ -14,6 +14,8 @@ features:
 give honest p-values for the correction (exact on raw values up to ``exact_max_rows`` rows per side,
 asymptotic on the sketches above that), and the relevance floor above keeps large windows from flagging
 shifts nobody cares about. A feature named under ``features`` uses the test and threshold given there.
+Features named under ``exclude`` (default: calendar features such as ``day_of_week``, whose
+distribution a daily window fixes by construction) are not tested and are listed in the report.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopml.errors import ConfigError
 from shopml.monitor.drift_tests import CORRECTIONS, TESTS
 
-__all__ = ["DEFAULT_TESTS", "DriftConfig", "FeatureOverride"]
+__all__ = ["CALENDAR_FEATURES", "DEFAULT_TESTS", "DriftConfig", "FeatureOverride"]
 
+#: Calendar features whose distribution in a window is set by the window itself (a daily window holds
+#: one weekday): excluded from drift tests by default and listed in the report as excluded.
+CALENDAR_FEATURES = ("day_of_week", "weekday", "is_weekend", "day_of_month", "month", "week_of_year")
 #: The default test per column kind (see the module docstring for the rule).
 DEFAULT_TESTS = {"numeric": "ks", "categorical": "chi2"}
 
@@ -56,8 +61,8 @@ class DriftConfig(BaseModel):
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     correction: str = "bh"
     min_effect_numeric: float = Field(0.1, ge=0.0)
-    min_effect_categorical: float = Field(0.05, ge=0.0)
-    share_threshold: float = Field(0.1, ge=0.0, le=1.0, description="weighted drifted share for 'drift'")
+    min_effect_categorical: float = Field(0.1, ge=0.0)
+    share_threshold: float = Field(0.05, ge=0.0, le=1.0, description="weighted drifted share for 'drift'")
     min_rows: int = Field(30, ge=1, description="rows per side below which the verdict is insufficient_data")
     exact_max_rows: int = Field(5000, ge=0, description="raw values kept (exact tests) up to this many rows")
     batch_rows: int = Field(1_000_000, ge=1000, description="rows per streamed batch")
@@ -69,6 +74,7 @@ class DriftConfig(BaseModel):
     row_count_tolerance: float = Field(0.5, gt=0.0, lt=1.0, description="allowed relative row-count change")
     expected_rows: int | None = Field(None, ge=1, description="expected rows per window (row-count check)")
     seed: int = 0
+    exclude: list[str] = Field(default_factory=lambda: list(CALENDAR_FEATURES))
     features: dict[str, FeatureOverride] = Field(default_factory=dict)
 
     @field_validator("correction")

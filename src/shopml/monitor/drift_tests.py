@@ -10,9 +10,9 @@ and supplies only its per-feature score. The shared part (:func:`decide`) applie
   all features are corrected together (Benjamini–Hochberg by default, Bonferroni, or none);
 * every feature gets an effect size — for distance tests the distance itself, for p-value tests the
   normalised Wasserstein distance (numeric: the shift in reference standard deviations) or the
-  Jensen–Shannon distance (categorical, base 2);
+  debiased Jensen–Shannon distance (categorical, base 2);
 * a feature is drifted when ``p_adjusted < alpha`` AND ``effect_size >= floor``, the floor being the
-  test's threshold for distance tests and ``min_effect`` (numeric 0.1σ, categorical JS 0.05) otherwise.
+  test's threshold for distance tests and ``min_effect`` (numeric 0.1σ, categorical JS 0.1) otherwise.
 
 Exact tests run on raw values when both sides have them (small data); otherwise the statistic comes
 from the sketches, with a stated error bound (for KS: the largest single-bucket mass).
@@ -50,6 +50,7 @@ FloatArray = npt.NDArray[np.float64]
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 CORRECTIONS = ("bh", "bonferroni", "none")
 PSI_BINS = 10
+MIN_EXPECTED = 5.0
 _EPS = 1e-4
 
 
@@ -283,9 +284,21 @@ class PSI(DriftTest):
         )
 
 
+def _pool_rare(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Merge categories with an expected count below ``MIN_EXPECTED`` on either side into one cell
+    (the chi-square approximation fails on sparse cells; a lone unseen value would otherwise dominate)."""
+    tot = a + b
+    expected = np.minimum(tot * a.sum(), tot * b.sum()) / tot.sum()
+    rare = expected < MIN_EXPECTED
+    if not rare.any():
+        return a, b
+    return np.append(a[~rare], a[rare].sum()), np.append(b[~rare], b[rare].sum())
+
+
 @register
 class ChiSquare(DriftTest):
-    """Pearson chi-square test of homogeneity on the category counts (unseen categories included)."""
+    """Pearson chi-square test of homogeneity on the category counts; categories expected fewer than 5
+    times on either side are pooled into one cell (new categories are still reported by name)."""
 
     name = "chi2"
     kinds = frozenset({CATEGORICAL})
@@ -295,6 +308,8 @@ class ChiSquare(DriftTest):
 
     def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
         _, a, b = _cat_counts(ref, cur)
+        if not _empty(ref, cur):
+            a, b = _pool_rare(a, b)
         if _empty(ref, cur) or len(a) < 2:
             return 0.0, 1.0, "exact", None
         n, m = a.sum(), b.sum()
@@ -306,7 +321,9 @@ class ChiSquare(DriftTest):
 
 @register
 class JensenShannon(DriftTest):
-    """Jensen–Shannon distance (base 2, in [0, 1]) between the category frequencies."""
+    """Jensen–Shannon distance (base 2, in [0, 1]) between the category frequencies, debiased: the
+    divergence's expectation under no drift, ``(K-1) / (8 ln2 · n_eff)``, is subtracted before the root,
+    so that small windows do not look relevant through sampling noise alone."""
 
     name = "jensenshannon"
     kinds = frozenset({CATEGORICAL})
@@ -323,4 +340,6 @@ class JensenShannon(DriftTest):
         with np.errstate(divide="ignore", invalid="ignore"):
             kl_a = np.where(pa_ > 0, pa_ * np.log2(pa_ / mid), 0.0)
             kl_b = np.where(pb > 0, pb * np.log2(pb / mid), 0.0)
-        return float(math.sqrt(max(0.5 * (kl_a.sum() + kl_b.sum()), 0.0))), None, "exact", 0.0
+        n_eff = a.sum() * b.sum() / (a.sum() + b.sum())
+        noise = (len(a) - 1) / (8 * math.log(2) * n_eff)
+        return float(math.sqrt(max(0.5 * (kl_a.sum() + kl_b.sum()) - noise, 0.0))), None, "exact", 0.0

@@ -41,14 +41,18 @@ def _matrix(
 
 
 def domain_classifier(
-    reference: Profile, current: Profile, alpha: float, min_auc: float, seed: int = 0
+    reference: Profile, current: Profile, features: list[str], alpha: float, min_auc: float, seed: int = 0
 ) -> MultivariateDrift:
     """Fit the domain classifier on the two profiles' samples and judge the separation."""
     ref, cur = reference.sample, current.sample
     names = [
         n
-        for n in reference.features
-        if ref is not None and cur is not None and n in ref.column_names and n in cur.column_names
+        for n in features
+        if n in reference.features
+        and ref is not None
+        and cur is not None
+        and n in ref.column_names
+        and n in cur.column_names
     ]
     n_ref = 0 if ref is None else ref.num_rows
     n_cur = 0 if cur is None else cur.num_rows

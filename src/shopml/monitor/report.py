@@ -121,6 +121,7 @@ class DriftReport(_Model):
     multivariate: MultivariateDrift | None = None
     quality: list[QualityIssue] = Field(default_factory=list)
     schema_mismatch: SchemaMismatch = Field(default_factory=SchemaMismatch)
+    excluded: list[str] = Field(default_factory=list, description="features not tested (config exclude)")
 
     @property
     def drifted_features(self) -> list[str]:
