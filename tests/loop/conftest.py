@@ -23,6 +23,7 @@ TINY: dict[str, Any] = {
     "bootstrap": 20,
     "learning_curve_sizes": [1.0],
     "parity_rows": 200,
+    "split": {"test_gap_days": 1.0},
 }
 
 

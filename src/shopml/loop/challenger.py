@@ -3,7 +3,8 @@
 The loop hands over a point-in-time table (labels already resolved as known at the retrain moment, the
 label-availability column removed) and recency weights. The training API has no sample weights yet, so
 recency weighting is applied by weighted subsampling: each row is kept with probability equal to its
-weight (newest rows weigh 1), which makes the expected training loss the weighted one.
+weight (newest rows weigh 1), which makes the expected training loss the weighted one. The training
+split's label-delay gap (``split.test_gap_days``) defaults to 1 day here: labels are already point-in-time.
 """
 
 from __future__ import annotations
@@ -49,7 +50,14 @@ def train_challenger(
     data = subsample_by_weight(table, weights, seed)
     drop = [c for c in (policy.data.label_time_column,) if c in data.column_names]
     data = data.drop_columns(drop)
-    overrides: dict[str, Any] = {**policy.train_config, "label_available_column": None, "name": policy.model}
+    # labels are already resolved as known at ``now``: no label-delay gap is needed inside the window
+    split = {"test_gap_days": 1.0, **policy.train_config.get("split", {})}
+    overrides: dict[str, Any] = {
+        **policy.train_config,
+        "split": split,
+        "label_available_column": None,
+        "name": policy.model,
+    }
     cfg = train_api.preset(policy.task, out_dir.parent, **overrides)
     result = train_api.train(cfg, table=data, out_dir=out_dir, register=False)
     return Path(result.bundle_dir)

@@ -24,7 +24,7 @@ from shopml.config import Workspace
 from shopml.errors import DataError, NotFoundError, ShopmlError
 from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SystemClock, as_utc
-from shopml.loop.gate import GateDecision, decide, write_gate_report
+from shopml.loop.gate import decide, write_gate_report
 from shopml.loop.lock import LoopLock
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.scoring import score_table
@@ -38,8 +38,8 @@ __all__ = ["FAILPOINT_ENV", "Loop", "rollback"]
 
 log = logging.getLogger(__name__)
 
-#: Test hook: ``SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
-FAILPOINT_ENV = "SHOPML_LOOP_FAILPOINT"
+#: Test hook: ``_SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
+FAILPOINT_ENV = "_SHOPML_LOOP_FAILPOINT"  # not SHOPML_*: settings reads those
 
 
 def _failpoint(name: str) -> None:
@@ -188,11 +188,11 @@ class Loop:
                 self.state_store.save(state)
                 _failpoint("registered")
             if job.step == "registered":
-                decision = self._gate(job, now)
+                self._gate(job, now)
                 self.state_store.save(state)
                 _failpoint("gated")
-                out += self._emit_gate(job, decision, now)
             if job.step == "gated":
+                out += self._emit_gate(job, now)  # written once, also when resumed after the decision
                 verdict = str((job.decision or {}).get("verdict", "failed"))
                 if verdict == "promote":
                     out += self._promote(job, now)
@@ -276,6 +276,7 @@ class Loop:
                 tags={"shopml.retrain_id": req.id, "shopml.trigger": ",".join(req.reasons)},
                 set_alias="challenger",
             )
+            _failpoint("registering")
         job.version = int(existing.version)
         job.step = "registered"
 
@@ -292,7 +293,7 @@ class Loop:
         except NotFoundError:
             return None
 
-    def _gate(self, job: Job, now: datetime) -> GateDecision:
+    def _gate(self, job: Job, now: datetime) -> None:
         split = self._split(job)
         y = np.asarray(
             split.holdout.column(self.policy.data.target).to_numpy(zero_copy_only=False), dtype=np.int8
@@ -318,24 +319,25 @@ class Loop:
         job.decision = decision.to_dict()
         job.report = str(html_path)
         job.step = "gated"
-        return decision
 
-    def _emit_gate(self, job: Job, decision: GateDecision, now: datetime) -> list[Event]:
+    def _emit_gate(self, job: Job, now: datetime) -> list[Event]:
         report = Path(str(job.report))
+        d = job.decision or {}
+        verdict = str(d.get("verdict"))
         ev = self.audit.emit(
             f"{job.request.id}-gate",
             "gate",
-            f"gate {decision.verdict}: v{job.version} — " + "; ".join(decision.reasons),
+            f"gate {verdict}: v{job.version} — " + "; ".join(d.get("reasons", [])),
             ts=now,
-            severity="info" if decision.verdict == "promote" else "warning",
+            severity="info" if verdict == "promote" else "warning",
             evidence={
                 "request_id": job.request.id,
                 "version": job.version,
-                "verdict": decision.verdict,
-                "rule": decision.rule,
-                "challenger": decision.challenger_metric,
-                "champion": decision.champion_metric,
-                "bootstrap": decision.bootstrap,
+                "verdict": verdict,
+                "rule": d.get("rule"),
+                "challenger": d.get("challenger_metric"),
+                "champion": d.get("champion_metric"),
+                "bootstrap": d.get("bootstrap"),
             },
             links=[str(report.with_suffix(".json")), str(report)],
         )
@@ -345,7 +347,10 @@ class Loop:
         name, version = self.policy.model, int(job.version or 0)
         reason = f"gate passed (request {job.request.id}: {job.request.summary})"
         before = self.registry.aliases(name).get("champion")
+        if before == version:  # resumed after the alias moved: the previous champion is in the journal
+            before = (job.decision or {}).get("champion_version")
         self.registry.promote(name, version, reason=reason)
+        _failpoint("alias_moved")
         ev = self.audit.emit(
             f"{job.request.id}-promotion",
             "promotion",
