@@ -1,0 +1,5 @@
+"""``python -m shopml`` runs the CLI."""
+
+from shopml.cli.main import app
+
+app()

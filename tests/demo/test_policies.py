@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from shopml.demo.policies import daily_outcome, period_metrics
+
+
+def test_daily_outcome_costs_and_pr_auc() -> None:
+    day = np.array(["d1"] * 4 + ["d2"] * 3)
+    y = np.array([0, 0, 1, 1, 0, 0, 0])
+    s = np.array([0.1, 0.9, 0.8, 0.2, 0.1, 0.6, 0.2])
+    thr = np.full(7, 0.5)
+    amounts = np.array([10.0, 20.0, 30.0, 40.0, 1.0, 1.0, 1.0])
+    out = daily_outcome("p", day, y, s, thr, amounts, fp_cost=5.0)
+    assert out.days == ["d1", "d2"]
+    # d1: one false alarm (5) + missed fraud of 40; d2: one false alarm
+    assert out.cost == [45.0, 5.0]
+    assert out.pr_auc[0] == pytest.approx(0.5 * 0.5 + 0.5 * 2 / 3)  # precision 1/2 at recall .5, 2/3 at 1
+    assert out.pr_auc[1] is None  # a day without positives has no PR-AUC, not a made-up one
+
+
+def test_period_metrics_empty_and_pooled() -> None:
+    y = np.array([0, 1, 0, 1])
+    s = np.array([0.1, 0.9, 0.2, 0.8])
+    thr = np.full(4, 0.5)
+    amounts = np.ones(4)
+    none = period_metrics(np.zeros(4, bool), y, s, thr, amounts, 5.0, 1)
+    assert none == {"pr_auc": None, "cost_per_day": None}
+    pooled = period_metrics(np.ones(4, bool), y, s, thr, amounts, 5.0, 2)
+    assert pooled == {"pr_auc": 1.0, "cost_per_day": 0.0}
