@@ -126,7 +126,7 @@ def render_dashboard(data: DashboardData) -> str:
     divs = []
     for i, fig in enumerate(figures):
         fig.update_layout(template="plotly_white", height=360, margin={"t": 50, "b": 40, "l": 50, "r": 20})
-        divs.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+        divs.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"plot-{i}"))
     env = Environment(autoescape=select_autoescape(["html", "j2"]))
     template = env.from_string(resources.files("shopml.dashboard").joinpath(_TEMPLATE).read_text("utf-8"))
     return template.render(d=data, plots=divs)
