@@ -27,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from rich.progress import track
 from scipy import stats
@@ -68,22 +69,21 @@ def schema_of(n_num: int = N_NUM, n_cat: int = N_CAT) -> Schema:
     return Schema(features=tuple(feats))
 
 
+def _counts(col: pa.ChunkedArray) -> dict[str, int]:
+    return {d["values"]: d["counts"] for d in pc.value_counts(col).to_pylist()}
+
+
 def scipy_loop(ref: pa.Table, cur: pa.Table) -> int:
-    """The plain baseline: one scipy test per column at p < 0.05, no correction, no effect size."""
+    """The plain baseline: one scipy test per column at p < 0.05, no correction, no effect size
+    (categories counted with Arrow's fast ``value_counts`` so that the comparison is about the tests)."""
     flagged = 0
     for name in ref.column_names:
-        a, b = ref.column(name).to_numpy(), cur.column(name).to_numpy()
         if name.startswith("num_"):
-            p = stats.ks_2samp(a, b).pvalue
+            p = stats.ks_2samp(ref.column(name).to_numpy(), cur.column(name).to_numpy()).pvalue
         else:
-            cats, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
-            table = np.vstack(
-                [
-                    np.bincount(codes[: len(a)], minlength=len(cats)),
-                    np.bincount(codes[len(a) :], minlength=len(cats)),
-                ]
-            )
-            p = stats.chi2_contingency(table).pvalue
+            a, b = _counts(ref.column(name)), _counts(cur.column(name))
+            cats = sorted(set(a) | set(b))
+            p = stats.chi2_contingency([[a.get(c, 0) for c in cats], [b.get(c, 0) for c in cats]]).pvalue
         flagged += bool(p < 0.05)
     return flagged
 

@@ -115,7 +115,10 @@ def _stream(
     wanted = [*sub.names, *([SCORE_COLUMN] if SCORE_COLUMN in names else [])]
     merged: Profile | None = None
     seeds = np.random.SeedSequence(seed)
-    for batch in dataset.to_batches(columns=wanted, batch_size=batch_rows):
+    batches = dataset.to_batches(
+        columns=wanted, batch_size=batch_rows, batch_readahead=1, fragment_readahead=1
+    )
+    for batch in batches:
         part = build_profile(pa.Table.from_batches([batch]), sub, sample_size=sample, seed=seeds.spawn(1)[0])
         merged = part if merged is None else merged.merge(part)
     if merged is None:

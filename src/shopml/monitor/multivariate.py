@@ -1,7 +1,7 @@
 """Multivariate drift: a domain classifier that tries to tell reference rows from current rows.
 
 Both profiles' bounded row samples (at most ``multivariate_rows`` each) are split in half; a small
-gradient-boosted tree model (XGBoost, 60 trees of depth 3, one thread) learns "is this row current?" on
+gradient-boosted tree model (XGBoost, 40 trees of depth 3, one thread) learns "is this row current?" on
 one half and is scored on the other. The held-out AUC comes with a Hanley–McNeil 95% interval and a
 one-sided Mann–Whitney p-value (valid because the scored half was never seen in fitting). Drift is
 flagged when ``p < alpha`` AND ``AUC >= min_auc``; the features with the largest gain are named.
@@ -83,7 +83,7 @@ def domain_classifier(
     from xgboost import XGBClassifier
 
     model = XGBClassifier(
-        n_estimators=60,
+        n_estimators=40,
         max_depth=3,
         learning_rate=0.2,
         n_jobs=1,

@@ -198,7 +198,7 @@ def build_profile(
             col, bad = numeric_column(col)
             if bad:
                 errors[spec.name] = bad
-            values = col.drop_null().to_numpy()
+            values = (col.drop_null() if col.null_count else col).to_numpy()
             feats[spec.name] = NumericSketch.from_values(values, nulls=col.null_count)
         else:
             if spec.kind == FeatureKind.CATEGORICAL and not pa.types.is_string(col.type):
@@ -245,7 +245,14 @@ def _sample(
     if size == 0:
         return None
     priority = rng.random(rows)
-    keep = np.argpartition(priority, size - 1)[:size] if rows > size else np.arange(rows)
+    if rows > size:
+        # the `size` smallest priorities: pre-filter below a cut that keeps ~2x as many, then partition
+        keep = np.flatnonzero(priority < min(1.0, 2.0 * size / rows + 1e-3))
+        if len(keep) < size:
+            keep = np.arange(rows)
+        keep = keep[np.argpartition(priority[keep], size - 1)[:size]]
+    else:
+        keep = np.arange(rows)
     keep = keep[np.argsort(priority[keep])]
     idx = pa.array(keep)
     data = {name: col.take(idx) for name, col in columns.items()}
