@@ -41,7 +41,7 @@ def drift(
     resolve(workspace, config)
     cfg = DriftConfig.from_yaml(drift_config) if drift_config else DriftConfig()
     schema = Schema.load(schema_file) if schema_file else None
-    report = compare(reference, current, schema, config=cfg)
+    report = compare(reference, current, schema, config=cfg, progress=True)
     report.save(json_out, html_out)
     _print(report)
     if fail_on_drift and report.is_drift:

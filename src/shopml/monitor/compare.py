@@ -40,12 +40,22 @@ def compare(
     *,
     config: DriftConfig | None = None,
     importance: Mapping[str, float] | None = None,
+    progress: bool = False,
 ) -> DriftReport:
     """Compare ``current`` against ``reference`` (a stored :class:`Profile`, an Arrow table, or a
     Parquet/CSV file or folder; a ``.json`` path is read as a profile) and return a :class:`DriftReport`.
 
     ``schema`` defaults to the profile's, or is inferred from the reference. See the module docstring for
-    the dataset verdict and :mod:`shopml.monitor.drift_tests` for the per-feature rule.
+    the dataset verdict and :mod:`shopml.monitor.drift_tests` for the per-feature rule. ``progress``
+    shows a progress bar while a large file is streamed.
+
+    >>> import numpy as np, pyarrow as pa
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pa.table({"amount": rng.normal(50, 10, 500), "channel": rng.choice(["web", "app"], 500)})
+    >>> cur = pa.table({"amount": rng.normal(58, 10, 500), "channel": rng.choice(["web", "app"], 500)})
+    >>> report = compare(ref, cur, config=DriftConfig(multivariate=False))
+    >>> report.verdict, report.drifted_features
+    ('drift', ['amount'])
     """
     cfg = config or DriftConfig()
     schema = resolve_schema(reference, schema, cfg.batch_rows)
@@ -53,7 +63,7 @@ def compare(
     schema = schema.without(*excluded)
     sample = cfg.multivariate_rows if cfg.multivariate else 0
     ref = load_side(reference, schema, cfg.exact_max_rows, cfg.batch_rows, sample, cfg.seed)
-    cur = load_side(current, schema, cfg.exact_max_rows, cfg.batch_rows, sample, cfg.seed + 1)
+    cur = load_side(current, schema, cfg.exact_max_rows, cfg.batch_rows, sample, cfg.seed + 1, progress)
     enough = ref.profile.rows >= cfg.min_rows and cur.profile.rows >= cfg.min_rows
     features = _features(schema, ref, cur, cfg, importance, enough)
     unexpected = (

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.dataset as ds
+from rich.progress import Progress
 
 from shopml.errors import DataError, SchemaError
 from shopml.monitor.profile import SCORE_COLUMN, Profile, build_profile, numeric_column
@@ -83,7 +84,13 @@ def resolve_schema(reference: Source, schema: Schema | None, batch_rows: int) ->
 
 
 def load_side(
-    source: Source, schema: Schema, exact_max_rows: int, batch_rows: int, sample: int, seed: int
+    source: Source,
+    schema: Schema,
+    exact_max_rows: int,
+    batch_rows: int,
+    sample: int,
+    seed: int,
+    progress: bool = False,
 ) -> Side:
     """Profile ``source`` under ``schema``; features it lacks are listed in ``missing``, not fatal."""
     source = _as_source(source)
@@ -99,13 +106,19 @@ def load_side(
     path = Path(source)
     dataset = _dataset(path)
     try:
-        return _stream(dataset, schema, exact_max_rows, batch_rows, sample, seed)
+        return _stream(dataset, schema, exact_max_rows, batch_rows, sample, seed, progress)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from exc
 
 
 def _stream(
-    dataset: ds.Dataset, schema: Schema, exact_max_rows: int, batch_rows: int, sample: int, seed: int
+    dataset: ds.Dataset,
+    schema: Schema,
+    exact_max_rows: int,
+    batch_rows: int,
+    sample: int,
+    seed: int,
+    progress: bool,
 ) -> Side:
     names = dataset.schema.names
     rows = dataset.count_rows()
@@ -118,9 +131,14 @@ def _stream(
     batches = dataset.to_batches(
         columns=wanted, batch_size=batch_rows, batch_readahead=1, fragment_readahead=1
     )
-    for batch in batches:
-        part = build_profile(pa.Table.from_batches([batch]), sub, sample_size=sample, seed=seeds.spawn(1)[0])
-        merged = part if merged is None else merged.merge(part)
+    with Progress(*Progress.get_default_columns(), disable=not progress, transient=True) as bar:
+        task = bar.add_task(f"profiling {rows:,} rows", total=rows)
+        for batch in batches:
+            part = build_profile(
+                pa.Table.from_batches([batch]), sub, sample_size=sample, seed=seeds.spawn(1)[0]
+            )
+            merged = part if merged is None else merged.merge(part)
+            bar.advance(task, batch.num_rows)
     if merged is None:
         merged = build_profile(dataset.schema.empty_table(), sub, sample_size=sample, seed=seed)
     return Side(merged, {}, tuple(names), _missing(schema, names))
