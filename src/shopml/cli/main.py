@@ -59,6 +59,16 @@ from shopml.cli import loop as _loop  # noqa: E402
 
 app.add_typer(_loop.app, name="loop")
 
+from shopml.cli import dashboard as _dashboard  # noqa: E402
+
+app.command("dashboard")(_dashboard.dashboard)
+
 from shopml.cli import models as _models  # noqa: E402
 
 app.add_typer(_models.app, name="models")
+
+from shopml.cli import demo as _demo  # noqa: E402
+from shopml.cli import simulate as _simulate  # noqa: E402
+
+app.command("simulate")(_simulate.simulate_command)
+app.command("demo")(_demo.demo)

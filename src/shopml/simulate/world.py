@@ -1,0 +1,102 @@
+"""The customer population: home market, account age, habits and latent traits (one array per trait)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shopml.simulate.catalog import (
+    DEVICE_WEIGHTS,
+    MARKETS,
+    MERCHANT_CATEGORIES,
+    NEW_MARKET,
+    PAYMENT_METHODS,
+    PRODUCT_CATEGORIES,
+)
+from shopml.simulate.params import SimulationParams
+
+__all__ = ["ALL_MARKETS", "Population", "build_population"]
+
+ALL_MARKETS = (*MARKETS, NEW_MARKET)
+SIGNUP_DURING = 0.15  # share of base customers who sign up during the simulated period
+
+
+@dataclass
+class Population:
+    """Customers ``0..n-1``; the new market's customers (if any) are the last ``n_new``."""
+
+    market: np.ndarray  # int8 index into ALL_MARKETS
+    signup_day: np.ndarray  # float days relative to start (negative: before)
+    activity: np.ndarray  # relative purchase frequency (mean ~1 in the base population)
+    spend: np.ndarray  # basket-size multiplier
+    device: np.ndarray  # favourite device index
+    payment: np.ndarray  # favourite payment method index
+    fav_merchant: np.ndarray  # favourite merchant category index
+    fav_product: np.ndarray  # favourite product category index
+    return_propensity: np.ndarray  # latent, logit scale
+    size_consistency: np.ndarray  # latent: how well the customer picks sizes
+
+    @property
+    def n(self) -> int:
+        """Number of customers."""
+        return len(self.market)
+
+    @property
+    def fx(self) -> np.ndarray:
+        """Local currency units per EUR for each customer."""
+        return np.array([m.fx for m in ALL_MARKETS])[self.market]
+
+    @property
+    def tz(self) -> np.ndarray:
+        """Fixed UTC offset in hours for each customer."""
+        return np.array([m.tz for m in ALL_MARKETS])[self.market]
+
+
+def _payment_by_market(rng: np.random.Generator, market: np.ndarray) -> np.ndarray:
+    out = np.empty(len(market), np.int8)
+    for i, m in enumerate(ALL_MARKETS):
+        idx = np.flatnonzero(market == i)
+        w = np.asarray(m.payment_weights)
+        out[idx] = rng.choice(len(PAYMENT_METHODS), size=len(idx), p=w / w.sum())
+    return out
+
+
+def build_population(p: SimulationParams, rng: np.random.Generator) -> Population:
+    """Draw the base customers and, for ``sudden_covariate``, the new market's customers."""
+    k = p.customers
+    weights = np.array([m.weight for m in MARKETS])
+    market = rng.choice(len(MARKETS), size=k, p=weights / weights.sum()).astype(np.int8)
+    # established accounts: log-normal age (median ~1.2 years); some sign up during the period
+    signup = -rng.lognormal(np.log(440.0), 0.9, size=k)
+    joiners = rng.random(k) < SIGNUP_DURING
+    signup[joiners] = rng.uniform(-30.0, p.days, size=int(joiners.sum()))
+    activity = rng.gamma(0.8, 1 / 0.8, size=k)
+    spend = rng.lognormal(0.0, 0.35, size=k) * np.array([m.spend for m in MARKETS])[market]
+    if p.scenario == "sudden_covariate":
+        m = float(p.magnitude or 0.0)
+        n_new = round(k * min(m, 0.9) / (1 - min(m, 0.9)))
+        onset = float(p.onset or 0)
+        market = np.concatenate([market, np.full(n_new, len(MARKETS), np.int8)])
+        # a launch: sign-ups pile up in the first days after the onset
+        signup = np.concatenate([signup, onset + np.minimum(rng.exponential(2.0, n_new), 20.0)])
+        activity = np.concatenate([activity, rng.gamma(0.8, 1 / 0.8, size=n_new)])
+        spend = np.concatenate([spend, rng.lognormal(0.0, 0.35, size=n_new) * NEW_MARKET.spend])
+    n = len(market)
+    return Population(
+        market=market,
+        signup_day=signup,
+        activity=activity,
+        spend=spend,
+        device=rng.choice(len(DEVICE_WEIGHTS), size=n, p=DEVICE_WEIGHTS).astype(np.int8),
+        payment=_payment_by_market(rng, market),
+        fav_merchant=_weighted(rng, [c.weight for c in MERCHANT_CATEGORIES], n),
+        fav_product=_weighted(rng, [c.weight for c in PRODUCT_CATEGORIES], n),
+        return_propensity=rng.normal(0.0, 0.9, size=n),
+        size_consistency=rng.normal(0.0, 1.0, size=n),
+    )
+
+
+def _weighted(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarray:
+    w = np.asarray(weights)
+    return rng.choice(len(w), size=n, p=w / w.sum()).astype(np.int8)
