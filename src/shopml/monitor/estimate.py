@@ -44,7 +44,7 @@ def estimate_performance(
         )
     gen = rng if rng is not None else np.random.default_rng(0)
     sorted_ = SortedScores(s, np.asarray(decisions))
-    y = (gen.random((n_samples, sorted_.n)) < sorted_.scores).astype(np.float64)
+    y = (gen.random((n_samples, sorted_.n), dtype=np.float32) < sorted_.scores).astype(np.float32)
     draws = sorted_.metrics(y, None, costs)
     out = {}
     for m in METRICS:

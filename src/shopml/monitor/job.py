@@ -132,15 +132,19 @@ def _performance(
     out: list[WindowPerformance] = []
     errors: list[np.ndarray] = []
     times: list[np.ndarray] = []
+    table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
+    weights = rng.poisson(1.0, size=(cfg.n_bootstrap, cfg.max_rows)).astype(np.float32)  # shared draws
     for start, end in bounds:
-        t = labels.labelled(log, target, bundle.meta.id_column, start, end, now)
+        t = labels.window(log, table, start, end)
         score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
         decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
         label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-        w = evaluate_window(start, end, score, decision, label, cfg, rng)
+        w = evaluate_window(start, end, score, decision, label, cfg, rng, weights)
         out.append(w)
-        if w.matured:
-            known = ~np.isnan(label)
+        if w.matured:  # the error stream, thinned uniformly to ``stream_rows`` per window (order kept)
+            known = np.flatnonzero(~np.isnan(label))
+            if known.size > cfg.stream_rows:
+                known = np.sort(rng.choice(known, cfg.stream_rows, replace=False))
             errors.append((decision[known] != label[known]).astype(np.float64))
             times.append(t.column("__time").to_numpy()[known])
     stream = np.concatenate(errors) if errors else np.empty(0)

@@ -192,6 +192,31 @@ class LabelStore:
         params = {"start": as_utc(start), "end": as_utc(end)}
         return log.con.sql(sql, params=params).to_arrow_table()
 
+    def materialise(
+        self,
+        log: PredictionLog,
+        label: str,
+        id_column: str | None,
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        columns: list[str] | None = None,
+    ) -> str:
+        """Join ``[start, end)`` once into a time-ordered temp table (DuckDB spills it to disk beyond its
+        memory limit) and return its name; read windows from it with :meth:`window`."""
+        cols = columns if columns is not None else ["score", "decision", "threshold"]
+        keys = self._prepare(log, label, id_column, as_of)
+        sql = self.join_sql(log, keys, cols)
+        params = {"start": as_utc(start), "end": as_utc(end)}
+        log.con.execute(f"CREATE OR REPLACE TEMP TABLE _labelled AS {sql} ORDER BY __time", params)
+        return "_labelled"
+
+    @staticmethod
+    def window(log: PredictionLog, table: str, start: datetime, end: datetime) -> pa.Table:
+        """Rows of a materialised table with ``start <= __time < end``."""
+        sql = f"SELECT * FROM {table} WHERE __time >= $start AND __time < $end ORDER BY __time"
+        return log.con.sql(sql, params={"start": as_utc(start), "end": as_utc(end)}).to_arrow_table()
+
 
 def ingest_labels(
     workspace: Workspace | Path | str,

@@ -2,7 +2,8 @@
 
 Rows are sorted by score once; each draw is a row of a ``(draws, n)`` matrix of labels ``Y`` and
 weights ``W``. Average precision (PR-AUC) follows scikit-learn's definition (steps at distinct scores),
-so with ``W = 1`` it equals ``sklearn.metrics.average_precision_score``.
+so with ``W = 1`` it equals ``sklearn.metrics.average_precision_score``. Draws are float32 (counts stay
+exact below 2**24 rows) to halve the memory traffic.
 
 >>> import numpy as np
 >>> s = SortedScores(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0]))
@@ -62,7 +63,7 @@ class SortedScores:
         order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
         self.order = order
         self.scores = np.asarray(scores, dtype=np.float64)[order]
-        self.decisions = np.asarray(decisions, dtype=np.float64)[order]
+        self.decisions = np.asarray(decisions, dtype=np.float32)[order]
         neg = -self.scores
         self.group_end = np.searchsorted(neg, neg, side="right") - 1  # last row with the same score
         self.has_ties = bool((self.group_end != np.arange(self.scores.size)).any())
@@ -87,7 +88,7 @@ class SortedScores:
         wy = y if w is None else w * y
         tp_cum = np.cumsum(wy, axis=1)
         # unit weights (CBPE): predicted positives up to row i are simply i + 1
-        pp_cum = np.arange(1.0, self.n + 1)[None, :] if w is None else np.cumsum(w, axis=1)
+        pp_cum = np.arange(1, self.n + 1, dtype=np.float32)[None, :] if w is None else np.cumsum(w, axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             if self.has_ties:
                 prec_at = tp_cum[:, self.group_end] / pp_cum[:, self.group_end]

@@ -68,13 +68,21 @@ def realised_performance(
     n_bootstrap: int = 200,
     level: float = 0.9,
     rng: np.random.Generator | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Interval]:
-    """Metrics on labelled rows with Poisson-bootstrap percentile intervals."""
+    """Metrics on labelled rows with Poisson-bootstrap percentile intervals.
+
+    ``weights``: pre-drawn Poisson(1) weights of shape ``(n_bootstrap, >= n)`` to reuse across windows
+    (each window's interval stays valid; only windows' draws are no longer independent).
+    """
     gen = rng if rng is not None else np.random.default_rng(0)
     sorted_ = SortedScores(scores, decisions)
-    y = np.asarray(labels, dtype=np.float64)[sorted_.order][None, :]
+    y = np.asarray(labels, dtype=np.float32)[sorted_.order][None, :]
     point = sorted_.metrics(y, None, costs)
-    weights = gen.poisson(1.0, size=(n_bootstrap, sorted_.n)).astype(np.float64)
+    if weights is not None and weights.shape[1] >= sorted_.n:
+        weights = weights[:, : sorted_.n]
+    else:
+        weights = gen.poisson(1.0, size=(n_bootstrap, sorted_.n)).astype(np.float32)
     draws = sorted_.metrics(np.broadcast_to(y, weights.shape), weights, costs)
     return {m: Interval.from_draws(float(point[m][0]), draws[m], level) for m in METRICS}
 
@@ -91,10 +99,12 @@ def evaluate_window(
     labels: np.ndarray,
     settings: PerformanceSettings,
     rng: np.random.Generator,
+    weights: np.ndarray | None = None,
 ) -> WindowPerformance:
     """Maturity, realised (if matured) and estimated metrics for one window.
 
-    ``labels`` holds 0/1 for labelled rows and NaN where the label is not in yet.
+    ``labels`` holds 0/1 for labelled rows and NaN where the label is not in yet; ``weights`` are
+    optional shared bootstrap draws (see :func:`realised_performance`).
     """
     n = int(scores.size)
     known = ~np.isnan(labels)
@@ -119,7 +129,14 @@ def evaluate_window(
         if idx is not None:
             ks, kd, ky = ks[idx], kd[idx], ky[idx]
         realised = realised_performance(
-            ks, kd, ky, costs=costs, n_bootstrap=settings.n_bootstrap, level=settings.confidence, rng=rng
+            ks,
+            kd,
+            ky,
+            costs=costs,
+            n_bootstrap=settings.n_bootstrap,
+            level=settings.confidence,
+            rng=rng,
+            weights=weights,
         )
     elif matured:
         notes.append(f"insufficient data: labels hold a single class ({positives} positive of {labelled})")
