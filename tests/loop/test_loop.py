@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from shopml.cli.main import app
 from shopml.config import Workspace
 from shopml.loop import Loop, SimulatedClock, rollback
 from shopml.loop.policy import LoopPolicy
@@ -75,3 +78,11 @@ def test_strict_gate_rejects_and_keeps_the_champion(champion_ws: Workspace, worl
     assert [e.kind for e in events] == ["trigger", "retrain", "gate"]
     assert events[-1].evidence["verdict"] == "reject" and "floor FAILED" in events[-1].summary
     assert Registry(champion_ws).aliases("fraud") == {"champion": 1, "challenger": 2}
+    report = json.loads(Path(events[-1].links[0]).read_text())
+    assert report["holdout"]["champion_data_end"] < report["holdout"]["holdout_start"]  # no overlap here
+
+    runner, ws = CliRunner(), ["--workspace", str(champion_ws.root)]
+    status = runner.invoke(app, ["loop", "status", *ws])
+    assert status.exit_code == 0 and "rejected" in status.output and "manual" in status.output
+    refused = runner.invoke(app, ["loop", "rollback", *ws])  # v1 was never replaced: nothing to go back to
+    assert refused.exit_code == 2 and "no previous champion" in refused.output

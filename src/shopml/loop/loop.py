@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import signal
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from shopml.config import Workspace
 from shopml.errors import DataError, NotFoundError, ShopmlError
+from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SystemClock, as_utc
 from shopml.loop.gate import decide, write_gate_report
@@ -45,6 +46,22 @@ FAILPOINT_ENV = "_SHOPML_LOOP_FAILPOINT"  # not SHOPML_*: settings reads those
 def _failpoint(name: str) -> None:
     if os.environ.get(FAILPOINT_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _data_end(bundle: ModelBundle) -> datetime | None:
+    """The latest event time a bundle's training run used (from its split record), if recorded."""
+    split = getattr(bundle.meta, "split", None)
+    if not isinstance(split, dict):
+        return None
+    ends = []
+    for part in split.values():
+        if isinstance(part, dict) and "end" in part:
+            try:
+                t = datetime.fromisoformat(str(part["end"]))
+            except ValueError:
+                continue
+            ends.append(t if t.tzinfo else t.replace(tzinfo=UTC))
+    return max(ends) if ends else None
 
 
 def _registry(workspace: Workspace) -> Any:
@@ -75,8 +92,6 @@ class Loop:
         self.lock = LoopLock(self.dir / "loop.lock", timedelta(hours=self.policy.stale_lock_hours))
         self.store = EventStore(self.workspace)
         self.gate_dir = self.workspace.reports_dir / "gate"
-        from shopml.loop.audit import Audit
-
         self.audit = Audit(self.store, self.policy.model, self.policy.webhook)
 
     @property
@@ -314,6 +329,14 @@ class Loop:
             "window": self.policy.window.kind,
             "decided_at": now.isoformat(),
         }
+        seen_until = _data_end(champion) if champion is not None and not same else None
+        if seen_until is not None:
+            decision.holdout["champion_data_end"] = seen_until.isoformat()
+            if seen_until > split.holdout_start:
+                decision.reasons.append(
+                    f"note: the champion's own data reaches {seen_until}, into the holdout: the comparison"
+                    " favours the champion (conservative)"
+                )
         stem = f"{self.policy.model}-v{job.version}-{job.request.id}"
         _, html_path = write_gate_report(decision, self.gate_dir, stem)
         job.decision = decision.to_dict()
