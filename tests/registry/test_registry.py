@@ -44,7 +44,10 @@ def test_list_versions_resolve(registry: Registry, make_bundle: Callable[..., Pa
     assert (models["fraud"].n_versions, models["fraud"].latest_version) == (2, 2)
     assert (models["fraud"].champion, models["fraud"].challenger) == (1, 2)
     assert models["returns"].aliases == {}
-    assert [v.version for v in registry.versions("fraud")] == [1, 2]
+    assert [(v.version, v.aliases) for v in registry.versions("fraud")] == [
+        (1, [CHAMPION]),
+        (2, [CHALLENGER]),
+    ]
     assert registry.resolve("fraud").version == 1
     assert registry.resolve("fraud", "challenger").version == 2
     assert registry.resolve("fraud", 2).version == registry.resolve("fraud", "2").version == 2

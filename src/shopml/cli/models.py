@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
@@ -31,6 +32,10 @@ HEADLINE = ("pr_auc", "roc_auc", "f1", "brier")
 def _registry(workspace: Any, config: Any) -> Registry:
     settings, _ = resolve(workspace, config)
     return Registry.from_settings(settings)
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
 def _when(value: Any) -> str:
@@ -72,7 +77,7 @@ def list_models(
             f"No models registered in {registry.tracking_uri}. Train one: [bold]shopml train --task fraud[/]"
         )
         return
-    table = Table(title=f"Registered models ({registry.tracking_uri})", title_justify="left")
+    table = _table(f"Registered models ({registry.tracking_uri})")
     for col in ("model", "task", "versions", "champion", "challenger", "previous", "updated"):
         table.add_column(col, justify="right" if col in ("versions",) else "left")
     for m in models:
@@ -90,30 +95,34 @@ def list_models(
 
 
 def _versions_table(name: str, versions: list[ModelVersionInfo]) -> Table:
-    table = Table(title=f"Versions of '{name}'", title_justify="left")
-    for col in ("version", "aliases", "created", *HEADLINE, "threshold", "run"):
-        table.add_column(col, justify="right" if col in (*HEADLINE, "version", "threshold") else "left")
+    table = _table(f"Versions of '{name}'")
+    for col in ("version", "aliases", "created", *HEADLINE, "thr."):
+        right = col in (*HEADLINE, "version", "thr.")
+        table.add_column(col, justify="right" if right else "left", no_wrap=col in ("version", "aliases"))
     for v in versions:
         head = _headline(v.metrics)
         table.add_row(
             f"v{v.version}",
             ", ".join(v.aliases) or "-",
-            _when(v.created_at),
-            *(f"{head[k]:.4f}" if k in head else "-" for k in HEADLINE),
+            _when(v.created_at)[:10],
+            *(f"{head[k]:.3f}" if k in head else "-" for k in HEADLINE),
             v.tags.get("shopml.threshold", "-"),
-            v.run_id[:8],
         )
     return table
 
 
 def _history_table(name: str, history: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"Champion history of '{name}'", title_justify="left")
+    table = _table(f"Champion history of '{name}'")
     for col in ("when", "action", "champion", "previous", "reason"):
         table.add_column(col)
     for h in history:
         prev = h.get("previous")
         table.add_row(
-            h["ts"], h["action"], f"v{h['version']}", f"v{prev}" if prev else "-", h.get("reason") or ""
+            h["ts"][:16].replace("T", " "),
+            h["action"],
+            f"v{h['version']}",
+            f"v{prev}" if prev else "-",
+            h.get("reason") or "",
         )
     return table
 
@@ -122,12 +131,12 @@ def _version_detail(v: ModelVersionInfo) -> None:
     aliases = ", ".join(v.aliases) or "-"
     console.print(f"[bold]{v.name}[/] v{v.version}  aliases: {aliases}  created: {_when(v.created_at)}")
     console.print(f"run: {v.run_id}\nsource: {v.source}")
-    metrics = Table(title="Metrics", title_justify="left")
+    metrics = _table("Metrics")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")
     for key, number in sorted(v.metrics.items()):
         metrics.add_row(key, f"{number:.6g}")
-    tags = Table(title="Tags and lineage", title_justify="left")
+    tags = _table("Tags and lineage")
     tags.add_column("tag")
     tags.add_column("value", overflow="fold")
     for key, value in sorted(v.tags.items()):

@@ -78,7 +78,7 @@ class RegistryReader:
         found = be.call(self._client.search_model_versions, f"name = '{name}'")
         return sorted(found, key=lambda mv: int(mv.version))
 
-    def _info(self, mv: ModelVersion) -> ModelVersionInfo:
+    def _info(self, mv: ModelVersion, aliases: list[str] | None = None) -> ModelVersionInfo:
         metrics: dict[str, float] = {}
         if mv.run_id:
             try:
@@ -90,7 +90,7 @@ class RegistryReader:
             name=mv.name,
             version=int(mv.version),
             run_id=mv.run_id or "",
-            aliases=sorted(mv.aliases or []),
+            aliases=sorted(mv.aliases or [] if aliases is None else aliases),
             created_at=from_millis(mv.creation_timestamp),
             metrics=metrics,
             tags=dict(mv.tags or {}),
@@ -122,8 +122,11 @@ class RegistryReader:
 
     def versions(self, name: str) -> list[ModelVersionInfo]:
         """All versions of ``name``, oldest first."""
-        self._model(name)
-        return [self._info(mv) for mv in self._versions(name)]
+        by_version: dict[int, list[str]] = {}
+        for alias, version in (self._model(name).aliases or {}).items():
+            by_version.setdefault(int(version), []).append(alias)
+        # searched versions carry no aliases: take them from the registered model
+        return [self._info(mv, by_version.get(int(mv.version), [])) for mv in self._versions(name)]
 
     def aliases(self, name: str) -> dict[str, int]:
         """Alias → version number for ``name``."""
