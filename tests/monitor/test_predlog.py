@@ -68,3 +68,13 @@ def test_bad_inputs(workspace: Path) -> None:
         write_predictions(workspace, "fraud", pa.table({"score": [0.1]}))
     with pytest.raises(DataError, match="expected an ISO time"):
         as_utc("last tuesday")
+
+
+def test_version_filter(workspace: Path) -> None:
+    v1, v2 = _rows([T0, T0]), _rows([T0 + timedelta(hours=1)])
+    v2 = v2.set_column(v2.column_names.index("model_version"), "model_version", pa.array([2], pa.int64()))
+    write_predictions(workspace, "fraud", pa.concat_tables([v1, v2]))
+    end = T0 + timedelta(days=1)
+    assert PredictionLog(workspace, "fraud").count(T0, end) == 3
+    assert PredictionLog(workspace, "fraud", version=2).count(T0, end) == 1
+    assert PredictionLog(workspace, "fraud", version=2).span().rows == 1

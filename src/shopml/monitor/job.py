@@ -4,7 +4,8 @@ latest windows of one model's prediction log, with a versioned report and events
 Windows end at ``now``: the latest is ``[now - window, now)``, the ``history`` before it step back by one
 window each. Data drift is checked on the latest window against the bundle's reference profile;
 performance on every window of the history; the stream detectors on the labelled predictions of the
-matured windows (an immature window's labels are biased towards early chargebacks).
+matured windows (an immature window's labels are biased towards early chargebacks). Performance and the
+stream use only the monitored bundle's model version (when known); data drift uses every row.
 
 Alert rules (each appends one event, once per window: a re-run does not repeat it):
 
@@ -31,7 +32,7 @@ from shopml.config.settings import PerformanceSettings
 from shopml.errors import ConfigError, DataError
 from shopml.monitor.bundles import resolve_bundle
 from shopml.monitor.drift_window import window_drift
-from shopml.monitor.events import Event, EventStore
+from shopml.monitor.events import Event, EventStore, Severity
 from shopml.monitor.labels import LabelStore
 from shopml.monitor.monitor_report import report_paths, write_reports
 from shopml.monitor.performance import WindowPerformance, evaluate_window
@@ -157,7 +158,8 @@ def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], las
     metric = cfg.alert_metric
     base = {"model_version": result.model_version, "window_seconds": result.window.total_seconds()}
 
-    def add(key: str, severity: str, summary: str, evidence: dict[str, Any]) -> None:
+    def add(key: str, severity: Severity, summary: str, evidence: dict[str, Any]) -> None:
+        key = f"{key}:v{result.model_version}"
         if key not in seen:
             kind = "drift" if key.startswith("drift:") else "performance"
             events.append(
@@ -165,7 +167,7 @@ def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], las
                     ts=result.now,
                     kind=kind,
                     model=result.model,
-                    severity=severity,  # type: ignore[arg-type]
+                    severity=severity,
                     summary=summary,
                     evidence={"key": key, **base, **evidence},
                 )
@@ -265,11 +267,15 @@ def run_monitor(
     b = resolve_bundle(ws, model, bundle)
     log = PredictionLog(ws, model, time_column=b.meta.time_column)
     log.source()  # NotFoundError naming the folder when nothing was ever logged
+    if b.version is not None and "model_version" in log.columns:  # performance: this version's rows only
+        served = PredictionLog(ws, model, b.meta.time_column, con=log.con, version=b.version)
+    else:
+        served = log
     count = history if history is not None else cfg.history
     first = log.span().start
     bounds = [(at - (k + 1) * span, at - k * span) for k in reversed(range(count))]
     bounds = [bd for bd in bounds if first is not None and bd[1] > first] or bounds[-1:]
-    windows, errors, times = _performance(log, LabelStore(ws, model), b, bounds, at, cfg, st.seed)
+    windows, errors, times = _performance(served, LabelStore(ws, model), b, bounds, at, cfg, st.seed)
     drift, note = window_drift(log, b, *bounds[-1])
     stream = detect_stream(errors, times)
     result = MonitorResult(

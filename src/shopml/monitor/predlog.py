@@ -62,7 +62,8 @@ class LogSpan:
 
 
 class PredictionLog:
-    """One model's prediction log. ``time_column`` is the schema's event-time column, if any."""
+    """One model's prediction log. ``time_column`` is the schema's event-time column, if any;
+    ``version`` keeps only that model version's predictions (e.g. the champion's, not a shadow's)."""
 
     def __init__(
         self,
@@ -70,11 +71,13 @@ class PredictionLog:
         model: str,
         time_column: str | None = None,
         con: duckdb.DuckDBPyConnection | None = None,
+        version: int | None = None,
     ) -> None:
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         self.model = model
         self.root = ws.predictions_dir / f"model={model}"
         self.time_column = time_column
+        self.version = version
         self.con = con if con is not None else connect()
         self._columns: list[str] | None = None
 
@@ -115,20 +118,24 @@ class PredictionLog:
                 f"prediction log of model '{self.model}' lacks column(s) {missing} (has {self.columns})"
             )
 
+    def _version(self) -> str:
+        return "TRUE" if self.version is None else f"model_version = {int(self.version)}"
+
     def span(self) -> LogSpan:
         """First/last monitoring time and row count over the whole log."""
         if not self.exists:
             return LogSpan(None, None, 0)
         t = self.time_expr()
-        sql = f"SELECT min({t}), max({t}), count(*) FROM {self.source()}"
+        sql = f"SELECT min({t}), max({t}), count(*) FROM {self.source()} WHERE {self._version()}"
         lo, hi, n = self.con.execute(sql).fetchall()[0]
         return LogSpan(lo, hi, int(n))
 
     def window_sql(self, columns: list[str]) -> str:
+        """SQL for a window's ``columns`` (``$start``/``$end`` parameters; ``"__time"``: monitoring time)."""
         self.require(*[c for c in columns if c != "__time"])
         cols = ", ".join(f"{self.time_expr()} AS __time" if c == "__time" else quote(c) for c in columns)
         t = self.time_expr()
-        return f"SELECT {cols} FROM {self.source()} WHERE {t} >= $start AND {t} < $end"
+        return f"SELECT {cols} FROM {self.source()} WHERE {t} >= $start AND {t} < $end AND {self._version()}"
 
     def batches(
         self, start: datetime, end: datetime, columns: list[str], batch_size: int = 100_000
@@ -148,7 +155,7 @@ class PredictionLog:
     def count(self, start: datetime, end: datetime) -> int:
         """Number of predictions in a window."""
         t = self.time_expr()
-        sql = f"SELECT count(*) FROM {self.source()} WHERE {t} >= $start AND {t} < $end"
+        sql = f"SELECT count(*) FROM {self.source()} WHERE {t} >= $start AND {t} < $end AND {self._version()}"
         return int(self.con.execute(sql, {"start": as_utc(start), "end": as_utc(end)}).fetchall()[0][0])
 
 
