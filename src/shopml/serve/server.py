@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 from shopml.config import Settings, Workspace, load_settings
@@ -55,9 +57,15 @@ def run(settings: Settings, *, host: str, port: int, workers: int, config: Path 
     if config is not None:
         os.environ["SHOPML_CONFIG"] = str(Path(config).resolve())
     prom_dir = None
+    main = sys.modules["__main__"]
+    main_spec = getattr(main, "__spec__", None)
     if workers > 1:
         prom_dir = tempfile.mkdtemp(prefix="shopml-prometheus-")
         os.environ[_MULTIPROC] = prom_dir
+        # uvicorn starts workers with multiprocessing "spawn", which re-runs the parent's main script in
+        # every worker (here: the whole CLI, ~seconds of imports). A main module named "*.__main__" is
+        # skipped by spawn, so workers import only what the app factory needs.
+        main.__spec__ = ModuleSpec("shopml.serve.__main__", None)
     try:
         uvicorn.run(
             "shopml.serve.server:create_app",
@@ -73,6 +81,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, config: Path 
             timeout_graceful_shutdown=30,
         )
     finally:
+        main.__spec__ = main_spec
         if prom_dir is not None:
             shutil.rmtree(prom_dir, ignore_errors=True)
             os.environ.pop(_MULTIPROC, None)

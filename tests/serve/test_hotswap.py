@@ -1,0 +1,117 @@
+"""Hot swap under load: a promoted version takes over with zero failed requests; every answer is logged."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import numpy as np
+from benchmarks.serve_fixture import FixtureModel
+
+from shopml.config import Workspace
+from shopml.registry import Registry
+
+from .conftest import TOKEN, make_registry, serve_settings, start_server
+
+
+async def _load(url: str, rows: list[dict[str, Any]], seconds: float, clients: int) -> list[tuple[int, Any]]:
+    results: list[tuple[int, Any]] = []
+    deadline = time.monotonic() + seconds
+
+    async def one(c: int) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            i = c
+            while time.monotonic() < deadline:
+                row = rows[i % len(rows)]
+                r = await client.post("/v1/models/fraud/predict", json={"instances": [row]})
+                results.append((r.status_code, (i % len(rows), r.json())))
+                i += clients
+
+    await asyncio.gather(*(one(c) for c in range(clients)))
+    return results
+
+
+def test_promotion_swaps_under_load_without_failures(
+    tmp_path: Path, models: dict[int, FixtureModel], rows: list[dict[str, Any]]
+) -> None:
+    ws = tmp_path / "ws"
+    make_registry(ws, models, versions=2)  # v1 champion, v2 challenger
+    run = start_server(serve_settings(ws), Registry(Workspace(ws)))
+    try:
+        promoter = threading.Timer(0.8, lambda: Registry(Workspace(ws)).promote("fraud", 2, reason="test"))
+        promoter.start()
+        results = asyncio.run(_load(run.url, rows, seconds=3.0, clients=12))
+        promoter.join()
+    finally:
+        run.stop()
+    statuses = [s for s, _ in results]
+    assert statuses.count(200) == len(statuses) > 100, {s: statuses.count(s) for s in set(statuses)}
+    versions = [body["model_version"] for _, (_, body) in results]
+    assert 1 in versions and versions[-20:] == [2] * 20
+    refs = {v: models[v].reference_scores(rows) for v in (1, 2)}
+    for _, (i, body) in results:
+        assert abs(body["predictions"][0]["score"] - refs[body["model_version"]][i]) < 1e-5
+    logged = duckdb.sql(
+        f"select model_version, count(*) from read_parquet('{ws}/logs/predictions/**/*.parquet') group by 1"
+    ).fetchall()
+    assert dict(logged) == {v: versions.count(v) for v in set(versions)}
+
+
+def test_admin_load_swaps_at_once_and_unload_stops_serving(
+    tmp_path: Path, models: dict[int, FixtureModel], rows: list[dict[str, Any]]
+) -> None:
+    ws = tmp_path / "ws"
+    reg = make_registry(ws, models, versions=2)
+    run = start_server(serve_settings(ws), reg, poll=False)
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    try:
+        reg.promote("fraud", 2)
+        r = httpx.post(f"{run.url}/v2/repository/models/fraud/load", headers=auth)
+        assert r.json() == {"name": "fraud", "version": 2, "state": "READY"}
+        pred = httpx.post(f"{run.url}/v1/models/fraud/predict", json={"instances": rows[:3]}).json()
+        np.testing.assert_allclose(
+            [p["score"] for p in pred["predictions"]], models[2].reference_scores(rows[:3]), atol=1e-5
+        )
+        assert httpx.post(f"{run.url}/v2/repository/models/fraud/unload", headers=auth).status_code == 200
+        gone = httpx.post(f"{run.url}/v1/models/fraud/predict", json={"instances": rows[:1]})
+        assert gone.status_code == 503 and "unloaded" in gone.json()["error"]
+        assert httpx.get(f"{run.url}/v2/models/fraud/ready").status_code == 503
+        httpx.post(f"{run.url}/v2/repository/models/fraud/load", headers=auth)
+        assert (
+            httpx.post(f"{run.url}/v1/models/fraud/predict", json={"instances": rows[:1]}).status_code == 200
+        )
+    finally:
+        run.stop()
+
+
+def test_admin_endpoints_off_without_token_and_cache_serves_new_version_fresh(
+    tmp_path: Path, models: dict[int, FixtureModel], rows: list[dict[str, Any]]
+) -> None:
+    ws = tmp_path / "ws"
+    reg = make_registry(ws, models, versions=2)
+    run = start_server(serve_settings(ws, admin_token=None, cache_size=100, cache_models=["fraud"]), reg)
+    try:
+        r = httpx.post(f"{run.url}/v2/repository/models/fraud/load")
+        assert r.status_code == 403 and "serve.admin_token" in r.json()["error"]
+        body = {"instances": rows[:2]}
+        first = httpx.post(f"{run.url}/v1/models/fraud/predict", json=body).json()
+        again = httpx.post(f"{run.url}/v1/models/fraud/predict", json=body).json()
+        assert again["predictions"][0]["score"] == first["predictions"][0]["score"]
+        metrics = httpx.get(f"{run.url}/metrics").text
+        assert 'shopml_cache_total{model="fraud",result="hit"} 1.0' in metrics
+        reg.promote("fraud", 2)
+        deadline = time.monotonic() + 10
+        while httpx.post(f"{run.url}/v1/models/fraud/predict", json=body).json()["model_version"] != 2:
+            assert time.monotonic() < deadline, "champion move not picked up by polling"
+            time.sleep(0.1)
+        fresh = httpx.post(f"{run.url}/v1/models/fraud/predict", json=body).json()
+        np.testing.assert_allclose(
+            [p["score"] for p in fresh["predictions"]], models[2].reference_scores(rows[:2]), atol=1e-5
+        )
+    finally:
+        run.stop()
