@@ -86,3 +86,16 @@ def test_strict_gate_rejects_and_keeps_the_champion(champion_ws: Workspace, worl
     assert status.exit_code == 0 and "rejected" in status.output and "manual" in status.output
     refused = runner.invoke(app, ["loop", "rollback", *ws])  # v1 was never replaced: nothing to go back to
     assert refused.exit_code == 2 and "no previous champion" in refused.output
+
+
+def test_first_model_without_champion_is_promoted_on_its_floor(tmp_path: Path, world: Path) -> None:
+    from .conftest import policy_dict
+
+    ws = Workspace(tmp_path / "empty").ensure()
+    events = Loop(ws, LoopPolicy.model_validate(policy_dict(world, min_metric=0.05))).retrain(
+        "bootstrap", now=day(38)
+    )
+    assert [e.kind for e in events] == ["trigger", "retrain", "gate", "promotion"]
+    gate = events[2]
+    assert gate.evidence["champion"] is None and gate.evidence["rule"].startswith("first model")
+    assert Registry(ws).aliases("fraud") == {"champion": 1}
