@@ -128,6 +128,13 @@ def test_type_errors_are_counted_not_fatal() -> None:
 def test_bad_inputs_raise_named_errors(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match=r"lacks input features \['country'\]"):
         build_profile(pa.table({"amount": [1.0], "is_new_device": [True]}), SCHEMA)
+    dates = pa.table(
+        {"amount": pa.array([0, 1], pa.date32()), "country": ["DE"] * 2, "is_new_device": [True] * 2}
+    )
+    with pytest.raises(
+        SchemaError, match="feature 'amount' is numeric in the schema but has Arrow type date32"
+    ):
+        build_profile(dates, SCHEMA)
     with pytest.raises(NotFoundError, match=r"nope\.json does not exist"):
         Profile.load(tmp_path / "nope.json")
     with pytest.raises(DataError, match="not a shopml profile"):

@@ -165,7 +165,7 @@ def _from_table(table: pa.Table, schema: Schema, exact_max_rows: int, sample: in
 def _values(table: pa.Table, schema: Schema) -> dict[str, FloatArray]:
     out = {}
     for spec in schema.of_kind(FeatureKind.NUMERIC):
-        col, _ = numeric_column(table.column(spec.name))
+        col, _ = numeric_column(table.column(spec.name), spec.name)
         x = col.drop_null().to_numpy().astype(np.float64)
         out[spec.name] = x[np.isfinite(x)]
     return out

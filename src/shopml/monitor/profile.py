@@ -195,7 +195,7 @@ def build_profile(
     for spec in inputs:
         col = table.column(spec.name)
         if spec.kind == FeatureKind.NUMERIC:
-            col, bad = numeric_column(col)
+            col, bad = numeric_column(col, spec.name)
             if bad:
                 errors[spec.name] = bad
             values = (col.drop_null() if col.null_count else col).to_numpy()
@@ -206,7 +206,7 @@ def build_profile(
             feats[spec.name] = CategoricalSketch.from_arrow(col)
         columns[spec.name] = col
     if scores is None and SCORE_COLUMN in table.column_names:
-        score_col, _ = numeric_column(table.column(SCORE_COLUMN))
+        score_col, _ = numeric_column(table.column(SCORE_COLUMN), SCORE_COLUMN)
         scores = score_col.drop_null().to_numpy()
     score_sketch = None if scores is None else NumericSketch.from_values(np.asarray(scores, dtype=np.float64))
     return Profile(
@@ -220,7 +220,7 @@ def build_profile(
     )
 
 
-def numeric_column(col: pa.ChunkedArray | pa.Array) -> tuple[pa.ChunkedArray, int]:
+def numeric_column(col: pa.ChunkedArray | pa.Array, name: str = "column") -> tuple[pa.ChunkedArray, int]:
     """``col`` as float64 plus the number of values that are not numbers (those become null)."""
     if isinstance(col, pa.Array):
         col = pa.chunked_array([col])
@@ -236,7 +236,7 @@ def numeric_column(col: pa.ChunkedArray | pa.Array) -> tuple[pa.ChunkedArray, in
         blank = pc.equal(pc.utf8_trim_whitespace(col), "")
         clean = pc.if_else(pc.or_kleene(pc.invert(ok), blank), pa.scalar(None, pa.string()), col)
         return pc.cast(pc.utf8_trim_whitespace(clean), pa.float64()), bad
-    raise SchemaError(f"column of Arrow type {t} cannot be read as numbers")
+    raise SchemaError(f"feature '{name}' is numeric in the schema but has Arrow type {t}")
 
 
 def _sample(
