@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shopml.config import Settings, Workspace
-from shopml.errors import ConfigError, DataError, NotFoundError
+from shopml.errors import ConfigError, DataError, NotFoundError, ShopmlError
 from shopml.registry import CHALLENGER, CHAMPION, Registry
 
 
@@ -132,3 +132,10 @@ def test_uri_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert Registry(ws).tracking_uri == ws.mlflow_uri
     settings = Settings(workspace=tmp_path / "other", mlflow_uri="sqlite:///" + str(tmp_path / "s.db"))
     assert Registry.from_settings(settings).tracking_uri.endswith("s.db")
+
+
+def test_unreachable_team_server_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    reg = Registry(Workspace(tmp_path / "ws"), "http://127.0.0.1:9")  # discard port: nothing listens
+    with pytest.raises(ShopmlError, match=r"MLflow store http://127\.0\.0\.1:9: .*Connection"):
+        reg.list_models()

@@ -11,6 +11,7 @@ and the unique-key races of MLflow's upserts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -19,18 +20,23 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from shopml.config import Workspace
+from shopml.errors import ConfigError, ShopmlError
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-__all__ = ["import_mlflow", "make_client", "resolve_uri", "retry_locked", "sqlite_path"]
+__all__ = ["guarded", "import_mlflow", "make_client", "resolve_uri", "retry_locked", "sqlite_path"]
 
 T = TypeVar("T")
+S = TypeVar("S")
+P = ParamSpec("P")
 _QUIET_ENV = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",  # a team server that is down fails in seconds, not minutes
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "MLFLOW_LOGGING_LEVEL": "WARNING",
     "GIT_PYTHON_REFRESH": "quiet",
@@ -171,6 +177,30 @@ def is_missing(exc: BaseException) -> bool:
 def is_duplicate(exc: BaseException) -> bool:
     """True for MLflow's RESOURCE_ALREADY_EXISTS."""
     return getattr(exc, "error_code", "") == "RESOURCE_ALREADY_EXISTS"
+
+
+def guarded(fn: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """Turn errors from MLflow and its database layer into :class:`ShopmlError` naming the store."""
+
+    @functools.wraps(fn)
+    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(self, *args, **kwargs)
+        except ShopmlError:
+            raise
+        except Exception as exc:
+            origin = type(exc).__module__.split(".", 1)[0]
+            if origin not in ("mlflow", "sqlalchemy", "sqlite3", "requests", "urllib3", "alembic"):
+                raise
+            uri = getattr(self, "tracking_uri", "?")
+            if "out-of-date database schema" in str(exc):
+                raise ConfigError(
+                    f"the MLflow store {uri} was made by another MLflow version; back it up, then run "
+                    f"`mlflow db upgrade {uri}`"
+                ) from exc
+            raise ShopmlError(f"MLflow store {uri}: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

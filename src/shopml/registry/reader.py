@@ -50,6 +50,7 @@ class RegistryReader:
             self._client_ = be.make_client(self.tracking_uri)
         return self._client_
 
+    @be.guarded
     def connect(self) -> Self:
         """Import MLflow and open the store now rather than on first use (e.g. at server start-up)."""
         _ = self._client
@@ -97,6 +98,7 @@ class RegistryReader:
             source=mv.source or "",
         )
 
+    @be.guarded
     def list_models(self) -> list[RegisteredModelInfo]:
         """Every registered model, sorted by name."""
         out: list[RegisteredModelInfo] = []
@@ -120,6 +122,7 @@ class RegistryReader:
             if not token:
                 return sorted(out, key=lambda m: m.name)
 
+    @be.guarded
     def versions(self, name: str) -> list[ModelVersionInfo]:
         """All versions of ``name``, oldest first."""
         by_version: dict[int, list[str]] = {}
@@ -128,10 +131,12 @@ class RegistryReader:
         # searched versions carry no aliases: take them from the registered model
         return [self._info(mv, by_version.get(int(mv.version), [])) for mv in self._versions(name)]
 
+    @be.guarded
     def aliases(self, name: str) -> dict[str, int]:
         """Alias → version number for ``name``."""
         return {a: int(v) for a, v in (self._model(name).aliases or {}).items()}
 
+    @be.guarded
     def resolve(self, name: str, ref: str | int = CHAMPION) -> ModelVersionInfo:
         """The version ``ref`` names: a version number (``3`` or ``"3"``) or an alias (``"champion"``)."""
         number = ref if isinstance(ref, int) else int(ref) if str(ref).isdigit() else None
@@ -153,10 +158,12 @@ class RegistryReader:
             raise NotFoundError(f"model '{name}' has no alias '{ref}' (aliases: {shown})") from None
         return self._info(mv)
 
+    @be.guarded
     def history(self, name: str) -> list[dict[str, Any]]:
         """Champion moves of ``name`` (register, promote, rollback), oldest first."""
         return ChampionLog.from_json(self._model(name).tags.get(LOG_TAG)).history
 
+    @be.guarded
     def load_bundle(self, name: str, ref: str | int = CHAMPION) -> ModelBundle:
         """The bundle of version ``ref``, downloaded once into the workspace cache; ``.version`` set."""
         info = self.resolve(name, ref)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shopml.config import Workspace
 from shopml.errors import NotFoundError, ShopmlError
 from shopml.registry import _backend as be
 from shopml.registry.champion import LOG_TAG, ChampionLog
@@ -40,6 +41,18 @@ class Registry(RegistryReader):
     ``tracking_uri`` defaults to ``$SHOPML_MLFLOW_URI``, else SQLite in the workspace (WAL mode).
     """
 
+    def __init__(self, workspace: Workspace, tracking_uri: str | None = None) -> None:
+        super().__init__(workspace, tracking_uri)
+        self._experiments: dict[str, str] = {}  # model name -> experiment id
+        self._known_models: set[str] = set()
+
+    def close(self) -> None:
+        """Forget the client and the ids cached from it."""
+        super().close()
+        self._experiments.clear()
+        self._known_models.clear()
+
+    @be.guarded
     def register(
         self,
         bundle_dir: str | Path,
@@ -112,12 +125,18 @@ class Registry(RegistryReader):
         ms = [Metric(k, v, now, 0) for k, v in metrics.items()]
         ps = [Param(k, v) for k, v in params.items()]
         ts = [RunTag(k, v) for k, v in tags.items()]
-        for i in range(0, max(len(ms), 1), 1000):
-            be.call(self._client.log_batch, run_id, metrics=ms[i : i + 1000])
-        for i in range(0, max(len(ps), len(ts), 1), 100):
-            be.call(self._client.log_batch, run_id, params=ps[i : i + 100], tags=ts[i : i + 100])
+        n = max(-(-len(ms) // 800), -(-len(ps) // 100), -(-len(ts) // 100), 1)  # MLflow's batch limits
+        for k in range(n):
+            m, p = slice(k * 800, (k + 1) * 800), slice(k * 100, (k + 1) * 100)
+            be.call(self._client.log_batch, run_id, metrics=ms[m], params=ps[p], tags=ts[p])
 
     def _experiment(self, name: str) -> str:
+        if name in self._experiments:
+            return self._experiments[name]
+        self._experiments[name] = self._get_or_create_experiment(name)
+        return self._experiments[name]
+
+    def _get_or_create_experiment(self, name: str) -> str:
         exp_name = f"shopml/{name}"
         exp = be.call(self._client.get_experiment_by_name, exp_name)
         if exp is not None:
@@ -136,11 +155,14 @@ class Registry(RegistryReader):
             return str(found.experiment_id)
 
     def _ensure_model(self, name: str, task: str) -> None:
+        if name in self._known_models:
+            return
         try:
             be.call(self._client.create_registered_model, name, tags={"shopml.task": task})
         except Exception as exc:
             if not be.is_duplicate(exc):
                 raise
+        self._known_models.add(name)
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
@@ -184,6 +206,7 @@ class Registry(RegistryReader):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         be.call(self._client.set_model_version_tag, name, str(version), "shopml.promoted_at", stamp)
 
+    @be.guarded
     def promote(self, name: str, version: int | str, reason: str = "") -> ModelVersionInfo:
         """Make ``version`` the champion; the previous champion is kept for :meth:`rollback`."""
         with self._lock(name):
@@ -192,6 +215,7 @@ class Registry(RegistryReader):
                 self._move_champion(name, info.version, "promote", reason)
         return self.resolve(name, info.version)
 
+    @be.guarded
     def rollback(self, name: str, reason: str = "") -> ModelVersionInfo:
         """Make the previous champion champion again; each further call goes one step further back."""
         with self._lock(name):
