@@ -99,3 +99,16 @@ def test_first_model_without_champion_is_promoted_on_its_floor(tmp_path: Path, w
     gate = events[2]
     assert gate.evidence["champion"] is None and gate.evidence["rule"].startswith("first model")
     assert Registry(ws).aliases("fraud") == {"champion": 1}
+
+
+def test_too_little_data_is_a_recorded_failure_not_a_crash(tmp_path: Path, world: Path) -> None:
+    from .conftest import policy_dict
+
+    data = policy_dict(world)
+    data["window"]["min_positives"] = 10**6
+    loop = Loop(Workspace(tmp_path / "ws"), LoopPolicy.model_validate(data))
+    events = loop.retrain("too early", now=day(10))
+    assert [e.kind for e in events] == ["trigger", "retrain"]
+    assert events[1].severity == "warning" and "need 100 rows and 1000000 positives" in events[1].summary
+    state = loop.state()
+    assert state.current is None and state.history[-1]["outcome"] == "failed"

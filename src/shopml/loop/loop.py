@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from shopml.config import Workspace
-from shopml.errors import DataError, NotFoundError, ShopmlError
+from shopml.errors import DataError, NotFoundError, NotReadyError, ShopmlError
 from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SystemClock, as_utc
@@ -220,12 +220,13 @@ class Loop:
             elif job.step == "promoted":
                 out += self._promote(job, now)  # resumed: idempotent alias move, event written once
                 state.finish("promoted")
-        except (
-            ShopmlError
-        ) as exc:  # our own, known failures (too little data, bad config): recorded, not retried
+        except ShopmlError as exc:
+            if isinstance(exc, NotReadyError):
+                raise  # transient (registry busy, lock): the next pass resumes this step
+            # a known failure (too little data, bad config, schema mismatch): recorded, not retried
             job.error = str(exc)
             ev = self.audit.emit(
-                f"{req.id}-retrain",
+                f"{req.id}-failed",
                 "retrain",
                 f"retrain failed: {exc}",
                 ts=now,
