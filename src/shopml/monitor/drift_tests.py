@@ -23,25 +23,26 @@ from the sketches, with a stated error bound (for KS: the largest single-bucket 
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from shopml.errors import ConfigError
-from shopml.monitor.sketch import ALPHA, CategoricalSketch, NumericSketch, bucket_mid
+from shopml.monitor.sketch import CategoricalSketch, NumericSketch
 
 __all__ = [
+    "CATEGORICAL",
     "CORRECTIONS",
+    "NUMERIC",
     "TESTS",
     "ColumnData",
     "DriftTest",
     "TestScore",
     "adjust_p_values",
+    "empty",
     "get_test",
     "register",
 ]
@@ -49,9 +50,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 CORRECTIONS = ("bh", "bonferroni", "none")
-PSI_BINS = 10
-MIN_EXPECTED = 5.0
-_EPS = 1e-4
+#: The test whose p-value a distance test borrows, and the distance used as effect size, per kind.
+SIGNIFICANCE = {NUMERIC: "ks", CATEGORICAL: "chi2"}
+EFFECT = {NUMERIC: "wasserstein", CATEGORICAL: "jensenshannon"}
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,8 @@ class DriftTest(ABC):
         stat, p, method, bound = self.statistic(ref, cur)
         kind = NUMERIC if isinstance(ref.sketch, NumericSketch) else CATEGORICAL
         if p is None:
-            p = KS().statistic(ref, cur)[1] if kind == NUMERIC else ChiSquare().statistic(ref, cur)[1]
-        if self.uses_p_value:
-            effect = (
-                Wasserstein().statistic(ref, cur)[0]
-                if kind == NUMERIC
-                else JensenShannon().statistic(ref, cur)[0]
-            )
-        else:
-            effect = stat
+            p = TESTS[SIGNIFICANCE[kind]]().statistic(ref, cur)[1]
+        effect = TESTS[EFFECT[kind]]().statistic(ref, cur)[0] if self.uses_p_value else stat
         return TestScore(float(stat), float(p if p is not None else 1.0), float(effect), method, bound)
 
 
@@ -151,195 +145,10 @@ def adjust_p_values(p: npt.ArrayLike, method: str = "bh") -> FloatArray:
     return out
 
 
-# --- shared numeric helpers ---------------------------------------------------------------------
-def _grid(a: NumericSketch, b: NumericSketch) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
-    keys = np.union1d(a.keys, b.keys)
-    return keys, a.counts_on(keys), b.counts_on(keys)
-
-
-def _scale(ref: ColumnData) -> float:
-    sk = ref.sketch
-    sd = float(np.std(ref.values)) if ref.values is not None else sk.std  # type: ignore[union-attr]
-    return sd if sd > 0 and math.isfinite(sd) else 1.0
-
-
-def _empty(ref: ColumnData, cur: ColumnData) -> bool:
+def empty(ref: ColumnData, cur: ColumnData) -> bool:
+    """True when either side has no values (every test then answers "no evidence")."""
     return ref.n == 0 or cur.n == 0
 
 
-@register
-class KS(DriftTest):
-    """Two-sample Kolmogorov–Smirnov: exact (scipy) on raw values, asymptotic on the sketch grid."""
-
-    name = "ks"
-    kinds = frozenset({NUMERIC})
-    uses_p_value = True
-    default_threshold = 0.05
-    description = "Kolmogorov–Smirnov D, p-value"
-
-    def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
-        if _empty(ref, cur):
-            return 0.0, 1.0, "exact", None
-        if ref.values is not None and cur.values is not None:
-            res = stats.ks_2samp(ref.values, cur.values)
-            return float(res.statistic), float(res.pvalue), "exact", 0.0
-        _, ca, cb = _grid(ref.sketch, cur.sketch)  # type: ignore[arg-type]
-        fa, fb = ca / ca.sum(), cb / cb.sum()
-        d = float(np.max(np.abs(np.cumsum(fa) - np.cumsum(fb))))
-        en = ref.n * cur.n / (ref.n + cur.n)
-        p = float(stats.kstwobign.sf(d * math.sqrt(en)))
-        return d, p, "sketch", float(np.max(np.maximum(fa, fb)))
-
-
-@register
-class CramerVonMises(DriftTest):
-    """Two-sample Cramér–von Mises T: exact (scipy) on raw values, asymptotic on the sketch grid."""
-
-    name = "cvm"
-    kinds = frozenset({NUMERIC})
-    uses_p_value = True
-    default_threshold = 0.05
-    description = "Cramér–von Mises T, p-value"
-
-    def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
-        if _empty(ref, cur):
-            return 0.0, 1.0, "exact", None
-        if ref.values is not None and cur.values is not None:
-            res = stats.cramervonmises_2samp(ref.values, cur.values)
-            return float(res.statistic), float(res.pvalue), "exact", 0.0
-        from scipy.stats._hypotests import _cdf_cvm_inf  # the limiting distribution scipy itself uses
-
-        _, ca, cb = _grid(ref.sketch, cur.sketch)  # type: ignore[arg-type]
-        n, m = ca.sum(), cb.sum()
-        diff = np.cumsum(ca) / n - np.cumsum(cb) / m
-        t = float(n * m / (n + m) ** 2 * np.sum((ca + cb) * diff**2))
-        p = float(min(max(1.0 - _cdf_cvm_inf(t), 0.0), 1.0))
-        return t, p, "sketch", None
-
-
-@register
-class Wasserstein(DriftTest):
-    """Wasserstein-1 distance divided by the reference standard deviation (a shift of δσ gives δ)."""
-
-    name = "wasserstein"
-    kinds = frozenset({NUMERIC})
-    uses_p_value = False
-    default_threshold = 0.1
-    description = "normalised Wasserstein distance (σ units)"
-
-    def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
-        if _empty(ref, cur):
-            return 0.0, None, "exact", None
-        scale = _scale(ref)
-        if ref.values is not None and cur.values is not None:
-            return float(stats.wasserstein_distance(ref.values, cur.values)) / scale, None, "exact", 0.0
-        keys, ca, cb = _grid(ref.sketch, cur.sketch)  # type: ignore[arg-type]
-        mids = bucket_mid(keys)
-        cdf_gap = np.abs(np.cumsum(ca) / ca.sum() - np.cumsum(cb) / cb.sum())[:-1]
-        w = float(np.sum(cdf_gap * np.diff(mids)))
-        bound = 2 * ALPHA * float(np.sum((ca + cb) * np.abs(mids)) / (ca.sum() + cb.sum())) / scale
-        return w / scale, None, "sketch", bound
-
-
-def _psi(a: FloatArray, b: FloatArray) -> float:
-    pa_ = np.maximum(a / max(a.sum(), 1.0), _EPS)
-    pb = np.maximum(b / max(b.sum(), 1.0), _EPS)
-    return float(np.sum((pb - pa_) * np.log(pb / pa_)))
-
-
-def _cat_counts(ref: ColumnData, cur: ColumnData) -> tuple[list[str], FloatArray, FloatArray]:
-    ra: dict[str, int] = ref.sketch.counts  # type: ignore[assignment]
-    rb: dict[str, int] = cur.sketch.counts  # type: ignore[assignment]
-    cats = sorted(set(ra) | set(rb))
-    a = np.array([ra.get(c, 0) for c in cats], dtype=np.float64)
-    return cats, a, np.array([rb.get(c, 0) for c in cats], dtype=np.float64)
-
-
-@register
-class PSI(DriftTest):
-    """Population stability index over the reference's deciles (numeric) or the categories."""
-
-    name = "psi"
-    kinds = frozenset({NUMERIC, CATEGORICAL})
-    uses_p_value = False
-    default_threshold = 0.2
-    description = "population stability index"
-
-    def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
-        if _empty(ref, cur):
-            return 0.0, None, "binned", None
-        if isinstance(ref.sketch, CategoricalSketch):
-            _, a, b = _cat_counts(ref, cur)
-            return _psi(a, b), None, "exact", 0.0
-        _, ca, cb = _grid(ref.sketch, cur.sketch)  # type: ignore[arg-type]
-        ref_cdf = np.cumsum(ca) / ca.sum()
-        bins = np.minimum((np.concatenate([[0.0], ref_cdf[:-1]]) * PSI_BINS + 1e-9).astype(int), PSI_BINS - 1)
-        return (
-            _psi(
-                np.bincount(bins, ca, PSI_BINS).astype(float), np.bincount(bins, cb, PSI_BINS).astype(float)
-            ),
-            None,
-            "binned",
-            None,
-        )
-
-
-def _pool_rare(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Merge categories with an expected count below ``MIN_EXPECTED`` on either side into one cell
-    (the chi-square approximation fails on sparse cells; a lone unseen value would otherwise dominate)."""
-    tot = a + b
-    expected = np.minimum(tot * a.sum(), tot * b.sum()) / tot.sum()
-    rare = expected < MIN_EXPECTED
-    if not rare.any():
-        return a, b
-    return np.append(a[~rare], a[rare].sum()), np.append(b[~rare], b[rare].sum())
-
-
-@register
-class ChiSquare(DriftTest):
-    """Pearson chi-square test of homogeneity on the category counts; categories expected fewer than 5
-    times on either side are pooled into one cell (new categories are still reported by name)."""
-
-    name = "chi2"
-    kinds = frozenset({CATEGORICAL})
-    uses_p_value = True
-    default_threshold = 0.05
-    description = "chi-square statistic, p-value"
-
-    def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
-        _, a, b = _cat_counts(ref, cur)
-        if not _empty(ref, cur):
-            a, b = _pool_rare(a, b)
-        if _empty(ref, cur) or len(a) < 2:
-            return 0.0, 1.0, "exact", None
-        n, m = a.sum(), b.sum()
-        tot = a + b
-        ea, eb = tot * n / (n + m), tot * m / (n + m)
-        chi = float(np.sum((a - ea) ** 2 / ea + (b - eb) ** 2 / eb))
-        return chi, float(stats.chi2.sf(chi, len(a) - 1)), "exact", 0.0
-
-
-@register
-class JensenShannon(DriftTest):
-    """Jensen–Shannon distance (base 2, in [0, 1]) between the category frequencies, debiased: the
-    divergence's expectation under no drift, ``(K-1) / (8 ln2 · n_eff)``, is subtracted before the root,
-    so that small windows do not look relevant through sampling noise alone."""
-
-    name = "jensenshannon"
-    kinds = frozenset({CATEGORICAL})
-    uses_p_value = False
-    default_threshold = 0.1
-    description = "Jensen–Shannon distance"
-
-    def statistic(self, ref: ColumnData, cur: ColumnData) -> tuple[float, float | None, str, float | None]:
-        _, a, b = _cat_counts(ref, cur)
-        if _empty(ref, cur):
-            return 0.0, None, "exact", None
-        pa_, pb = a / a.sum(), b / b.sum()
-        mid = 0.5 * (pa_ + pb)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kl_a = np.where(pa_ > 0, pa_ * np.log2(pa_ / mid), 0.0)
-            kl_b = np.where(pb > 0, pb * np.log2(pb / mid), 0.0)
-        n_eff = a.sum() * b.sum() / (a.sum() + b.sum())
-        noise = (len(a) - 1) / (8 * math.log(2) * n_eff)
-        return float(math.sqrt(max(0.5 * (kl_a.sum() + kl_b.sum()) - noise, 0.0))), None, "exact", 0.0
+# The concrete tests register themselves on import.
+from shopml.monitor import stats_categorical, stats_numeric  # noqa: E402, F401
