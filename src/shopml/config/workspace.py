@@ -18,6 +18,10 @@ class Workspace:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.root, Path):
+            object.__setattr__(self, "root", Path(self.root))
+
     @property
     def data_dir(self) -> Path:
         """Simulated or imported data sets."""
