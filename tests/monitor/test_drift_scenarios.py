@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
-from shopml.monitor import DriftReport, compare
+from shopml.monitor import DriftReport, build_profile, compare
 
 simulate_pkg = pytest.importorskip("shopml.simulate")
 
@@ -58,11 +58,13 @@ def test_first_window_after_onset_is_flagged(
 ) -> None:
     table, days, named = _world(root, scenario, **extra)
     schema = simulate_pkg.feature_schema("transactions")
-    report = compare(_window(table, days, 0, ONSET), _window(table, days, ONSET, ONSET + 1), schema)
-    assert report.verdict == "drift", report.reasons
-    assert must <= _flagged(report) and must <= set(named)
-    # nothing outside the named features (plus their direct consequences for new accounts) is flagged
-    assert set(report.drifted_features) <= {*named, "seconds_since_last_txn", "is_new_device"}
+    reference, current = _window(table, days, 0, ONSET), _window(table, days, ONSET, ONSET + 1)
+    for ref in (reference, build_profile(reference, schema)):  # raw table (exact tests) and stored profile
+        report = compare(ref, current, schema)
+        assert report.verdict == "drift", report.reasons
+        assert must <= _flagged(report) and must <= set(named)
+        # nothing outside the named features (plus their direct consequences for new accounts) is flagged
+        assert set(report.drifted_features) <= {*named, "seconds_since_last_txn", "is_new_device"}
 
 
 def test_stationary_world_with_weekly_cycle_is_quiet(root: Path) -> None:
@@ -70,7 +72,9 @@ def test_stationary_world_with_weekly_cycle_is_quiet(root: Path) -> None:
     assert named == []
     schema = simulate_pkg.feature_schema("transactions")
     reference = _window(table, days, 0, ONSET)
+    profile = build_profile(reference, schema)
     for day in range(ONSET, DAYS):  # a whole week of daily windows: every weekday once
-        report = compare(reference, _window(table, days, day, day + 1), schema)
-        assert report.verdict == "ok", (days[day], report.reasons)
-        assert "day_of_week" in report.excluded
+        for ref in (reference, profile):
+            report = compare(ref, _window(table, days, day, day + 1), schema)
+            assert report.verdict == "ok", (days[day], report.reasons)
+            assert "day_of_week" in report.excluded
