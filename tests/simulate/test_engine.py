@@ -112,7 +112,7 @@ def test_history_features_are_consistent(world: World) -> None:
 def test_invalid_parameters_name_the_field() -> None:
     with pytest.raises(ConfigError, match="unknown scenario 'nope'; valid: none, sudden_covariate"):
         SimulationParams.build(scenario="nope")
-    with pytest.raises(ConfigError, match="days.*greater than or equal to 1"):
+    with pytest.raises(ConfigError, match=r"days.*greater than or equal to 1"):
         SimulationParams.build(days=0)
     with pytest.raises(ConfigError, match="onset day 9 must be before the last day"):
         SimulationParams.build(days=5, onset=9, scenario="seasonal")

@@ -80,11 +80,8 @@ def legit_day(
     m = len(cust)
     mix = merchant_mix(eff)
     merchant = np.searchsorted(np.cumsum(mix), rng.random(m) * mix.sum(), "right").astype(np.int16)
-    fav = rng.random(m) < FAVOURITE_CATEGORY_P
+    fav = (rng.random(m) < FAVOURITE_CATEGORY_P) & (merchant < len(MERCHANT_CATEGORIES))
     merchant[fav] = pop.fav_merchant[cust[fav]]
-    if eff.new_category_share > 0:
-        new = rng.random(m) < eff.new_category_share
-        merchant[new] = len(MERCHANT_CATEGORIES)
     amount = merchant_amounts(rng, merchant, pop.spend[cust] * pop.fx[cust], amount_mult)
     out: Batch = {"cust": cust, "t_ms": t, "amount": amount}
     if light:
