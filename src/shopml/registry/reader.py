@@ -139,6 +139,9 @@ class RegistryReader:
     @be.guarded
     def resolve(self, name: str, ref: str | int = CHAMPION) -> ModelVersionInfo:
         """The version ``ref`` names: a version number (``3`` or ``"3"``) or an alias (``"champion"``)."""
+        return self._info(self._version(name, ref))
+
+    def _version(self, name: str, ref: str | int) -> ModelVersion:
         number = ref if isinstance(ref, int) else int(ref) if str(ref).isdigit() else None
         try:
             if number is not None:
@@ -156,7 +159,7 @@ class RegistryReader:
                 raise NotFoundError(f"model '{name}' has no version {number} (versions: {known})") from None
             shown = ", ".join(f"{a}→v{v}" for a, v in sorted(aliases.items())) or "none"
             raise NotFoundError(f"model '{name}' has no alias '{ref}' (aliases: {shown})") from None
-        return self._info(mv)
+        return mv
 
     @be.guarded
     def history(self, name: str) -> list[dict[str, Any]]:
@@ -166,9 +169,10 @@ class RegistryReader:
     @be.guarded
     def load_bundle(self, name: str, ref: str | int = CHAMPION) -> ModelBundle:
         """The bundle of version ``ref``, downloaded once into the workspace cache; ``.version`` set."""
-        info = self.resolve(name, ref)
+        mv = self._version(name, ref)  # no run lookup: this is the server's hot-swap path
+        run_id, version = str(mv.run_id), int(mv.version)
 
         def download(tmp: Path) -> Path:
-            return Path(be.call(self._client.download_artifacts, info.run_id, "bundle", str(tmp)))
+            return Path(be.call(self._client.download_artifacts, run_id, "bundle", str(tmp)))
 
-        return cached_bundle(self.cache_dir, name, info.version, info.run_id, download)
+        return cached_bundle(self.cache_dir, name, version, run_id, download)
