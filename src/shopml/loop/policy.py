@@ -5,7 +5,7 @@ Durations are numbers of hours/days so a YAML file stays readable:
 
 >>> p = LoopPolicy.model_validate({"model": "fraud", "window": {"kind": "sliding", "days": 21}})
 >>> (p.window.kind, p.window.days, p.gate.mode)
-('sliding', 21, 'non_inferior')
+('sliding', 21.0, 'non_inferior')
 """
 
 from __future__ import annotations
