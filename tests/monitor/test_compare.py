@@ -151,7 +151,7 @@ def test_type_errors_and_all_null_columns() -> None:
 
 def test_insufficient_data_is_a_verdict_not_a_crash() -> None:
     report = compare(world(1000, 0), world(5, 1), SCHEMA)
-    assert report.verdict == "insufficient_data" and "at least 30" in report.reasons[0]
+    assert report.verdict == "insufficient_data" and "need 30 per side" in report.reasons[0]
     assert {f.verdict for f in report.features} == {"insufficient_data"}
     empty = compare(world(1000, 0), world(0, 1), SCHEMA)
     assert empty.verdict == "insufficient_data"

@@ -10,14 +10,16 @@
 3. ``warning`` — some feature drifted below that share, a quality check failed with an error, or a
    reference feature is missing from the current data.
 4. ``ok`` otherwise.
+
+The domain classifier and the score test run at level ``alpha`` outside the features' corrected family;
+their relevance floors (AUC ≥ ``min_auc``, score shift ≥ ``min_effect_numeric``) keep them quiet when
+nothing moved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-
-import numpy as np
 
 from shopml.monitor.drift_config import DEFAULT_TESTS, DriftConfig
 from shopml.monitor.drift_tests import ColumnData, TestScore, adjust_p_values, get_test
@@ -26,7 +28,14 @@ from shopml.monitor.inputs import Side, Source, load_side, resolve_schema
 from shopml.monitor.multivariate import domain_classifier
 from shopml.monitor.profile import Profile
 from shopml.monitor.quality import check_quality
-from shopml.monitor.report import DriftReport, FeatureDrift, SchemaMismatch, Verdict
+from shopml.monitor.report import (
+    DriftReport,
+    FeatureDrift,
+    MultivariateDrift,
+    QualityIssue,
+    SchemaMismatch,
+    Verdict,
+)
 from shopml.monitor.sketch import CategoricalSketch
 from shopml.schema import FeatureKind, FeatureSpec, Schema
 
@@ -79,40 +88,14 @@ def compare(
         else None
     )
     quality = check_quality(ref.profile, cur.profile, cfg)
-    weights = np.array([f.importance for f in features if f.verdict in ("drift", "ok")], float)
-    flags = np.array([f.drifted for f in features if f.verdict in ("drift", "ok")], bool)
-    share = float(weights[flags].sum() / weights.sum()) if weights.sum() > 0 else 0.0
-    reasons: list[str] = []
-    verdict: Verdict = "ok"
-    if not enough:
-        verdict = "insufficient_data"
-        reasons.append(
-            f"{ref.profile.rows} reference / {cur.profile.rows} current rows; "
-            f"at least {cfg.min_rows} needed per side"
-        )
+    share = _drift_share(features)
+    if enough:
+        verdict, reasons = _verdict(features, share, multi, prediction, quality, mismatch, cfg)
     else:
-        drifted = [f.name for f in features if f.drifted]
-        if drifted and share >= cfg.share_threshold:
-            reasons.append(
-                f"drifted features {drifted} carry {share:.0%} of the weight "
-                f"(threshold {cfg.share_threshold:.0%})"
-            )
-        if multi is not None and multi.drifted:
-            reasons.append(
-                f"domain classifier separates the data: AUC {multi.auc:.3f} (top: {list(multi.top_features)})"
-            )
-        if prediction is not None and prediction.drifted:
-            reasons.append(f"score distribution drifted (effect {prediction.effect_size:.3f})")
-        if reasons:
-            verdict = "drift"
-        else:
-            if drifted:
-                reasons.append(f"drifted features {drifted} carry only {share:.0%} of the weight")
-            errors = [q.message for q in quality if q.severity == "error"]
-            reasons.extend(errors)
-            if mismatch.missing_in_current:
-                reasons.append(f"features missing from the current data: {mismatch.missing_in_current}")
-            verdict = "warning" if reasons else "ok"
+        verdict = "insufficient_data"
+        reasons = [
+            f"{ref.profile.rows} reference / {cur.profile.rows} current rows; need {cfg.min_rows} per side"
+        ]
     return DriftReport(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         verdict=verdict,
@@ -130,6 +113,45 @@ def compare(
         schema_mismatch=mismatch,
         excluded=excluded,
     )
+
+
+def _drift_share(features: list[FeatureDrift]) -> float:
+    """Importance-weighted share of drifted features among the tested ones."""
+    tested = [f for f in features if f.verdict in ("drift", "ok")]
+    total = sum(f.importance for f in tested)
+    return sum(f.importance for f in tested if f.drifted) / total if total > 0 else 0.0
+
+
+def _verdict(
+    features: list[FeatureDrift],
+    share: float,
+    multi: MultivariateDrift | None,
+    prediction: FeatureDrift | None,
+    quality: list[QualityIssue],
+    mismatch: SchemaMismatch,
+    cfg: DriftConfig,
+) -> tuple[Verdict, list[str]]:
+    """The dataset verdict and its reasons (rule in the module docstring)."""
+    drifted = [f.name for f in features if f.drifted]
+    reasons: list[str] = []
+    if drifted and share >= cfg.share_threshold:
+        reasons.append(
+            f"drifted features {drifted} carry {share:.0%} of the weight (≥ {cfg.share_threshold:.0%})"
+        )
+    if multi is not None and multi.drifted:
+        reasons.append(
+            f"domain classifier separates the data: AUC {multi.auc:.3f} (top: {list(multi.top_features)})"
+        )
+    if prediction is not None and prediction.drifted:
+        reasons.append(f"score distribution drifted (effect {prediction.effect_size:.3f})")
+    if reasons:
+        return "drift", reasons
+    if drifted:
+        reasons.append(f"drifted features {drifted} carry only {share:.0%} of the weight")
+    reasons.extend(q.message for q in quality if q.severity == "error")
+    if mismatch.missing_in_current:
+        reasons.append(f"features missing from the current data: {mismatch.missing_in_current}")
+    return ("warning" if reasons else "ok"), reasons
 
 
 def _kind(spec: FeatureSpec) -> str:
