@@ -12,7 +12,7 @@ from shopml.config.settings import PerformanceSettings
 from shopml.errors import DataError, InsufficientDataError
 from shopml.monitor.estimate import estimate_performance
 from shopml.monitor.metrics import Costs, SortedScores
-from shopml.monitor.performance import evaluate_window, realised_performance
+from shopml.monitor.performance import WindowData, evaluate_series, evaluate_window, realised_performance
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -99,7 +99,7 @@ def test_evaluate_window_maturity_and_insufficient_data() -> None:
     empty = evaluate_window(T0, T0, np.empty(0), np.empty(0), np.empty(0), settings, rng)
     assert empty.rows == 0 and empty.estimated is None and "insufficient data" in empty.notes[0]
     single = evaluate_window(T0, T0, s, s >= 0.25, np.zeros_like(s), settings, rng)
-    assert single.realised is None and "single class" in single.notes[-1]
+    assert single.realised is None and "0 positive label(s); need 30" in single.notes[-1]
     assert full.to_dict()["realised"]["pr_auc"]["level"] == 0.9
 
 
@@ -108,3 +108,25 @@ def test_estimate_rejects_bad_scores() -> None:
         estimate_performance(np.empty(0), np.empty(0))
     with pytest.raises(DataError, match="probabilities in \\[0, 1\\]"):
         estimate_performance(np.array([0.2, 1.5]), np.array([0, 1]))
+
+
+def test_rare_positives_pool_preceding_windows() -> None:
+    settings = PerformanceSettings(min_labelled=50, min_positives=30, max_pool=7)
+    rng = np.random.default_rng(1)
+    days = []
+    for k in range(6):
+        s = rng.beta(0.3, 20.0, 700)  # ~1.5% positives: ~10 per window
+        y = (rng.random(700) < s).astype(float)
+        if k == 5:
+            y[:] = np.nan  # the newest window has no labels yet
+        days.append(WindowData(T0 + timedelta(days=k), T0 + timedelta(days=k + 1), s, s >= 0.1, y))
+    out = evaluate_series(days, settings, rng)
+    first = out[0]
+    assert first.realised is None and "need 30 within 7 matured windows" in first.notes[-1]
+    pooled = [w for w in out if w.realised is not None]
+    assert pooled, [w.notes for w in out]
+    for w in pooled:
+        assert w.realised_from is not None and w.realised_from < w.start
+        span = [d for d in days if w.realised_from <= d.start <= w.start]
+        assert sum(d.positives for d in span) >= 30
+    assert out[-1].realised is None and out[-1].estimated is not None and out[-1].estimated_from is not None

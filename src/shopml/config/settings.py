@@ -52,6 +52,8 @@ class PerformanceSettings(_Section):
     min_maturity: float = Field(0.95, gt=0.0, le=1.0, description="label share for a window to count")
     min_labelled: int = Field(200, ge=10, description="labelled rows needed for realised metrics")
     min_rows: int = Field(100, ge=10, description="predictions needed for estimated metrics")
+    min_positives: int = Field(30, ge=1, description="positives (labelled or expected) a metric needs")
+    max_pool: int = Field(7, ge=1, le=100, description="windows pooled at most to reach min_positives")
     confidence: float = Field(0.9, gt=0.5, lt=1.0)
     n_bootstrap: int = Field(200, ge=20, le=10_000)
     max_rows: int = Field(20_000, ge=1000, description="rows per window used for intervals (subsample)")

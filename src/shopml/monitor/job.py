@@ -35,7 +35,7 @@ from shopml.monitor.drift_window import window_drift
 from shopml.monitor.events import Event, EventStore, Severity
 from shopml.monitor.labels import LabelStore
 from shopml.monitor.monitor_report import report_paths, write_reports
-from shopml.monitor.performance import WindowPerformance, evaluate_window
+from shopml.monitor.performance import WindowData, WindowPerformance, evaluate_series
 from shopml.monitor.predlog import PredictionLog, as_utc
 from shopml.monitor.streaming import StreamResult, detect_stream
 from shopml.registry import ModelBundle
@@ -130,24 +130,31 @@ def _performance(
             f"model '{bundle.name}' has no target column in its bundle: no performance to monitor"
         )
     rng = np.random.default_rng(seed)
-    out: list[WindowPerformance] = []
-    errors: list[np.ndarray] = []
-    times: list[np.ndarray] = []
+    data: list[WindowData] = []
+    stamps: list[np.ndarray] = []
     table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
-    weights = rng.poisson(1.0, size=(cfg.n_bootstrap, cfg.max_rows)).astype(np.float32)  # shared draws
     for start, end in bounds:
         t = labels.window(log, table, start, end)
+        keep = np.arange(t.num_rows)
+        if t.num_rows > cfg.max_rows:  # bounded: a uniform sample (exact counts kept)
+            keep = np.sort(rng.choice(t.num_rows, cfg.max_rows, replace=False))
         score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
         decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
         label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-        w = evaluate_window(start, end, score, decision, label, cfg, rng, weights)
-        out.append(w)
+        counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
+        data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts))
+        stamps.append(t.column("__time").to_numpy()[keep])
+    weights = rng.poisson(1.0, size=(cfg.n_bootstrap, cfg.max_rows)).astype(np.float32)  # shared draws
+    out = evaluate_series(data, cfg, rng, weights)
+    errors: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    for w, d, ts in zip(out, data, stamps, strict=True):
         if w.matured:  # the error stream, thinned uniformly to ``stream_rows`` per window (order kept)
-            known = np.flatnonzero(~np.isnan(label))
+            known = np.flatnonzero(~np.isnan(d.labels))
             if known.size > cfg.stream_rows:
                 known = np.sort(rng.choice(known, cfg.stream_rows, replace=False))
-            errors.append((decision[known] != label[known]).astype(np.float64))
-            times.append(t.column("__time").to_numpy()[known])
+            errors.append((d.decisions[known] != d.labels[known]).astype(np.float64))
+            times.append(ts[known])
     stream = np.concatenate(errors) if errors else np.empty(0)
     return out, stream, (np.concatenate(times) if times else np.empty(0, "datetime64[us]"))
 
@@ -191,7 +198,8 @@ def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], las
         )
     if ref is not None:
         limit = ref - cfg.max_drop
-        for w in result.windows:
+        matured = [w for w in result.windows if w.realised]
+        for w in matured[-1:]:  # the newest matured window; earlier ones were newest in earlier runs
             r = w.realised.get(metric) if w.realised else None
             if r is not None and r.high < limit:
                 add(
@@ -205,6 +213,7 @@ def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], las
                         **r.to_dict(),
                         "reference": ref,
                         "window_start": w.start.isoformat(),
+                        "pooled_from": w.realised_from.isoformat() if w.realised_from else None,
                         "maturity": w.maturity,
                         "labelled": w.labelled,
                     },
@@ -222,6 +231,7 @@ def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], las
                     **e.to_dict(),
                     "reference": ref,
                     "window_start": latest.start.isoformat(),
+                    "pooled_from": latest.estimated_from.isoformat() if latest.estimated_from else None,
                     "rows": latest.rows,
                 },
             )

@@ -7,12 +7,16 @@
   Below that threshold the labelled rows are a biased sample (fraud labels arrive with chargebacks, legit
   ones when the dispute period ends), so no realised figure is shown.
 * **Estimated** metrics (CBPE, :mod:`shopml.monitor.estimate`) for every window with enough rows.
+* **Pooling**: a window's metrics pool it with the fewest preceding windows (≤ ``max_pool``) that
+  reach ``min_positives`` positives (labelled for realised, expected for estimated): PR-AUC on a
+  handful of positives is noise.
 
 Windows larger than ``max_rows`` are subsampled uniformly (seeded) for the intervals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +27,7 @@ from shopml.config.settings import PerformanceSettings
 from shopml.monitor.estimate import estimate_performance
 from shopml.monitor.metrics import METRICS, Costs, Interval, SortedScores
 
-__all__ = ["WindowPerformance", "evaluate_window", "realised_performance"]
+__all__ = ["WindowData", "WindowPerformance", "evaluate_series", "evaluate_window", "realised_performance"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class WindowPerformance:
     realised: dict[str, Interval] | None
     estimated: dict[str, Interval] | None
     notes: list[str] = field(default_factory=list)
+    realised_from: datetime | None = None
+    estimated_from: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -56,6 +62,8 @@ class WindowPerformance:
             if self.estimated is None
             else {k: v.to_dict() for k, v in self.estimated.items()},
             "notes": list(self.notes),
+            "realised_from": None if self.realised_from is None else self.realised_from.isoformat(),
+            "estimated_from": None if self.estimated_from is None else self.estimated_from.isoformat(),
         }
 
 
@@ -91,6 +99,158 @@ def _subsample(n: int, max_rows: int, rng: np.random.Generator) -> np.ndarray | 
     return None if n <= max_rows else np.sort(rng.choice(n, size=max_rows, replace=False))
 
 
+@dataclass(frozen=True)
+class WindowData:
+    """One window's logged scores, decisions and labels (NaN where the label is not in yet)."""
+
+    start: datetime
+    end: datetime
+    scores: np.ndarray
+    decisions: np.ndarray
+    labels: np.ndarray
+    counts: tuple[int, int, int] | None = None  # exact (rows, labelled, positives) when arrays are a sample
+
+    @property
+    def rows(self) -> int:
+        """Predictions in the window."""
+        return self.counts[0] if self.counts else int(self.scores.size)
+
+    @property
+    def labelled(self) -> int:
+        """Rows whose label is in."""
+        return self.counts[1] if self.counts else int((~np.isnan(self.labels)).sum())
+
+    @property
+    def positives(self) -> int:
+        """Positive labels in."""
+        return self.counts[2] if self.counts else int(np.nansum(self.labels))
+
+
+def _pool(
+    windows: list[WindowData],
+    i: int,
+    enough: Callable[[list[WindowData]], bool],
+    max_pool: int,
+    ok: Callable[[WindowData], bool],
+) -> list[WindowData] | None:
+    """Window ``i`` plus as few preceding ``ok`` windows as make ``enough`` true (at most ``max_pool``)."""
+    pooled: list[WindowData] = []
+    for j in range(i, max(-1, i - max_pool), -1):
+        if not ok(windows[j]):
+            break
+        pooled.insert(0, windows[j])
+        if enough(pooled):
+            return pooled
+    return None
+
+
+def evaluate_series(
+    windows: list[WindowData],
+    settings: PerformanceSettings,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
+) -> list[WindowPerformance]:
+    """Maturity, realised (matured windows) and estimated metrics for consecutive windows.
+
+    Rare positives make one window's PR-AUC meaningless (one fraud ranked low gives 0.001), so a
+    window's metrics pool it with the fewest preceding windows (at most ``max_pool``) that hold
+    ``min_positives`` positive labels (realised; matured windows only) or expected positives (the sum
+    of scores; estimated). Too few even then → an "insufficient data" note, no metric.
+    """
+    cfg = settings
+    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+    out = []
+    for i, w in enumerate(windows):
+        n, labelled, positives = w.rows, w.labelled, w.positives
+        maturity = labelled / n if n else 0.0
+        matured = n > 0 and maturity >= cfg.min_maturity and labelled >= cfg.min_labelled
+        notes: list[str] = []
+        realised = estimated = None
+        realised_from = estimated_from = None
+        est_pool = _pool(
+            windows,
+            i,
+            lambda p: (
+                sum(float(x.scores.sum()) for x in p) >= cfg.min_positives
+                and sum(x.scores.size for x in p) >= cfg.min_rows
+            ),
+            cfg.max_pool,
+            lambda x: x.scores.size > 0,
+        )
+        if est_pool is None:
+            notes.append(
+                f"insufficient data: {n} prediction(s), {float(w.scores.sum()):.1f} expected positives; "
+                f"need {cfg.min_rows} rows and {cfg.min_positives} expected positives "
+                f"within {cfg.max_pool} windows"
+            )
+        else:
+            s = np.concatenate([x.scores for x in est_pool])
+            d = np.concatenate([x.decisions for x in est_pool])
+            idx = _subsample(s.size, cfg.max_rows, rng)
+            s, d = (s, d) if idx is None else (s[idx], d[idx])
+            estimated = estimate_performance(
+                s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng
+            )
+            estimated_from = est_pool[0].start
+        if matured:
+            real_pool = _pool(
+                windows,
+                i,
+                lambda p: (
+                    sum(x.positives for x in p) >= cfg.min_positives
+                    and sum(x.labelled - x.positives for x in p) > 0
+                ),
+                cfg.max_pool,
+                lambda x: x.rows > 0 and x.labelled / x.rows >= cfg.min_maturity,
+            )
+            if real_pool is None:
+                notes.append(
+                    f"insufficient data: {positives} positive label(s); need {cfg.min_positives} "
+                    f"within {cfg.max_pool} matured windows for realised metrics"
+                )
+            else:
+                known = [~np.isnan(x.labels) for x in real_pool]
+                ks = np.concatenate([x.scores[k] for x, k in zip(real_pool, known, strict=True)])
+                kd = np.concatenate([x.decisions[k] for x, k in zip(real_pool, known, strict=True)])
+                ky = np.concatenate([x.labels[k] for x, k in zip(real_pool, known, strict=True)])
+                idx = _subsample(ks.size, cfg.max_rows, rng)
+                if idx is not None:
+                    ks, kd, ky = ks[idx], kd[idx], ky[idx]
+                realised = realised_performance(
+                    ks,
+                    kd,
+                    ky,
+                    costs=costs,
+                    n_bootstrap=cfg.n_bootstrap,
+                    level=cfg.confidence,
+                    rng=rng,
+                    weights=weights,
+                )
+                realised_from = real_pool[0].start
+        elif n:
+            notes.append(
+                f"labels not matured: {maturity:.1%} in (need {cfg.min_maturity:.0%} and "
+                f"{cfg.min_labelled} rows); realised metrics withheld"
+            )
+        out.append(
+            WindowPerformance(
+                w.start,
+                w.end,
+                n,
+                labelled,
+                positives,
+                maturity,
+                matured,
+                realised,
+                estimated,
+                notes,
+                realised_from,
+                estimated_from,
+            )
+        )
+    return out
+
+
 def evaluate_window(
     start: datetime,
     end: datetime,
@@ -101,50 +261,5 @@ def evaluate_window(
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
 ) -> WindowPerformance:
-    """Maturity, realised (if matured) and estimated metrics for one window.
-
-    ``labels`` holds 0/1 for labelled rows and NaN where the label is not in yet; ``weights`` are
-    optional shared bootstrap draws (see :func:`realised_performance`).
-    """
-    n = int(scores.size)
-    known = ~np.isnan(labels)
-    labelled = int(known.sum())
-    positives = int(np.nansum(labels))
-    maturity = labelled / n if n else 0.0
-    matured = n > 0 and maturity >= settings.min_maturity and labelled >= settings.min_labelled
-    costs = Costs(settings.cost_false_positive, settings.cost_false_negative)
-    notes: list[str] = []
-    realised = estimated = None
-    if n < settings.min_rows:
-        notes.append(f"insufficient data: {n} prediction(s), need {settings.min_rows} to estimate")
-    else:
-        idx = _subsample(n, settings.max_rows, rng)
-        s, d = (scores, decisions) if idx is None else (scores[idx], decisions[idx])
-        estimated = estimate_performance(
-            s, d, costs=costs, n_samples=settings.n_bootstrap, level=settings.confidence, rng=rng
-        )
-    if matured and 0 < positives < labelled:
-        ks, kd, ky = scores[known], decisions[known], labels[known]
-        idx = _subsample(labelled, settings.max_rows, rng)
-        if idx is not None:
-            ks, kd, ky = ks[idx], kd[idx], ky[idx]
-        realised = realised_performance(
-            ks,
-            kd,
-            ky,
-            costs=costs,
-            n_bootstrap=settings.n_bootstrap,
-            level=settings.confidence,
-            rng=rng,
-            weights=weights,
-        )
-    elif matured:
-        notes.append(f"insufficient data: labels hold a single class ({positives} positive of {labelled})")
-    elif n:
-        notes.append(
-            f"labels not matured: {maturity:.1%} in (need {settings.min_maturity:.0%} and "
-            f"{settings.min_labelled} rows); realised metrics withheld"
-        )
-    return WindowPerformance(
-        start, end, n, labelled, positives, maturity, matured, realised, estimated, notes
-    )
+    """:func:`evaluate_series` of one window on its own."""
+    return evaluate_series([WindowData(start, end, scores, decisions, labels)], settings, rng, weights)[0]
