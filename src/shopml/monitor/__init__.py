@@ -7,7 +7,13 @@ from shopml.monitor.estimate import estimate_performance
 from shopml.monitor.events import EVENT_KINDS, SEVERITIES, Event, EventStore
 from shopml.monitor.job import MonitorResult, run_monitor
 from shopml.monitor.labels import LabelIngestResult, LabelStore, ingest_labels
-from shopml.monitor.performance import WindowPerformance, evaluate_window, realised_performance
+from shopml.monitor.performance import (
+    WindowData,
+    WindowPerformance,
+    evaluate_series,
+    evaluate_window,
+    realised_performance,
+)
 from shopml.monitor.predlog import PredictionLog, write_predictions
 from shopml.monitor.profile import Profile, build_profile
 from shopml.monitor.report import DriftReport, FeatureDrift, MultivariateDrift, QualityIssue
@@ -35,12 +41,14 @@ __all__ = [
     "Profile",
     "QualityIssue",
     "StreamResult",
+    "WindowData",
     "WindowPerformance",
     "adjust_p_values",
     "build_profile",
     "compare",
     "detect_stream",
     "estimate_performance",
+    "evaluate_series",
     "evaluate_window",
     "ingest_labels",
     "realised_performance",
