@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from shopml.registry import Registry
 from shopml.registry import _backend as be
 from shopml.registry.lineage import collect_lineage, flatten_tags, git_commit, library_versions
 
@@ -62,3 +67,15 @@ def test_lineage_fills_only_what_is_missing(tmp_path: Path) -> None:
     assert "numpy" in filled["library_versions"] and "git_commit" in filled
     long = flatten_tags({"config": {"text": "y" * 6000}}, "lineage")["lineage.config.text"]
     assert len(long) == 5000 and long.endswith("…")
+
+
+def test_importing_the_registry_does_not_import_mlflow() -> None:
+    code = "import sys, shopml.registry; print('mlflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_mlflow_runs_quiet(registry: Registry, make_bundle: Callable[..., Path]) -> None:
+    registry.register(make_bundle(), params={}, metrics={})
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    assert not list(Path.cwd().glob("mlruns"))  # nothing written outside the workspace

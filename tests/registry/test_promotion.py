@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shopml.errors import NotFoundError
 from shopml.registry import CHALLENGER, CHAMPION, PREVIOUS_CHAMPION, Registry
@@ -103,3 +105,25 @@ def test_champion_log_round_trip_and_garbage() -> None:
     assert again.previous == [1] and again.history[0]["reason"] == "why"
     assert ChampionLog.from_json("not json").previous == []
     assert ChampionLog.from_json(None).history == []
+
+
+@given(st.lists(st.one_of(st.integers(1, 6), st.none()), max_size=40))
+def test_champion_log_matches_a_plain_stack(ops: list[int | None]) -> None:
+    """Promote v (an int) or roll back (None) through ChampionLog; compare with a plain list model."""
+    log, current = ChampionLog(), 1
+    stack: list[int] = []
+    for op in ops:
+        if op is None:
+            target = log.pop_previous(current)
+            while stack and stack[-1] == current:
+                stack.pop()
+            expected = stack.pop() if stack else None
+            assert target == expected and target != current
+            current = target if target is not None else current
+        elif op != current:
+            log.push(current)
+            if not stack or stack[-1] != current:
+                stack.append(current)
+            current = op
+        log = ChampionLog.from_json(log.to_json())
+        assert log.previous == stack
