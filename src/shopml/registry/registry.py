@@ -166,7 +166,8 @@ class Registry(RegistryReader):
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
-        """Serialise champion moves of one model across the processes sharing this workspace."""
+        """Serialise champion moves of one model across the processes sharing this workspace (a file
+        lock: processes on other machines sharing a team tracking server are not covered)."""
         path = self.workspace.registry_dir / "locks" / f"{name}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as fh:
