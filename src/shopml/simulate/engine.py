@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from shopml import __version__
 from shopml.errors import DataError
 from shopml.simulate.catalog import WEEKDAY_FACTOR, holiday_factor
+from shopml.simulate.io import PartitionWriter
 from shopml.simulate.manifest import manifest
 from shopml.simulate.orders import OrderStream
 from shopml.simulate.params import SimulationParams
@@ -98,8 +99,9 @@ def simulate(
     _prepare(out)
     began = time.perf_counter()
     pop = build_population(p, _rng(p.seed, "world"))
-    txns = TransactionStream(p, pop, out, _rng(p.seed, "world", 1))
-    orders = OrderStream(p, pop, out, _rng(p.seed, "world", 2))
+    writer = PartitionWriter()
+    txns = TransactionStream(p, pop, out, _rng(p.seed, "world", 1), writer)
+    orders = OrderStream(p, pop, out, _rng(p.seed, "world", 2), writer)
     bar = Progress(
         TextColumn("[bold]simulating[/] {task.description}"),
         BarColumn(),
@@ -129,6 +131,7 @@ def simulate(
             bar.update(task, advance=1, rows=txns.rows_ + orders.rows_, description=f"{p.scenario} {d}")
     txns.labels.flush()
     orders.labels.flush()
+    writer.close()
     log = drift_log(p)
     (out / "drift_log.json").write_text(json.dumps(log, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     rows = {

@@ -6,6 +6,8 @@ categorical strings are a ``take`` from a small dictionary. The same arrays alwa
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pyarrow.parquet as pq
 
 __all__ = [
     "TS",
+    "PartitionWriter",
     "categorical",
     "day_dir",
     "epoch_us",
@@ -25,13 +28,14 @@ __all__ = [
 ]
 
 TS = pa.timestamp("us", tz="UTC")
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
 
 
 def fixed_ids(prefix: str, ordinals: np.ndarray, width: int) -> pa.Array:
     """Fixed-width string ids ``prefix + zero-padded ordinal``.
 
-    >>> fixed_ids("tx", np.array([0, 42]), 4).to_pylist()
-    ['tx0000', 'tx0042']
+    >>> fixed_ids("tx", np.array([0, 42, 12345]), 5).to_pylist()
+    ['tx00000', 'tx00042', 'tx12345']
     """
     n = len(ordinals)
     head = np.frombuffer(prefix.encode("ascii"), np.uint8)
@@ -39,9 +43,13 @@ def fixed_ids(prefix: str, ordinals: np.ndarray, width: int) -> pa.Array:
     buf = np.empty((n, row), np.uint8)
     buf[:, : len(head)] = head
     v = ordinals.astype(np.int64)
-    for j in range(row - 1, len(head) - 1, -1):
-        buf[:, j] = 48 + v % 10
-        v = v // 10
+    j = row
+    while j - 2 >= len(head):  # two digits per step from a 100-entry table
+        buf[:, j - 2 : j] = _PAIRS[v % 100]
+        v = v // 100
+        j -= 2
+    if j > len(head):
+        buf[:, j - 1] = 48 + v % 10
     offsets = np.arange(0, (n + 1) * row, row, dtype=np.int32)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
 
@@ -76,9 +84,40 @@ def day_dir(root: Path, day: date) -> Path:
 
 
 def write_partition(root: Path, day: date, table: pa.Table) -> Path:
-    """Write ``table`` as ``root/date=YYYY-MM-DD/part-0.parquet`` (deterministic bytes)."""
+    """Write ``table`` as ``root/date=YYYY-MM-DD/part-0.parquet`` (deterministic bytes).
+
+    Only low-cardinality string columns are dictionary-encoded and only time columns carry statistics:
+    ids gain nothing from either and cost a third of the write time.
+    """
     folder = day_dir(root, day)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "part-0.parquet"
-    pq.write_table(table, path, compression="snappy", write_statistics=True)
+    strings = [f.name for f in table.schema if pa.types.is_string(f.type) and not f.name.endswith("_id")]
+    times = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+    pq.write_table(table, path, compression="snappy", use_dictionary=strings, write_statistics=times)
     return path
+
+
+class PartitionWriter:
+    """Writes partitions on background threads (Parquet encoding releases the GIL), so that writing
+    overlaps generating the next day. At most ``max_pending`` tables wait in memory. Each file is written
+    by one call, so the bytes do not depend on the threads."""
+
+    def __init__(self, workers: int = 2, max_pending: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shopml-writer")
+        self._pending: deque[Future[Path]] = deque()
+        self.max_pending = max_pending
+
+    def submit(self, root: Path, day: date, table: pa.Table) -> None:
+        """Queue one partition (blocks while ``max_pending`` are already queued)."""
+        while len(self._pending) >= self.max_pending:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(write_partition, root, day, table))
+
+    def close(self) -> None:
+        """Wait for every queued write (re-raising the first failure) and stop the thread."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True)

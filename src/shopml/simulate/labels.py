@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from shopml.simulate.io import fixed_ids, timestamps, write_partition
+from shopml.simulate.io import PartitionWriter, fixed_ids, timestamps
 
 __all__ = ["DAY_US", "LabelFeed", "chargeback_delay_days", "return_delay_days"]
 
@@ -41,8 +41,16 @@ def return_delay_days(rng: np.random.Generator, n: int, window: int) -> np.ndarr
 class LabelFeed:
     """Buffers ``(ordinal, label, available_at)`` by arrival day and writes complete days."""
 
-    def __init__(self, root: Path, origin: date, id_column: str, prefix: str, label_column: str) -> None:
-        self.root = root
+    def __init__(
+        self,
+        root: Path,
+        origin: date,
+        id_column: str,
+        prefix: str,
+        label_column: str,
+        writer: PartitionWriter,
+    ) -> None:
+        self.root, self.writer = root, writer
         self.origin = origin
         self.origin_us = int((origin - date(1970, 1, 1)).days) * DAY_US
         self.id_column, self.prefix, self.label_column = id_column, prefix, label_column
@@ -77,6 +85,6 @@ class LabelFeed:
                 }
             )
             day = self.origin + timedelta(days=d)
-            write_partition(self.root, day, table)
+            self.writer.submit(self.root, day, table)
             self.rows_ += len(ords)
             self.partitions_.append(day.isoformat())

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from shopml.simulate.catalog import NEW_CATEGORY, PAYMENT_METHODS, PRODUCT_CATEGORIES
-from shopml.simulate.io import categorical, epoch_us, fixed_ids, nullable_float, timestamps, write_partition
+from shopml.simulate.io import PartitionWriter, categorical, epoch_us, fixed_ids, nullable_float, timestamps
 from shopml.simulate.labels import DAY_US, LabelFeed, return_delay_days
 from shopml.simulate.legit import local_times_ms
 from shopml.simulate.params import SimulationParams
@@ -62,11 +62,18 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class OrderStream:
     """Generates and writes the orders table day by day, carrying per-customer order/return counts."""
 
-    def __init__(self, p: SimulationParams, pop: Population, out_dir: Path, rng: np.random.Generator) -> None:
-        self.p, self.pop = p, pop
+    def __init__(
+        self,
+        p: SimulationParams,
+        pop: Population,
+        out_dir: Path,
+        rng: np.random.Generator,
+        writer: PartitionWriter,
+    ) -> None:
+        self.p, self.pop, self.writer = p, pop, writer
         self.root = out_dir / "orders"
         self.labels = LabelFeed(
-            out_dir / "labels" / "returns", p.start, "order_id", "o", "is_high_value_return"
+            out_dir / "labels" / "returns", p.start, "order_id", "o", "is_high_value_return", writer
         )
         self.intercept_ = self._calibrate(rng)
         # history before the start: orders over the account's life, returns at the customer's rate
@@ -145,7 +152,7 @@ class OrderStream:
             for cust in self.pending_.pop(arrived):
                 np.add.at(self.returns_, cust, 1)
         n = int(rng.poisson(expected))
-        cust = np.searchsorted(cumw, rng.random(n) * cumw[-1], "right").astype(np.int64)
+        cust = np.searchsorted(cumw, np.sort(rng.random(n)) * cumw[-1], "right").astype(np.int64)
         t_ms = local_times_ms(rng, self.pop.tz[cust])
         by_time = np.argsort(t_ms, kind="stable")
         cust, t_ms = cust[by_time], t_ms[by_time]
@@ -199,7 +206,7 @@ class OrderStream:
             schema=ORDER_SCHEMA,
         )
         date = self.p.start + timedelta(days=day)
-        write_partition(self.root, date, table)
+        self.writer.submit(self.root, date, table)
         self.partitions_.append(date.isoformat())
         self.labels.flush(through_day=day + 1)
         self.rows_ += n

@@ -18,7 +18,7 @@ from shopml.simulate.catalog import (
 )
 from shopml.simulate.fraud import PATTERNS, SHARES, account_takeover, card_testing, friendly_fraud
 from shopml.simulate.history import DAY_MS, NEVER, TxnHistory
-from shopml.simulate.io import categorical, epoch_us, fixed_ids, nullable_float, timestamps, write_partition
+from shopml.simulate.io import PartitionWriter, categorical, epoch_us, fixed_ids, nullable_float, timestamps
 from shopml.simulate.labels import DAY_US, LabelFeed, chargeback_delay_days
 from shopml.simulate.legit import Batch, concat, legit_day, take
 from shopml.simulate.params import SimulationParams
@@ -60,8 +60,15 @@ TRANSACTION_SCHEMA = pa.schema(
 class TransactionStream:
     """Generates and writes the transactions table day by day, carrying history and label state."""
 
-    def __init__(self, p: SimulationParams, pop: Population, out_dir: Path, rng: np.random.Generator) -> None:
-        self.p, self.pop = p, pop
+    def __init__(
+        self,
+        p: SimulationParams,
+        pop: Population,
+        out_dir: Path,
+        rng: np.random.Generator,
+        writer: PartitionWriter,
+    ) -> None:
+        self.p, self.pop, self.writer = p, pop, writer
         self.root = out_dir / "transactions"
         self.offset_days = p.warmup_days + 31  # history keys count ms from this many days before start
         self.history = TxnHistory()
@@ -71,7 +78,9 @@ class TransactionStream:
         last = (31 * DAY_MS - gap_ms).astype(np.int64)
         existed = pop.signup_day < -p.warmup_days
         self.history.seed_last(np.where(existed, last, NEVER))
-        self.labels = LabelFeed(out_dir / "labels" / "fraud", p.start, "transaction_id", "tx", "is_fraud")
+        self.labels = LabelFeed(
+            out_dir / "labels" / "fraud", p.start, "transaction_id", "tx", "is_fraud", writer
+        )
         self.next_ordinal = 0
         self.next_guest = pop.n
         self.rows_ = 0
@@ -115,7 +124,7 @@ class TransactionStream:
         b = take(b, np.argsort(b["t_ms"], kind="stable"))
         n24, avg30, since = self.history.add(b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"])
         table = self._table(rng, day, b, n24, avg30, since, eff)
-        write_partition(self.root, self.p.start + timedelta(days=day), table)
+        self.writer.submit(self.root, self.p.start + timedelta(days=day), table)
         self.partitions_.append((self.p.start + timedelta(days=day)).isoformat())
         self.labels.flush(through_day=day + 1)
         return table.num_rows

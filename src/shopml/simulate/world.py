@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,21 +36,17 @@ class Population:
     fav_product: np.ndarray  # favourite product category index
     return_propensity: np.ndarray  # latent, logit scale
     size_consistency: np.ndarray  # latent: how well the customer picks sizes
+    fx: np.ndarray = field(init=False)  # local currency units per EUR
+    tz: np.ndarray = field(init=False)  # fixed UTC offset in hours
 
     @property
     def n(self) -> int:
         """Number of customers."""
         return len(self.market)
 
-    @property
-    def fx(self) -> np.ndarray:
-        """Local currency units per EUR for each customer."""
-        return np.array([m.fx for m in ALL_MARKETS])[self.market]
-
-    @property
-    def tz(self) -> np.ndarray:
-        """Fixed UTC offset in hours for each customer."""
-        return np.array([m.tz for m in ALL_MARKETS])[self.market]
+    def __post_init__(self) -> None:
+        self.fx = np.array([m.fx for m in ALL_MARKETS])[self.market]
+        self.tz = np.array([m.tz for m in ALL_MARKETS])[self.market]
 
 
 def _payment_by_market(rng: np.random.Generator, market: np.ndarray) -> np.ndarray:
