@@ -101,6 +101,11 @@ class FixtureModel:
         """P(fraud) from the Python pipeline, the ground truth the server must match."""
         return np.asarray(self.pipeline.predict_proba(_frame(rows))[:, 1], dtype=np.float64)
 
+    @staticmethod
+    def frame(rows: list[dict[str, Any]]) -> Any:
+        """The pandas frame the pipeline takes for ``rows``."""
+        return _frame(rows)
+
 
 def make_bundle(
     out: Path, *, name: str = "fraud", n_trees: int = 30, depth: int = 4, seed: int = 0, n_rows: int = 3000

@@ -84,7 +84,7 @@ class ServeApp:
         self._openapi = orjson.dumps(openapi_spec())
         self._prefix = os.urandom(4).hex()
         self._ids = itertools.count()
-        self._poller: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     # --- ASGI entry ----------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -115,14 +115,22 @@ class ServeApp:
             self.plog.start()
         await asyncio.to_thread(self.repo.load_all)
         if self.poll:
-            self._poller = asyncio.create_task(self.repo.poll_forever())
+            self._tasks.append(asyncio.create_task(self.repo.poll_forever()))
+        if self.plog is not None:
+            self._tasks.append(asyncio.create_task(self._publish_backlog(self.plog)))
+
+    @staticmethod
+    async def _publish_backlog(plog: PredictionLog) -> None:
+        while True:  # from the loop, so a stuck writer still shows its growing backlog
+            plog.publish()
+            await asyncio.sleep(0.5)
 
     async def shutdown(self) -> None:
         """Stop polling and write every logged prediction to disk."""
-        if self._poller is not None:
-            self._poller.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+                await task
         if self.plog is not None:
             await asyncio.to_thread(self.plog.close)
 

@@ -72,6 +72,8 @@ class InputCodec:
             self.inputs.append(_Input(name, code, spec.nullable, spec.allow_nan, spec.min, spec.max, cats))
         self.names = [i.name for i in self.inputs]
         self.kinds = {i.name: ("numeric", "categorical", "boolean")[i.code] for i in self.inputs}
+        self._float_names = [i.name for i in self.inputs if i.code != _CAT]
+        self._string_names = [i.name for i in self.inputs if i.code == _CAT]
         self.id_column = bundle.meta.id_column
         self.time_column = bundle.meta.time_column
         self.extras = frozenset(c for c in (self.id_column, self.time_column) if c)
@@ -119,30 +121,36 @@ class InputCodec:
         times_raw: list[Any] | None,
         problems: list[str],
     ) -> Encoded:
-        feeds: dict[str, np.ndarray] = {}
         logged: dict[str, list[Any]] = {}
         unseen: dict[str, int] = {}
+        floats: list[list[float]] = []  # numeric and boolean inputs, in float_names order
+        strings: list[list[str]] = []  # categorical inputs, in string_names order
         for inp in self.inputs:
             values = columns[inp.name]
             if inp.code == _NUM:
                 out = _numeric(inp, values, problems)
-                if not problems:  # (out-of-range values would overflow float32)
-                    feeds[inp.name] = np.array(out, dtype=np.float32).reshape(n, 1)
-                logged[inp.name] = [None if v != v else v for v in out]
+                floats.append(out)
+                logged[inp.name] = out  # NaN = null, written as null by the log
             elif inp.code == _CAT:
                 served, shown, count = _categorical(inp, values, problems)
-                feeds[inp.name] = np.array(served, dtype=object).reshape(n, 1)
+                strings.append(served)
                 logged[inp.name] = shown
                 if count:
                     unseen[inp.name] = count
             else:
                 flags = _boolean(inp, values, problems)
-                feeds[inp.name] = np.array(
-                    [math.nan if b is None else float(b) for b in flags], dtype=np.float32
-                ).reshape(n, 1)
+                floats.append([math.nan if b is None else float(b) for b in flags])
                 logged[inp.name] = flags
             if len(problems) >= MAX_PROBLEMS:
                 break
+        feeds: dict[str, np.ndarray] = {}
+        if not problems:  # one array per kind; each input is a contiguous [n, 1] view of it
+            if floats:
+                fm = np.array(floats, dtype=np.float32).reshape(len(floats), n, 1)
+                feeds.update(zip(self._float_names, fm, strict=True))
+            if strings:
+                sm = np.array(strings, dtype=object).reshape(len(strings), n, 1)
+                feeds.update(zip(self._string_names, sm, strict=True))
         times = _times(self.time_column, times_raw, problems) if times_raw is not None else None
         if ids is not None:
             for i, v in enumerate(ids):

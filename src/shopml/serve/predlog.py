@@ -15,10 +15,11 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -33,9 +34,8 @@ _TS = pa.timestamp("us", tz="UTC")
 _KIND_TYPES = {"numeric": pa.float64(), "categorical": pa.string(), "boolean": pa.bool_()}
 
 
-@dataclass(frozen=True)
-class LogRecord:
-    """One answered request (one or more rows)."""
+class LogRecord(NamedTuple):
+    """One answered request (one or more rows); a tuple, cheap to make on the request path."""
 
     model: str
     version: int
@@ -68,13 +68,14 @@ class PredictionLog:
         self.flush_interval_s = flush_interval_s
         self.max_backlog_rows = max_backlog_rows
         self._queue: deque[LogRecord] = deque()
-        self._backlog = 0
-        self._lock = threading.Lock()
+        self._appended = 0  # written only by the request thread
+        self._done = 0  # written only by the writer (rows written or dropped after queueing)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.written = 0
-        self.dropped = 0
+        self._dropped_full = 0  # request thread: backlog over the limit
+        self._dropped_failed = 0  # writer thread: a file could not be written
 
     def start(self) -> PredictionLog:
         """Start the writer thread."""
@@ -84,23 +85,31 @@ class PredictionLog:
         return self
 
     def append(self, record: LogRecord) -> None:
-        """Queue a record (called on the request path; never blocks on I/O)."""
+        """Queue a record (called on the request path; no lock, no I/O)."""
         n = len(record.request_ids)
-        with self._lock:
-            if self._backlog + n > self.max_backlog_rows:
-                self.dropped += n
-                self.metrics.log_dropped.inc(n)
-                return
-            self._backlog += n
+        backlog = self._appended - self._done
+        if backlog + n > self.max_backlog_rows:
+            self._dropped_full += n
+            self.metrics.log_dropped.inc(n)
+            return
+        self._appended += n
         self._queue.append(record)
-        self.metrics.log_backlog.inc(n)
-        if self._backlog >= 50_000:
+        if backlog >= 50_000:
             self._wake.set()
 
     @property
     def backlog(self) -> int:
-        """Rows answered but not yet written."""
-        return self._backlog
+        """Rows answered but not yet written (also published as a gauge by :meth:`publish`)."""
+        return self._appended - self._done
+
+    @property
+    def dropped(self) -> int:
+        """Rows that will never be on disk (backlog limit or write failure), also a counter metric."""
+        return self._dropped_full + self._dropped_failed
+
+    def publish(self) -> None:
+        """Set the backlog gauge (the server calls this periodically from its event loop)."""
+        self.metrics.log_backlog.set(self.backlog)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -116,12 +125,12 @@ class PredictionLog:
             records.append(self._queue.popleft())
         if not records:
             return 0
-        groups: dict[tuple[str, str, int], list[LogRecord]] = defaultdict(list)
+        groups: dict[tuple[str, int, int], list[LogRecord]] = defaultdict(list)
         for rec in records:  # one file per model, day and version (versions may differ in inputs)
-            day = datetime.fromtimestamp(rec.ts, UTC).strftime("%Y-%m-%d")
-            groups[(rec.model, day, rec.version)].append(rec)
+            groups[(rec.model, int(rec.ts // 86400), rec.version)].append(rec)
         total = 0
-        for (model, day, _), recs in groups.items():
+        for (model, day_index, _), recs in groups.items():
+            day = datetime.fromtimestamp(day_index * 86400, UTC).strftime("%Y-%m-%d")
             rows = sum(len(r.request_ids) for r in recs)
             try:
                 self._write(model, day, recs)
@@ -130,37 +139,40 @@ class PredictionLog:
             except Exception:  # disk full, permissions: count, keep serving
                 log.exception("prediction log: writing %d rows for model %s failed", rows, model)
                 self.metrics.log_errors.inc()
-                self.dropped += rows
+                self._dropped_failed += rows
                 self.metrics.log_dropped.inc(rows)
-            with self._lock:
-                self._backlog -= rows
-            self.metrics.log_backlog.dec(rows)
+            self._done += rows
             total += rows
         return total
 
     def _write(self, model: str, day: str, recs: list[LogRecord]) -> None:
         first = recs[0]
-        cols: dict[str, pa.Array] = {}
-        rep = [len(r.request_ids) for r in recs]
-        cols["request_id"] = pa.array([i for r in recs for i in r.request_ids], pa.string())
-        ts = np.repeat(np.array([int(r.ts * 1e6) for r in recs], dtype=np.int64), rep)
-        cols["ts"] = pa.array(ts, pa.int64()).cast(_TS)
-        cols["model"] = pa.array([model] * len(ts), pa.string())
-        cols["model_version"] = pa.array(np.repeat([r.version for r in recs], rep), pa.int64())
-        cols["score"] = pa.array(np.concatenate([r.scores for r in recs]).astype(np.float64), pa.float64())
-        thresholds = np.repeat([r.threshold for r in recs], rep)
-        cols["decision"] = pa.array((cols["score"].to_numpy() >= thresholds).astype(np.int8), pa.int8())
-        cols["threshold"] = pa.array(thresholds, pa.float64())
-        cols["latency_ms"] = pa.array(np.repeat([r.latency_ms for r in recs], rep), pa.float64())
+        f = LogRecord(*zip(*recs, strict=True))  # transposed in C: one tuple per field
+        rep = np.fromiter(map(len, f.request_ids), dtype=np.int64, count=len(recs))
+        ts = np.repeat((np.array(f.ts) * 1e6).astype(np.int64), rep)
+        score = np.concatenate(f.scores).astype(np.float64)
+        thresholds = np.repeat(np.array(f.threshold, dtype=np.float64), rep)
+        cols: dict[str, pa.Array] = {
+            "request_id": pa.array(list(chain.from_iterable(f.request_ids)), pa.string()),
+            "ts": pa.array(ts, pa.int64()).cast(_TS),
+            "model": pa.array([model] * len(ts), pa.string()),
+            "model_version": pa.array(np.repeat(np.array(f.version, dtype=np.int64), rep)),
+            "score": pa.array(score),
+            "decision": pa.array((score >= thresholds).astype(np.int8)),
+            "threshold": pa.array(thresholds),
+            "latency_ms": pa.array(np.repeat(np.array(f.latency_ms, dtype=np.float64), rep)),
+        }
         for name, kind in first.kinds.items():
-            values = [v for r in recs for v in r.features.get(name, [None] * len(r.request_ids))]
-            cols[name] = pa.array(values, _KIND_TYPES[kind])
-        if first.id_column:
-            ids = [v for r in recs for v in (r.ids or [None] * len(r.request_ids))]
-            cols[first.id_column] = pa.array(ids, pa.string())
-        if first.time_column:
-            times = [v for r in recs for v in (r.times or [None] * len(r.request_ids))]
-            cols[first.time_column] = pa.array(times, _TS)
+            values = list(chain.from_iterable(map(itemgetter(name), f.features)))
+            cols[name] = pa.array(values, _KIND_TYPES[kind], from_pandas=True)  # NaN → null
+        extras: tuple[tuple[str | None, Any, pa.DataType], ...] = (
+            (first.id_column, f.ids, pa.string()),
+            (first.time_column, f.times, _TS),
+        )
+        for column, values, typ in extras:
+            if column:
+                filled = [[None] * n if v is None else v for v, n in zip(values, rep.tolist(), strict=True)]
+                cols[column] = pa.array(list(chain.from_iterable(filled)), typ)
         folder = self.root / f"model={model}" / f"date={day}"
         folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{uuid.uuid4().hex}.parquet"

@@ -1,0 +1,227 @@
+"""Serving benchmark: shopml serve vs a no-op ASGI app vs a naive FastAPI + XGBoost server, one run.
+
+    .venv/bin/python -m benchmarks.bench_serve [--quick] [--duration S] [--json OUT]
+
+A fraud model (XGBoost, 300 trees, depth 6, 13 inputs, exported to ONNX per the bundle contract) is
+registered in a fresh workspace registry; each server runs as its own process on uvicorn (uvloop +
+httptools, one worker, prediction logging on for shopml) and is loaded over loopback by ``wrk`` (one
+thread; install it with ``apt-get install -y wrk``) at 1 and 32 connections with a one-row
+``POST /v1/models/fraud/predict``. Without wrk, a Python asyncio keep-alive load generator in a separate
+process is used instead (it saturates earlier than wrk: its figures are lower bounds for the servers).
+Also reported: in-process model time (ONNX Runtime single row and batched; XGBoost ``predict_proba``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from benchmarks.loadgen import python_load, wrk_load
+from benchmarks.serve_fixture import make_bundle, make_rows
+
+PATH = "/v1/models/fraud/predict"
+TARGETS = "c=32: >= 4x naive req/s, >= 50% of no-op, p99 <= 10 ms, 0 errors; c=1: p50 <= 300 us"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(cmd: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=err, stderr=err, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd[:4]} exited: {log.read_text()[-1500:]}")
+        try:
+            if httpx.get(health, timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    _stop(proc)
+    raise RuntimeError(f"{cmd[:4]} did not become ready: {log.read_text()[-1500:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # the group this benchmark started
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _uvicorn(target: str, port: int, factory: bool = False) -> list[str]:
+    cmd = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--loop", "uvloop"]
+    cmd += ["--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    return [*cmd, "--factory"] if factory else cmd
+
+
+def in_process(fm: Any, rows: list[dict[str, Any]], reps: int) -> dict[str, float]:
+    """Median model time in µs: ONNX Runtime (1 thread) single row / per row in a 64-row batch;
+    XGBoost ``predict_proba`` single row; shopml's full decode→predict→encode path for one row."""
+    import orjson
+
+    from shopml.serve import InputCodec, OnnxPredictor
+    from shopml.serve.protocol import decode_v1, encode_v1
+
+    bundle = fm.bundle
+    pred = OnnxPredictor(bundle).load()
+    codec = InputCodec(bundle)
+    one = codec.encode_rows(rows[:1]).feeds
+    batch = codec.encode_rows(rows[:64]).feeds
+    body = orjson.dumps({"instances": rows[:1]})
+
+    def med(fn: Any, n: int) -> float:
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return float(np.median(times) * 1e6)
+
+    def path() -> None:
+        enc = decode_v1(body, codec)
+        encode_v1("fraud", 1, 0.5, ["r"], pred.predict(enc.feeds))
+
+    frame = fm.frame(rows[:1])
+    return {
+        "onnx_row_us": med(lambda: pred.predict(one), reps),
+        "onnx_batch64_per_row_us": med(lambda: pred.predict(batch), reps // 10) / 64,
+        "xgboost_predict_proba_row_us": med(lambda: fm.pipeline.predict_proba(frame), max(reps // 10, 50)),
+        "shopml_request_path_us": med(path, reps),
+    }
+
+
+def _load(url: str, body: bytes, conns: int, duration: float) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return wrk_load(url, body, conns, duration)
+    return python_load(url, body, conns, duration)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2-second runs, smaller model (smoke test)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds per load point [10; quick 2]")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args(argv)
+    duration = args.duration or (2.0 if args.quick else 10.0)
+    tool = "wrk" if shutil.which("wrk") else "python-asyncio (wrk not found: apt-get install -y wrk)"
+    print(f"load generator: {tool}; {duration:.0f} s per point; targets: {TARGETS}")
+    tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-serve-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        import joblib
+
+        from shopml.config import Workspace
+        from shopml.registry import Registry
+
+        trees = 50 if args.quick else 300
+        fm = make_bundle(tmp / "bundle", n_trees=trees, depth=6, n_rows=3000 if args.quick else 20000)
+        rows = make_rows(200, seed=3)[0]
+        ws = tmp / "ws"
+        Registry(Workspace(ws)).register(fm.bundle.path, params={}, metrics={})
+        joblib.dump(fm.pipeline, tmp / "pipeline.joblib")
+        model = in_process(fm, rows, 200 if args.quick else 3000)
+        print("in-process model time (median µs): " + ", ".join(f"{k}={v:.1f}" for k, v in model.items()))
+
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "BENCH_PIPELINE": str(tmp / "pipeline.joblib")}
+        body = json.dumps({"instances": rows[:1]}).encode()
+        ports = {"shopml": _port(), "noop": _port(), "naive": _port()}
+        shopml_cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
+        specs = {
+            "shopml": (
+                [*shopml_cmd, "--port", str(ports["shopml"]), "--workers", "1"],
+                f"http://127.0.0.1:{ports['shopml']}/v2/health/ready",
+            ),
+            "noop": (
+                _uvicorn("benchmarks.serve_apps:noop", ports["noop"]),
+                f"http://127.0.0.1:{ports['noop']}/",
+            ),
+            "naive": (
+                _uvicorn("benchmarks.serve_apps:naive_app", ports["naive"], factory=True),
+                f"http://127.0.0.1:{ports['naive']}/health",
+            ),
+        }
+        results: dict[str, dict[str, Any]] = {}
+        for name, (cmd, health) in specs.items():
+            proc = _start(cmd, env, health, tmp / f"{name}.log")
+            procs.append(proc)
+            url = f"http://127.0.0.1:{ports[name]}{PATH}"
+            _load(url, body, 8, min(1.0, duration))  # warm-up
+            results[name] = {f"c{c}": _load(url, body, c, duration) for c in (1, 32)}
+            _stop(proc)
+            for c in (1, 32):
+                r = results[name][f"c{c}"]
+                print(
+                    f"{name:7s} c={c:<3d} {r['rps']:9.0f} req/s  p50 {r['p50_us']:8.0f} µs  "
+                    f"p99 {r['p99_us']:8.0f} µs  errors {r['errors']}"
+                )
+        logged = _logged_rows(ws)
+        report = _verdict(results, model, logged, tool, duration)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2))
+        return report
+    finally:
+        for p in procs:
+            _stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _logged_rows(ws: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in (ws / "logs" / "predictions").rglob("*.parquet"))
+
+
+def _verdict(
+    results: dict[str, dict[str, Any]], model: dict[str, float], logged: int, tool: str, duration: float
+) -> dict[str, Any]:
+    s32, n32, o32, s1 = (
+        results[k][c] for k, c in (("shopml", "c32"), ("naive", "c32"), ("noop", "c32"), ("shopml", "c1"))
+    )
+    answered = sum(results["shopml"][c]["requests"] for c in ("c1", "c32"))
+    checks = {
+        "c32 >= 4x naive": s32["rps"] >= 4 * n32["rps"],
+        "c32 >= 50% of no-op": s32["rps"] >= 0.5 * o32["rps"],
+        "c32 p99 <= 10 ms": s32["p99_us"] <= 10_000,
+        "zero errors": all(r["errors"] == 0 for r in results["shopml"].values()),
+        "c1 p50 <= 300 us": s1["p50_us"] <= 300,
+    }
+    print(
+        f"ratios at c=32: shopml/naive {s32['rps'] / max(n32['rps'], 1):.1f}x, "
+        f"shopml/no-op {s32['rps'] / max(o32['rps'], 1):.0%}; prediction log rows {logged} "
+        f"(>= {answered} answered in measured runs, warm-up included in the log)"
+    )
+    for k, ok in checks.items():
+        print(f"  [{'ok' if ok else 'MISS'}] {k}")
+    return {
+        "tool": tool,
+        "duration_s": duration,
+        "results": results,
+        "model_us": model,
+        "logged_rows": logged,
+        "checks": checks,
+    }
+
+
+if __name__ == "__main__":
+    main()
