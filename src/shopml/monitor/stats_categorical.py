@@ -73,9 +73,10 @@ class ChiSquare(DriftTest):
 
 @register
 class JensenShannon(DriftTest):
-    """Jensen–Shannon distance (base 2, in [0, 1]) between the category frequencies, debiased: the
-    divergence's expectation under no drift, ``(K-1) / (8 ln2 · n_eff)``, is subtracted before the root,
-    so that small windows do not look relevant through sampling noise alone."""
+    """Jensen–Shannon distance (base 2, in [0, 1]) between the category frequencies, made robust to
+    small windows: categories expected fewer than 5 times on either side are pooled (as for chi-square),
+    and the divergence's expectation under no drift, ``(K-1) / (8 ln2 · n_eff)``, is subtracted before
+    the root, so that sampling noise alone does not look relevant."""
 
     name = "jensenshannon"
     kinds = frozenset({CATEGORICAL})
@@ -87,6 +88,7 @@ class JensenShannon(DriftTest):
         _, a, b = cat_counts(ref, cur)
         if empty(ref, cur):
             return 0.0, None, "exact", None
+        a, b = _pool_rare(a, b)
         pa_, pb = a / a.sum(), b / b.sum()
         mid = 0.5 * (pa_ + pb)
         with np.errstate(divide="ignore", invalid="ignore"):
