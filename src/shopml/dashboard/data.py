@@ -71,3 +71,4 @@ class DashboardData:
     policies: list[PolicySeries] = field(default_factory=list)
     gates: list[dict[str, Any]] = field(default_factory=list)
     outcomes: dict[str, Any] = field(default_factory=dict)
+    policy_table: list[dict[str, Any]] = field(default_factory=list)

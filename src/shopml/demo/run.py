@@ -67,6 +67,7 @@ class DemoResult:
     dashboard: Path
     timeline: list[str] = field(default_factory=list)
     outcomes: dict[str, Any] = field(default_factory=dict)
+    policy_table: list[dict[str, Any]] = field(default_factory=list)
     policies: list[PolicyRun] = field(default_factory=list)
     requests: int = 0
     failed: int = 0
@@ -206,10 +207,11 @@ def run_demo(root: Path, cfg: DemoConfig | None = None, console: Console | None 
 
     out.rule("[bold]4. Comparing policies on the same period")
     result.policies = compare_policies(ws, world, start, cfg, FAST_TRAIN, triggered_log=log, console=out)
-    result.outcomes = _outcomes(result, start, onset_at, cfg)
+    result.outcomes = _outcomes(result, cfg)
+    result.policy_table = _policy_table(result.policies)
     data = collect_dashboard(ws, "fraud", initial_champion=(int(champion), first_now.isoformat()))
     data.scenario, data.drift_onset = cfg.scenario, onset_at.isoformat()
-    data.outcomes = result.outcomes
+    data.outcomes, data.policy_table = result.outcomes, result.policy_table
     data.policies = [
         PolicySeries(
             name=p.name,
@@ -255,23 +257,31 @@ def _line(e: Event, start: datetime) -> str:
     return f"day {day:5.1f}  {e.kind:<11} {e.severity:<8} {e.summary}"
 
 
-def _outcomes(result: DemoResult, start: datetime, onset: datetime, cfg: DemoConfig) -> dict[str, Any]:
-    """Days from onset to the first detection and to the first promotion, and per-policy periods."""
+def _outcomes(result: DemoResult, cfg: DemoConfig) -> dict[str, Any]:
+    """Days from onset to the first detection and to the first promotion after it."""
     out: dict[str, Any] = {}
     for line in result.timeline:
-        day = float(line.split()[1])
-        kind = line.split()[2]
+        day, kind = float(line.split()[1]), line.split()[2]
         if day >= cfg.onset:
             if kind in ("drift", "performance") and "detection (days after onset)" not in out:
                 out["detection (days after onset)"] = round(day - cfg.onset, 1)
             if kind == "promotion" and "promotion (days after onset)" not in out:
                 out["promotion (days after onset)"] = round(day - cfg.onset, 1)
-    for p in result.policies:
-        for period, m in p.periods.items():
-            pr = m.get("pr_auc")
-            out[f"{p.name}: PR-AUC {period}"] = "–" if pr is None else f"{pr:.3f}"
-            cost = m.get("cost_per_day")
-            out[f"{p.name}: cost/day {period}"] = "–" if cost is None else f"{cost:,.0f}"
-        out[f"{p.name}: retrains"] = p.outcome.retrains
+    out.setdefault("detection (days after onset)", "none")
+    out.setdefault("promotion (days after onset)", "none")
+    out["requests"] = result.requests
     out["requests failed"] = result.failed
     return out
+
+
+def _policy_table(runs: list[PolicyRun]) -> list[dict[str, Any]]:
+    """One row per policy: pooled PR-AUC and mean daily cost per period, and how often it retrained."""
+    rows = []
+    for p in runs:
+        row: dict[str, Any] = {"policy": p.name, "retrains": p.outcome.retrains}
+        for period, m in p.periods.items():
+            pr, cost = m.get("pr_auc"), m.get("cost_per_day")
+            row[f"PR-AUC {period}"] = "–" if pr is None else f"{pr:.3f}"
+            row[f"cost/day {period}"] = "–" if cost is None else f"{cost:,.0f}"
+        rows.append(row)
+    return rows
