@@ -55,18 +55,17 @@ class TxnHistory:
         key = (cust << TIME_BITS) | t_ms.astype(np.int64)
         order = np.argsort(key, kind="stable")
         k, a = key[order], amount[order]
-        merged_keys = np.concatenate([self.keys_, k])
-        merged_amounts = np.concatenate([self.amounts_, a])
-        perm = np.argsort(merged_keys, kind="stable")  # two sorted runs: a linear merge
-        mk, ma = merged_keys[perm], merged_amounts[perm]
+        if len(k):  # forget what no window of this chunk can reach
+            keep = (self.keys_ & TIME_MASK) >= int(t_ms.min()) - WINDOW_MS
+            if not keep.all():
+                self.keys_, self.amounts_ = self.keys_[keep], self.amounts_[keep]
+        mk, ma = _merge(self.keys_, self.amounts_, k, a)
         out = (np.empty(0, np.int64), np.empty(0), np.empty(0))
         if features:
             out = self._features(mk, ma, k, cust[order], t_ms[order].astype(np.int64), order)
         last = np.flatnonzero(np.r_[k[1:] >> TIME_BITS != k[:-1] >> TIME_BITS, True])
         self.last_ms_[k[last] >> TIME_BITS] = k[last] & TIME_MASK
-        cutoff = int(t_ms.max()) - WINDOW_MS if len(t_ms) else 0
-        keep = (mk & TIME_MASK) >= cutoff
-        self.keys_, self.amounts_ = mk[keep], ma[keep]
+        self.keys_, self.amounts_ = mk, ma
         return out
 
     def _features(
@@ -92,3 +91,17 @@ class TxnHistory:
         inv = np.empty_like(order)
         inv[order] = np.arange(len(order))
         return (right - left24)[inv], avg[inv], since[inv]
+
+
+def _merge(
+    keys: np.ndarray, values: np.ndarray, new_keys: np.ndarray, new_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted ``new_keys`` into sorted ``keys`` (new after equal old ones) in sequential passes."""
+    pos = np.searchsorted(keys, new_keys, "right") + np.arange(len(new_keys))
+    old = np.ones(len(keys) + len(new_keys), bool)
+    old[pos] = False
+    mk = np.empty(len(old), np.int64)
+    mv = np.empty(len(old), np.float64)
+    mk[pos], mv[pos] = new_keys, new_values
+    mk[old], mv[old] = keys, values
+    return mk, mv

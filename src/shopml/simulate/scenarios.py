@@ -83,7 +83,8 @@ def drift_log(p: SimulationParams) -> dict[str, Any]:
         )
 
     if p.scenario == "sudden_covariate":
-        feats = ["country", "ip_country", "currency", "amount", "amount_avg_30d", "account_age_days", "hour"]
+        feats = ["country", "ip_country", "currency", "amount", "amount_avg_30d", "account_age_days"]
+        feats += ["payment_method", "seconds_since_last_txn"]
         add(
             "transactions",
             feats,
