@@ -38,6 +38,14 @@ def _table(title: str) -> Table:
     return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
+def _short(number: str | None) -> str:
+    """A tag holding a number, to 3 significant digits."""
+    try:
+        return f"{float(number):.3g}" if number is not None else "-"
+    except ValueError:
+        return number or "-"
+
+
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
@@ -106,7 +114,7 @@ def _versions_table(name: str, versions: list[ModelVersionInfo]) -> Table:
             ", ".join(v.aliases) or "-",
             _when(v.created_at)[:10],
             *(f"{head[k]:.3f}" if k in head else "-" for k in HEADLINE),
-            v.tags.get("shopml.threshold", "-"),
+            _short(v.tags.get("shopml.threshold")),
         )
     return table
 
