@@ -38,6 +38,7 @@ from shopml.registry import ModelBundle
 __all__ = ["FAILPOINT_ENV", "Loop", "rollback"]
 
 log = logging.getLogger(__name__)
+SIGNALS = ("drift", "performance")
 
 #: Test hook: ``_SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
 FAILPOINT_ENV = "_SHOPML_LOOP_FAILPOINT"  # not SHOPML_*: settings reads those
@@ -117,13 +118,15 @@ class Loop:
             if state.current is not None:
                 emitted += self._run(state, when)
             emitted += self._monitor(when)
+            events = self.store.read(model=self.policy.model)
+            versioned = any(e.kind in SIGNALS and "model_version" in e.evidence for e in events)
             firings = evaluate_triggers(
-                self.store.read(model=self.policy.model),
+                events,
                 state,
                 self.policy,
                 when,
                 lambda since, until: count_new_labels(self.policy.data, since or state.first_seen, until),
-                champion_version=self._champion_version(),
+                champion_version=self._champion_version() if versioned else None,  # MLflow only if needed
             )
             state.schedule_checked_at = when
             if firings and state.current is None:
