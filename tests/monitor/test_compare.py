@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from shopml.errors import ConfigError, DataError, NotFoundError
-from shopml.monitor import DriftConfig, DriftReport, FeatureOverride, build_profile, compare
+from shopml.monitor import DriftConfig, DriftReport, FeatureDrift, FeatureOverride, build_profile, compare
 from shopml.schema import FeatureSpec, Schema
 
 SCHEMA = Schema(
@@ -187,3 +187,19 @@ def test_missing_files_raise() -> None:
         compare(world(100, 0), Path("nope.parquet"), SCHEMA)
     with pytest.raises(NotFoundError, match=r"profile file nope\.json does not exist"):
         compare("nope.json", world(100, 0))
+
+
+def test_numbers_without_a_value_are_null_in_json() -> None:
+    f = FeatureDrift(
+        name="a",
+        kind="numeric",
+        test="ks",
+        method="exact",
+        statistic=float("nan"),
+        alpha=0.05,
+        threshold=0.05,
+        effect_name="wasserstein",
+        min_effect=0.1,
+        verdict="ok",
+    )
+    assert f.statistic is None and '"statistic":null' in f.model_dump_json()

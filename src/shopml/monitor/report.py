@@ -8,10 +8,11 @@ feature that was not tested) are ``null``, never NaN.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "REPORT_VERSION",
@@ -31,6 +32,12 @@ FeatureVerdict = Literal["drift", "ok", "insufficient_data", "missing"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nan(cls, v: Any) -> Any:
+        """NaN/inf are not JSON: a number without a value is ``None``."""
+        return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 class Histogram(_Model):
@@ -146,7 +153,7 @@ class DriftReport(_Model):
 
     def to_json(self, indent: int | None = 2) -> str:
         """JSON text."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DriftReport:
