@@ -25,11 +25,12 @@ def synthetic_log(
     threshold: float = 0.5,
     concept_day: int | None = None,
     shift_day: int | None = None,
+    blur_day: int | None = None,
     start: datetime = START,
 ) -> tuple[pa.Table, pa.Table]:
     """(prediction rows, label rows). Scores are calibrated: y ~ Bernoulli(score); from ``concept_day``
     on the labels ignore the scores (concept drift: same inputs, new relationship); from ``shift_day`` on
-    ``amount`` triples (covariate drift)."""
+    ``amount`` triples (covariate drift); from ``blur_day`` on the scores lose most of their spread."""
     rng = np.random.default_rng(seed)
     offsets = np.sort(rng.uniform(0, days * 86400, n))
     t0 = np.datetime64(start.replace(tzinfo=None), "us")
@@ -40,6 +41,9 @@ def synthetic_log(
     country = rng.choice(np.array(["DE", "FR", "NL", "US"]), n, p=[0.5, 0.2, 0.2, 0.1])
     logit = -3.0 + 0.8 * (np.log(amount) - 3.5) + 1.2 * (country == "US") + rng.normal(0, 1.2, n)
     score = 1 / (1 + np.exp(-logit))
+    if blur_day is not None:  # the model loses its edge: scores shrink to the mean, still calibrated
+        late_rows = offsets >= blur_day * 86400
+        score[late_rows] = 0.3 * score[late_rows] + 0.7 * score.mean()
     p_true = score.copy()
     if concept_day is not None:
         late = offsets >= concept_day * 86400

@@ -80,6 +80,15 @@ def test_concept_drift_caught_by_performance_not_inputs(
     assert len(EventStore(workspace).read(kind="performance")) == len(result.events)
 
 
+def test_estimated_drop_is_seen_before_labels(workspace: Path, synth: Synth, bundle: ModelBundle) -> None:
+    _world(workspace, synth, blur_day=26)
+    result = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
+    estimated = [e for e in result.events if e.evidence.get("source") == "estimated"]
+    assert len(estimated) == 1, [e.summary for e in result.events]
+    assert estimated[0].evidence["baseline"]["start"].startswith("2026-03-01")
+    assert not any(e.evidence.get("source") == "realised" for e in result.events)  # no labels yet
+
+
 def test_covariate_drift_raises_a_drift_event(workspace: Path, synth: Synth, bundle: ModelBundle) -> None:
     _world(workspace, synth, shift_day=29)
     result = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
