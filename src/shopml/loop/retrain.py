@@ -1,0 +1,295 @@
+"""One retrain as journalled, idempotent steps: train → register → gate → promote.
+
+Each step is saved in the journal *before* the next side effect: ``requested`` (request saved, trigger
+event) → ``trained`` (bundle on disk) → ``registered`` (registry version tagged ``shopml.retrain_id``) →
+``gated`` (decision and report saved) → ``promoted`` (alias moved) → done. Killed anywhere, the next pass
+resumes at the recorded step; a registered version is found again by its tag and every event has a
+deterministic id, so nothing is registered or recorded twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shopml.errors import NotFoundError, NotReadyError, ShopmlError
+from shopml.loop.audit import Audit
+from shopml.loop.challenger import Trainer
+from shopml.loop.gate import decide, write_gate_report
+from shopml.loop.policy import LoopPolicy
+from shopml.loop.scoring import score_table
+from shopml.loop.state import Job, LoopState, StateStore
+from shopml.loop.window import Split, load_known, split_at
+from shopml.monitor.events import Event, Severity
+from shopml.registry import ModelBundle
+
+__all__ = ["FAILPOINT_ENV", "Retrainer", "failpoint"]
+
+#: Test hook: ``_SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
+FAILPOINT_ENV = "_SHOPML_LOOP_FAILPOINT"  # not SHOPML_*: settings reads those
+
+
+def failpoint(name: str) -> None:
+    """SIGKILL this process if ``$_SHOPML_LOOP_FAILPOINT`` names this point (a test hook; no-op otherwise)."""
+    if os.environ.get(FAILPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _data_end(bundle: ModelBundle) -> datetime | None:
+    """The latest event time a bundle's training run used (from its split record), if recorded."""
+    split = getattr(bundle.meta, "split", None)
+    if not isinstance(split, dict):
+        return None
+    ends = []
+    for part in split.values():
+        if isinstance(part, dict) and "end" in part:
+            try:
+                t = datetime.fromisoformat(str(part["end"]))
+            except ValueError:
+                continue
+            ends.append(t if t.tzinfo else t.replace(tzinfo=UTC))
+    return max(ends) if ends else None
+
+
+class Retrainer:
+    """Runs the journalled steps of the retrain in ``state.current``."""
+
+    def __init__(
+        self,
+        policy: LoopPolicy,
+        state_store: StateStore,
+        audit: Audit,
+        registry: Callable[[], Any],
+        trainer: Trainer,
+        runs_dir: Path,
+        gate_dir: Path,
+    ) -> None:
+        self.policy = policy
+        self.state_store = state_store
+        self.audit = audit
+        self.registry = registry
+        self.trainer = trainer
+        self.runs_dir = runs_dir
+        self.gate_dir = gate_dir
+
+    def _split(self, job: Job) -> Split:
+        p = self.policy
+        table = load_known(p.data, job.request.time)
+        return split_at(table, p.data, p.window, p.gate, job.request.time)
+
+    def run(self, state: LoopState, now: datetime) -> list[Event]:
+        """Run (or resume) ``state.current`` to its end; returns the events appended."""
+        job = state.current
+        if job is None:
+            return []
+        out: list[Event] = []
+        req = job.request
+        severity: Severity = "warning" if {"drift", "performance"} & set(req.reasons) else "info"
+        ev = self.audit.emit(
+            f"{req.id}-trigger",
+            "trigger",
+            f"retrain requested: {req.summary}",
+            ts=req.time,
+            severity=severity,
+            evidence={"request_id": req.id, "reasons": req.reasons, **req.evidence},
+            links=req.event_ids,
+            topic="drift" if "drift" in req.reasons else "trigger",
+        )
+        out += [ev] if ev else []
+        try:
+            if job.step == "requested":
+                self._train(job)
+                self.state_store.save(state)
+                failpoint("trained")
+            if job.step == "trained":
+                out += self._emit_retrain(job, now)
+                self._register(job)
+                self.state_store.save(state)
+                failpoint("registered")
+            if job.step == "registered":
+                self._gate(job, now)
+                self.state_store.save(state)
+                failpoint("gated")
+            if job.step == "gated":
+                out += self._emit_gate(job, now)  # written once, also when resumed after the decision
+                verdict = str((job.decision or {}).get("verdict", "failed"))
+                if verdict == "promote":
+                    out += self._promote(job, now)
+                    job.step = "promoted"
+                    self.state_store.save(state)
+                    failpoint("promoted")
+                    state.finish("promoted")
+                else:
+                    state.finish("rejected" if verdict == "reject" else verdict)
+            elif job.step == "promoted":
+                out += self._promote(job, now)  # resumed: idempotent alias move, event written once
+                state.finish("promoted")
+        except ShopmlError as exc:
+            if isinstance(exc, NotReadyError):
+                raise  # transient (registry busy, lock): the next pass resumes this step
+            # a known failure (too little data, bad config, schema mismatch): recorded, not retried
+            job.error = str(exc)
+            ev = self.audit.emit(
+                f"{req.id}-failed",
+                "retrain",
+                f"retrain failed: {exc}",
+                ts=now,
+                severity="warning",
+                evidence={"request_id": req.id, "error": str(exc)},
+            )
+            out += [ev] if ev else []
+            state.finish("failed")
+        self.state_store.save(state)
+        return out
+
+    def _train(self, job: Job) -> None:
+        split = self._split(job)
+        run_dir = self.runs_dir / job.request.id
+        if run_dir.exists():
+            shutil.rmtree(run_dir)  # a half-written bundle from a killed pass
+        run_dir.mkdir(parents=True)
+        bundle_dir = self.trainer(
+            split.train, split.weights, self.policy, run_dir / "bundle", job.request.time
+        )
+        job.bundle_dir = str(bundle_dir)
+        job.train_rows = split.train.num_rows
+        job.step = "trained"
+
+    def _emit_retrain(self, job: Job, now: datetime) -> list[Event]:
+        bundle = ModelBundle.load(str(job.bundle_dir))
+        pr_auc = bundle.meta.metrics.get("pr_auc")
+        w = self.policy.window
+        ev = self.audit.emit(
+            f"{job.request.id}-retrain",
+            "retrain",
+            f"challenger trained on {job.train_rows} rows ({w.kind} window"
+            + (f", {w.days:g} days" if w.kind == "sliding" else "")
+            + (f", test PR-AUC {pr_auc:.3f})" if isinstance(pr_auc, float) else ")"),
+            ts=now,
+            evidence={
+                "request_id": job.request.id,
+                "train_rows": job.train_rows,
+                "window": w.model_dump(),
+                "bundle": job.bundle_dir,
+                "test_pr_auc": pr_auc,
+            },
+            links=[str(Path(str(job.bundle_dir)) / "report.html")],
+        )
+        return [ev] if ev else []
+
+    def _register(self, job: Job) -> None:
+        name, req = self.policy.model, job.request
+        existing = None
+        try:
+            existing = next(
+                (v for v in self.registry().versions(name) if v.tags.get("shopml.retrain_id") == req.id), None
+            )
+        except NotFoundError:
+            existing = None
+        if existing is None:
+            bundle = ModelBundle.load(str(job.bundle_dir))
+            metrics = {k: float(v) for k, v in bundle.meta.metrics.items() if isinstance(v, int | float)}
+            existing = self.registry().register(
+                job.bundle_dir,
+                params={"window": self.policy.window.kind, "window_days": self.policy.window.days},
+                metrics=metrics,
+                tags={"shopml.retrain_id": req.id, "shopml.trigger": ",".join(req.reasons)},
+                set_alias="challenger",
+            )
+            failpoint("registering")
+        job.version = int(existing.version)
+        job.step = "registered"
+
+    def _champion(self) -> ModelBundle | None:
+        try:
+            return self.registry().load_bundle(self.policy.model, "champion")  # type: ignore[no-any-return]
+        except NotFoundError:
+            return None
+
+    def _gate(self, job: Job, now: datetime) -> None:
+        split = self._split(job)
+        y = np.asarray(
+            split.holdout.column(self.policy.data.target).to_numpy(zero_copy_only=False), dtype=np.int8
+        )
+        challenger = ModelBundle.load(str(job.bundle_dir))
+        champion = self._champion()
+        same = champion is not None and champion.version == job.version
+        champ_scores = score_table(champion, split.holdout) if (champion is not None and not same) else None
+        chal_scores = score_table(challenger, split.holdout) if split.holdout.num_rows else np.zeros(0)
+        decision = decide(y, chal_scores, champ_scores, self.policy.gate)
+        decision.model = self.policy.model
+        decision.challenger_version = job.version
+        decision.champion_version = champion.version if champion is not None and not same else None
+        decision.time = job.request.time.isoformat()
+        decision.request_id = job.request.id
+        decision.holdout = {
+            **split.describe(),
+            "window": self.policy.window.kind,
+            "decided_at": now.isoformat(),
+        }
+        seen_until = _data_end(champion) if champion is not None and not same else None
+        if seen_until is not None:
+            decision.holdout["champion_data_end"] = seen_until.isoformat()
+            if seen_until > split.holdout_start:
+                decision.reasons.append(
+                    f"note: the champion's own data reaches {seen_until}, into the holdout: the comparison"
+                    " favours the champion (conservative)"
+                )
+        stem = f"{self.policy.model}-v{job.version}-{job.request.id}"
+        _, html_path = write_gate_report(decision, self.gate_dir, stem)
+        job.decision = decision.to_dict()
+        job.report = str(html_path)
+        job.step = "gated"
+
+    def _emit_gate(self, job: Job, now: datetime) -> list[Event]:
+        report = Path(str(job.report))
+        d = job.decision or {}
+        verdict = str(d.get("verdict"))
+        ev = self.audit.emit(
+            f"{job.request.id}-gate",
+            "gate",
+            f"gate {verdict}: v{job.version} — " + "; ".join(d.get("reasons", [])),
+            ts=now,
+            severity="info" if verdict == "promote" else "warning",
+            evidence={
+                "request_id": job.request.id,
+                "version": job.version,
+                "verdict": verdict,
+                "rule": d.get("rule"),
+                "challenger": d.get("challenger_metric"),
+                "champion": d.get("champion_metric"),
+                "bootstrap": d.get("bootstrap"),
+            },
+            links=[str(report.with_suffix(".json")), str(report)],
+        )
+        return [ev] if ev else []
+
+    def _promote(self, job: Job, now: datetime) -> list[Event]:
+        name, version = self.policy.model, int(job.version or 0)
+        reason = f"gate passed (request {job.request.id}: {job.request.summary})"
+        before = self.registry().aliases(name).get("champion")
+        if before == version:  # resumed after the alias moved: the previous champion is in the journal
+            before = (job.decision or {}).get("champion_version")
+        self.registry().promote(name, version, reason=reason)
+        failpoint("alias_moved")
+        ev = self.audit.emit(
+            f"{job.request.id}-promotion",
+            "promotion",
+            f"v{version} promoted to champion (was v{before})",
+            ts=now,
+            evidence={
+                "request_id": job.request.id,
+                "version": version,
+                "previous": before,
+                "reasons": job.request.reasons,
+            },
+            links=[str(job.report)] if job.report else [],
+        )
+        return [ev] if ev else []
