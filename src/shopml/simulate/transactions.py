@@ -81,6 +81,7 @@ class TransactionStream:
         self.labels = LabelFeed(
             out_dir / "labels" / "fraud", p.start, "transaction_id", "tx", "is_fraud", writer
         )
+        self._warm: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.next_ordinal = 0
         self.next_guest = pop.n
         self.rows_ = 0
@@ -92,12 +93,16 @@ class TransactionStream:
         return t_ms + (day + self.offset_days) * DAY_MS
 
     def warmup(self, rng: np.random.Generator, day: int, cumw: np.ndarray, expected: float) -> None:
-        """A day before ``start``: only fills the purchase history (nothing is written)."""
+        """A day before ``start``: only feeds the purchase history (nothing is written). Warm-up days
+        are queued and merged into the history in one go before the first real day."""
         b = legit_day(rng, self.pop, cumw, int(rng.poisson(expected)), day, DayEffects(), 1.0, light=True)
-        order = np.argsort(b["t_ms"], kind="stable")
-        self.history.add(
-            b["cust"][order], self._abs_ms(day, b["t_ms"][order]), b["amount"][order], features=False
-        )
+        self._warm.append((b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"]))
+
+    def _flush_warmup(self) -> None:
+        if self._warm:
+            cust, t, amount = (np.concatenate(parts) for parts in zip(*self._warm, strict=True))
+            self._warm.clear()
+            self.history.add(cust, t, amount, features=False)
 
     def day(
         self,
@@ -109,6 +114,7 @@ class TransactionStream:
         amount_mult: float,
     ) -> int:
         """Generate, write and label day ``day``; returns its number of rows."""
+        self._flush_warmup()
         p = self.p
         legit = legit_day(rng, self.pop, cumw, int(rng.poisson(expected)), day, eff, amount_mult)
         fraud_total = p.fraud_rate * len(legit["cust"])
