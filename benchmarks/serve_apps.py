@@ -6,7 +6,6 @@
   pickle is fine for a baseline, never on shopml's serving path).
 """
 
-from __future__ import annotations
 
 import os
 from typing import Any

@@ -6,7 +6,7 @@ from shopml.serve.cache import ScoreCache
 from shopml.serve.codec import Encoded, InputCodec
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
-from shopml.serve.predlog import LogRecord, PredictionLog
+from shopml.serve.predlog import LogStream, PredictionLog
 from shopml.serve.protocol import BadRequestError
 from shopml.serve.repository import ModelRepository, ModelSource, ServedModel
 from shopml.serve.server import build_app, create_app, run
@@ -15,7 +15,7 @@ __all__ = [
     "BadRequestError",
     "Encoded",
     "InputCodec",
-    "LogRecord",
+    "LogStream",
     "MicroBatcher",
     "ModelRepository",
     "ModelSource",

@@ -30,9 +30,10 @@ from shopml.errors import (
     ShopmlError,
     UnauthorizedError,
 )
+from shopml.serve.codec import Encoded
 from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
 from shopml.serve.openapi import openapi_spec
-from shopml.serve.predlog import LogRecord, PredictionLog
+from shopml.serve.predlog import PredictionLog
 from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2
 from shopml.serve.repository import ModelRepository, ServedModel
 
@@ -290,26 +291,12 @@ class ServeApp:
 
     @staticmethod
     def _log(
-        plog: PredictionLog, served: ServedModel, enc: Any, ids: list[str], scores: Any, t0: float
+        plog: PredictionLog, served: ServedModel, enc: Encoded, ids: list[str], scores: Any, t0: float
     ) -> None:
-        codec = served.codec
-        plog.append(
-            LogRecord(
-                model=served.name,
-                version=served.version,
-                threshold=served.threshold,
-                ts=time.time(),
-                latency_ms=(time.perf_counter() - t0) * 1000.0,
-                request_ids=ids,
-                scores=scores,
-                features=enc.logged,
-                kinds=codec.kinds,
-                id_column=codec.id_column,
-                ids=enc.ids,
-                time_column=codec.time_column,
-                times=enc.times,
-            )
-        )
+        ts = time.time()
+        latency_ms = (time.perf_counter() - t0) * 1000.0
+        data = served.stream.lines(ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
+        plog.append(served.stream, ts, enc.n, data)
 
     # --- metadata, health, admin ---------------------------------------------------------------
     def _get(self, parts: list[str], path: str, call: _Call) -> tuple[bytes, bytes]:

@@ -1,14 +1,17 @@
 """The prediction log: every answered prediction, written to Parquet by a background thread.
 
-The request path only appends one small record to a deque (thread-safe, no I/O, no Arrow). The writer
-thread wakes every ``flush_interval_s`` (or sooner when a lot has queued), turns records into one Arrow
-table per model and day, and writes ``model=NAME/date=YYYY-MM-DD/part-<uuid>.parquet`` atomically
-(temporary name, then rename). Beyond ``max_backlog_rows`` queued rows new records are dropped and
-counted, never silently; the backlog is a metric. :meth:`close` drains everything (graceful shutdown).
+The request path turns its rows into JSON lines with orjson (a few µs, no Arrow, no I/O) and appends
+them to a deque. The writer thread wakes every ``flush_interval_s`` (or sooner when a lot has queued),
+parses each group of lines with Arrow's JSON reader and writes Parquet — both run in C++ without the
+GIL, so the writer barely competes with the event loop (a Python-heavy writer thread stalls the loop
+for whole scheduler slices on a busy machine). Files go to ``model=NAME/date=YYYY-MM-DD/part-<uuid>
+.parquet``, written under a temporary name and renamed. Beyond ``max_backlog_rows`` queued rows new
+records are dropped and counted, never silently; the backlog is a gauge. :meth:`close` drains everything.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -16,40 +19,104 @@ import time
 import uuid
 from collections import defaultdict, deque
 from datetime import UTC, datetime
-from itertools import chain
-from operator import itemgetter
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from shopml.serve.metrics import ServeMetrics
 
-__all__ = ["LogRecord", "PredictionLog"]
+__all__ = ["LogStream", "PredictionLog"]
 
 log = logging.getLogger(__name__)
 _TS = pa.timestamp("us", tz="UTC")
 _KIND_TYPES = {"numeric": pa.float64(), "categorical": pa.string(), "boolean": pa.bool_()}
+_NL = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
 
 
-class LogRecord(NamedTuple):
-    """One answered request (one or more rows); a tuple, cheap to make on the request path."""
+class LogStream:
+    """The log layout of one served model version; turns answered rows into JSON lines."""
 
-    model: str
-    version: int
-    threshold: float
-    ts: float
-    latency_ms: float
-    request_ids: list[str]
-    scores: np.ndarray
-    features: dict[str, list[Any]]
-    kinds: dict[str, str]
-    id_column: str | None
-    ids: list[Any] | None
-    time_column: str | None
-    times: list[datetime | None] | None
+    def __init__(
+        self,
+        model: str,
+        version: int,
+        threshold: float,
+        kinds: dict[str, str],
+        id_column: str | None = None,
+        time_column: str | None = None,
+    ) -> None:
+        self.model, self.version, self.threshold = model, version, threshold
+        self.kinds, self.id_column, self.time_column = kinds, id_column, time_column
+        fields = [("request_id", pa.string()), ("ts", pa.int64()), ("score", pa.float64())]
+        fields += [("latency_ms", pa.float64())] + [(n, _KIND_TYPES[k]) for n, k in kinds.items()]
+        fields += [(id_column, pa.string())] if id_column else []
+        fields += [(time_column, pa.int64())] if time_column else []
+        self.schema = pa.schema(fields)
+
+    def lines(
+        self,
+        request_ids: list[str],
+        scores: np.ndarray,
+        features: dict[str, list[Any]],
+        ts: float,
+        latency_ms: float,
+        ids: list[Any] | None = None,
+        times: list[datetime | None] | None = None,
+    ) -> bytes:
+        """One JSON line per row (NaN is written as null)."""
+        ts_us = int(ts * 1e6)
+        out = []
+        for i, rid in enumerate(request_ids):
+            row = {name: values[i] for name, values in features.items()}
+            row["request_id"] = rid
+            row["ts"] = ts_us
+            row["score"] = scores[i]
+            row["latency_ms"] = latency_ms
+            if self.id_column and ids is not None:
+                row[self.id_column] = ids[i]
+            if self.time_column and times is not None and times[i] is not None:
+                row[self.time_column] = int(times[i].timestamp() * 1e6)  # type: ignore[union-attr]
+            out.append(orjson.dumps(row, option=_NL))
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def table(self, data: bytes) -> pa.Table:
+        """Parse lines back into the contract's columns (runs in the writer thread, GIL released)."""
+        opts = pajson.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="ignore")
+        block = max(len(data) + 1, 1 << 20)
+        raw = pajson.read_json(
+            io.BytesIO(data), pajson.ReadOptions(use_threads=False, block_size=block), opts
+        )
+        n = raw.num_rows
+        score = raw.column("score")
+        cols: dict[str, Any] = {
+            "request_id": raw.column("request_id"),
+            "ts": raw.column("ts").cast(_TS),
+            "model": pa.array([self.model] * n, pa.string()),
+            "model_version": pa.array(np.full(n, self.version, dtype=np.int64)),
+            "score": score,
+            "decision": pc.greater_equal(score, self.threshold).cast(pa.int8()),
+            "threshold": pa.array(np.full(n, self.threshold)),
+            "latency_ms": raw.column("latency_ms"),
+        }
+        for name in self.kinds:
+            cols[name] = raw.column(name)
+        if self.id_column:
+            cols[self.id_column] = raw.column(self.id_column)
+        if self.time_column:
+            cols[self.time_column] = raw.column(self.time_column).cast(_TS)
+        return pa.table(cols)
+
+
+class _Entry(NamedTuple):
+    stream: LogStream
+    day: int
+    rows: int
+    data: bytes
 
 
 class PredictionLog:
@@ -57,25 +124,25 @@ class PredictionLog:
 
     def __init__(
         self,
-        root: Path,
+        root: os.PathLike[str] | str,
         metrics: ServeMetrics,
         *,
         flush_interval_s: float = 1.0,
         max_backlog_rows: int = 1_000_000,
     ) -> None:
-        self.root = Path(root)
+        self.root = os.fspath(root)
         self.metrics = metrics
         self.flush_interval_s = flush_interval_s
         self.max_backlog_rows = max_backlog_rows
-        self._queue: deque[LogRecord] = deque()
+        self._queue: deque[_Entry] = deque()
         self._appended = 0  # written only by the request thread
-        self._done = 0  # written only by the writer (rows written or dropped after queueing)
+        self._done = 0  # written only by the writer (rows written or failed after queueing)
+        self._dropped_full = 0  # request thread: backlog over the limit
+        self._dropped_failed = 0  # writer thread: a file could not be written
+        self.written = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.written = 0
-        self._dropped_full = 0  # request thread: backlog over the limit
-        self._dropped_failed = 0  # writer thread: a file could not be written
 
     def start(self) -> PredictionLog:
         """Start the writer thread."""
@@ -84,22 +151,21 @@ class PredictionLog:
             self._thread.start()
         return self
 
-    def append(self, record: LogRecord) -> None:
-        """Queue a record (called on the request path; no lock, no I/O)."""
-        n = len(record.request_ids)
+    def append(self, stream: LogStream, ts: float, rows: int, data: bytes) -> None:
+        """Queue ``rows`` JSON lines answered at ``ts`` (request path: no lock, no I/O)."""
         backlog = self._appended - self._done
-        if backlog + n > self.max_backlog_rows:
-            self._dropped_full += n
-            self.metrics.log_dropped.inc(n)
+        if backlog + rows > self.max_backlog_rows:
+            self._dropped_full += rows
+            self.metrics.log_dropped.inc(rows)
             return
-        self._appended += n
-        self._queue.append(record)
+        self._appended += rows
+        self._queue.append(_Entry(stream, int(ts // 86400), rows, data))
         if backlog >= 50_000:
             self._wake.set()
 
     @property
     def backlog(self) -> int:
-        """Rows answered but not yet written (also published as a gauge by :meth:`publish`)."""
+        """Rows answered but not yet written (published as a gauge by :meth:`publish`)."""
         return self._appended - self._done
 
     @property
@@ -119,25 +185,21 @@ class PredictionLog:
         self.flush()
 
     def flush(self) -> int:
-        """Write everything queued now; returns rows written."""
-        records: list[LogRecord] = []
+        """Write everything queued now, one file per model, day and version; returns rows handled."""
+        groups: dict[tuple[int, int], list[_Entry]] = defaultdict(list)
         while self._queue:
-            records.append(self._queue.popleft())
-        if not records:
-            return 0
-        groups: dict[tuple[str, int, int], list[LogRecord]] = defaultdict(list)
-        for rec in records:  # one file per model, day and version (versions may differ in inputs)
-            groups[(rec.model, int(rec.ts // 86400), rec.version)].append(rec)
+            e = self._queue.popleft()
+            groups[(id(e.stream), e.day)].append(e)
         total = 0
-        for (model, day_index, _), recs in groups.items():
-            day = datetime.fromtimestamp(day_index * 86400, UTC).strftime("%Y-%m-%d")
-            rows = sum(len(r.request_ids) for r in recs)
+        for entries in groups.values():
+            stream, day = entries[0].stream, entries[0].day
+            rows = sum(e.rows for e in entries)
             try:
-                self._write(model, day, recs)
+                self._write(stream, day, b"".join(e.data for e in entries))
                 self.written += rows
                 self.metrics.log_written.inc(rows)
             except Exception:  # disk full, permissions: count, keep serving
-                log.exception("prediction log: writing %d rows for model %s failed", rows, model)
+                log.exception("prediction log: writing %d rows for model %s failed", rows, stream.model)
                 self.metrics.log_errors.inc()
                 self._dropped_failed += rows
                 self.metrics.log_dropped.inc(rows)
@@ -145,40 +207,14 @@ class PredictionLog:
             total += rows
         return total
 
-    def _write(self, model: str, day: str, recs: list[LogRecord]) -> None:
-        first = recs[0]
-        f = LogRecord(*zip(*recs, strict=True))  # transposed in C: one tuple per field
-        rep = np.fromiter(map(len, f.request_ids), dtype=np.int64, count=len(recs))
-        ts = np.repeat((np.array(f.ts) * 1e6).astype(np.int64), rep)
-        score = np.concatenate(f.scores).astype(np.float64)
-        thresholds = np.repeat(np.array(f.threshold, dtype=np.float64), rep)
-        cols: dict[str, pa.Array] = {
-            "request_id": pa.array(list(chain.from_iterable(f.request_ids)), pa.string()),
-            "ts": pa.array(ts, pa.int64()).cast(_TS),
-            "model": pa.array([model] * len(ts), pa.string()),
-            "model_version": pa.array(np.repeat(np.array(f.version, dtype=np.int64), rep)),
-            "score": pa.array(score),
-            "decision": pa.array((score >= thresholds).astype(np.int8)),
-            "threshold": pa.array(thresholds),
-            "latency_ms": pa.array(np.repeat(np.array(f.latency_ms, dtype=np.float64), rep)),
-        }
-        for name, kind in first.kinds.items():
-            values = list(chain.from_iterable(map(itemgetter(name), f.features)))
-            cols[name] = pa.array(values, _KIND_TYPES[kind], from_pandas=True)  # NaN → null
-        extras: tuple[tuple[str | None, Any, pa.DataType], ...] = (
-            (first.id_column, f.ids, pa.string()),
-            (first.time_column, f.times, _TS),
-        )
-        for column, values, typ in extras:
-            if column:
-                filled = [[None] * n if v is None else v for v, n in zip(values, rep.tolist(), strict=True)]
-                cols[column] = pa.array(list(chain.from_iterable(filled)), typ)
-        folder = self.root / f"model={model}" / f"date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
+    def _write(self, stream: LogStream, day: int, data: bytes) -> None:
+        date = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
+        folder = os.path.join(self.root, f"model={stream.model}", f"date={date}")
+        os.makedirs(folder, exist_ok=True)
         name = f"part-{uuid.uuid4().hex}.parquet"
-        tmp = folder / f".{name}.tmp"
-        pq.write_table(pa.table(cols), tmp)
-        os.replace(tmp, folder / name)
+        tmp = os.path.join(folder, f".{name}.tmp")
+        pq.write_table(stream.table(data), tmp)
+        os.replace(tmp, os.path.join(folder, name))
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop the thread after writing everything queued (graceful shutdown)."""

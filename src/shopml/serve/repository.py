@@ -22,6 +22,7 @@ from shopml.serve.cache import ScoreCache
 from shopml.serve.codec import Encoded, InputCodec
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
+from shopml.serve.predlog import LogStream
 
 __all__ = ["ModelRepository", "ModelSource", "ServedModel"]
 
@@ -57,6 +58,7 @@ class ServedModel:
     batcher: MicroBatcher
     cache: ScoreCache | None
     metrics: ServeMetrics
+    stream: LogStream
     inflight: int = 0
     retired: bool = False
     label: str = field(init=False)
@@ -112,7 +114,9 @@ class ModelRepository:
         )
         cached = s.cache_size > 0 and (name in s.cache_models or "*" in s.cache_models)
         cache = ScoreCache(s.cache_size, s.cache_ttl_s) if cached else None
-        return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics)
+        meta = bundle.meta
+        stream = LogStream(name, version, meta.threshold, codec.kinds, meta.id_column, meta.time_column)
+        return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
 
     def champions(self) -> dict[str, int]:
         """Model name → champion version, as the registry says now."""
