@@ -20,9 +20,10 @@ def _times(n: int, days: int = 30) -> np.ndarray:
 def test_periods_are_ordered_with_gaps() -> None:
     t = _times(3000)
     y = (np.arange(3000) % 20 == 0).astype(int)
-    s = time_split(t, y, SplitConfig(valid_fraction=0.2, test_fraction=0.2, gap_days=1.5))
+    s = time_split(t, y, SplitConfig(valid_fraction=0.2, test_fraction=0.2, gap_days=1.5, test_gap_days=4))
     assert t[s.train].max() < t[s.valid].min() - 1.5 * DAY + np.timedelta64(1, "us")
-    assert t[s.valid].max() < t[s.test].min() - 1.5 * DAY + np.timedelta64(1, "us")
+    assert t[s.valid].max() < t[s.test].min() - 4 * DAY + np.timedelta64(1, "us")
+    assert s.valid.size == pytest.approx(600, abs=2) and s.test.size == pytest.approx(600, abs=2)
     assert len(set(s.train) | set(s.valid) | set(s.test)) == s.train.size + s.valid.size + s.test.size
 
 
@@ -30,13 +31,23 @@ def test_only_labels_known_at_cutoff_are_used() -> None:
     t = _times(3000)
     y = (np.arange(3000) % 10 == 0).astype(int)
     delay = np.where(y == 1, 3, 1) * DAY  # positives are confirmed late
-    s = time_split(t, y, SplitConfig(gap_days=0.5), label_times=t + delay)
+    s = time_split(t, y, SplitConfig(gap_days=0.5, test_gap_days=0.5), label_times=t + delay)
     used = np.concatenate([s.train, s.valid])
     assert np.all(t[used] + delay[used] <= s.test_start)
     assert s.unlabelled_dropped > 0
     # positives in the last 3 days before the test start are unknown then, older negatives are known
     late = (t > s.test_start - 3 * DAY) & (t < s.test_start)
     assert not np.any(np.isin(np.flatnonzero(late & (y == 1)), used))
+
+
+def test_test_gap_defaults_to_the_label_delay() -> None:
+    t = _times(3000)
+    y = (np.arange(3000) % 10 == 0).astype(int)
+    delay = np.where(y == 1, 3, 2) * DAY
+    s = time_split(t, y, SplitConfig(gap_days=0.5), label_times=t + delay)
+    assert s.test_gap_days == pytest.approx(3.0)
+    assert s.unlabelled_dropped == 0  # every validation label is in by the test start
+    assert time_split(t, y, SplitConfig(gap_days=0.5)).test_gap_days == 0.5
 
 
 def test_no_positives_in_validation_is_named() -> None:
@@ -50,8 +61,10 @@ def test_no_positives_in_validation_is_named() -> None:
 def test_gap_too_large_empties_a_period() -> None:
     t = _times(1000, days=10)
     y = (np.arange(1000) % 5 == 0).astype(int)
-    with pytest.raises(InsufficientDataError, match="valid period is empty"):
+    with pytest.raises(InsufficientDataError, match="train period is empty after the gaps"):
         time_split(t, y, SplitConfig(valid_fraction=0.1, gap_days=5))
+    with pytest.raises(InsufficientDataError, match="valid period is empty after the gaps"):
+        time_split(t, y, SplitConfig(valid_fraction=0.1, gap_days=1, test_gap_days=9))
 
 
 def test_rolling_origin_respects_gap_and_order() -> None:

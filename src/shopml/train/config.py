@@ -52,7 +52,10 @@ class SplitConfig(_Model):
 
     valid_fraction: float = Field(0.15, gt=0, lt=0.5)
     test_fraction: float = Field(0.15, gt=0, lt=0.5)
-    gap_days: float = Field(1.0, ge=0, description="rows this close before a period start are dropped")
+    gap_days: float = Field(1.0, ge=0, description="gap between the training and validation periods")
+    test_gap_days: float | None = Field(
+        None, ge=0, description="gap between validation and test; default: the 95th-percentile label delay"
+    )
     cv_folds: int = Field(0, ge=0, le=20, description="rolling-origin CV folds over train+valid (0 = off)")
 
     @model_validator(mode="after")
@@ -165,7 +168,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
         "time_column": "event_time",
         "id_column": "order_id",
         "label_available_column": "label_available_at",
-        "drop_columns": ["customer_id", "date", "return_reason"],
+        "drop_columns": ["customer_id", "date"],
         "costs": {"false_positive": 2.0, "amount_column": "price"},
     },
 }

@@ -1,4 +1,10 @@
-"""Time-aware splits: train | gap | validation | gap | test by event time, and rolling-origin folds.
+"""Time-aware splits: train | gap | validation | test gap | test by event time, and rolling-origin folds.
+
+The test period is the last ``test_fraction`` of rows; the validation period the ``valid_fraction`` of
+rows just before the test gap; training is everything before the validation period and its ``gap_days``
+gap. The test gap (``test_gap_days``) defaults to the label delay of 95% of rows (the 95th percentile of
+``label_available_at − event_time``, e.g. the 14-day maturity of legit transactions), at least
+``gap_days``; without a label-availability column it is ``gap_days``.
 
 The model is taken to go live at the start of the test period, so train and validation rows whose label
 was not yet available then (``label_available_at`` later than the test start) are dropped: a backtest may
@@ -18,6 +24,8 @@ from shopml.train.config import SplitConfig
 
 __all__ = ["TimeSplit", "rolling_origin", "time_split"]
 
+LABEL_DELAY_QUANTILE = 0.95
+
 
 @dataclass(frozen=True)
 class TimeSplit:
@@ -29,11 +37,17 @@ class TimeSplit:
     valid_start: np.datetime64
     test_start: np.datetime64
     gap_days: float
+    test_gap_days: float
     unlabelled_dropped: int
 
     def describe(self, times: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         """Rows, positives and time range of each period (for the report and lineage)."""
-        out: dict[str, Any] = {"gap_days": self.gap_days, "unlabelled_dropped": self.unlabelled_dropped}
+        out: dict[str, Any] = {
+            "gap_days": self.gap_days,
+            "test_gap_days": self.test_gap_days,
+            "label_cutoff": str(self.test_start),
+            "unlabelled_dropped": self.unlabelled_dropped,
+        }
         for part in ("train", "valid", "test"):
             idx = getattr(self, part)
             out[part] = {
@@ -48,22 +62,31 @@ class TimeSplit:
 def time_split(
     times: np.ndarray, y: np.ndarray, cfg: SplitConfig, label_times: np.ndarray | None = None
 ) -> TimeSplit:
-    """Split time-sorted rows by row quantiles of time; rows within ``gap_days`` before the validation
-    and test starts are dropped. Raises :class:`InsufficientDataError` naming an empty or one-class period.
+    """Split time-sorted rows (see the module docstring); rows inside the gaps are not used.
+    Raises :class:`InsufficientDataError` naming an empty or one-class period.
 
     >>> t = np.arange(100).astype("datetime64[D]").astype("datetime64[us]")
-    >>> s = time_split(t, np.arange(100) % 2, SplitConfig(valid_fraction=0.2, test_fraction=0.2, gap_days=2))
+    >>> cfg = SplitConfig(valid_fraction=0.2, test_fraction=0.2, gap_days=2, test_gap_days=5)
+    >>> s = time_split(t, np.arange(100) % 2, cfg)
     >>> (s.train.size, s.valid.size, s.test.size)
-    (58, 18, 20)
+    (53, 20, 20)
     """
     n = len(times)
     if n < 10:
         raise InsufficientDataError(f"only {n} rows; the time split needs at least 10")
     gap = np.timedelta64(round(cfg.gap_days * 86_400_000_000), "us")
+    test_gap_days = cfg.test_gap_days
+    if test_gap_days is None:
+        test_gap_days = cfg.gap_days
+        if label_times is not None:  # the label delay most rows need: 95th percentile
+            delay = (label_times - times) / np.timedelta64(1, "D")
+            test_gap_days = max(cfg.gap_days, float(np.quantile(delay, LABEL_DELAY_QUANTILE)))
+    test_gap = np.timedelta64(round(test_gap_days * 86_400_000_000), "us")
     test_start = times[min(n - 1, int(n * (1 - cfg.test_fraction)))]
-    valid_start = times[min(n - 1, int(n * (1 - cfg.test_fraction - cfg.valid_fraction)))]
+    before = int(np.searchsorted(times, test_start - test_gap, side="left"))  # rows before the test gap
+    valid_start = times[max(0, before - int(n * cfg.valid_fraction))] if before else test_start
     train_mask = times < valid_start - gap
-    valid_mask = (times >= valid_start) & (times < test_start - gap)
+    valid_mask = (times >= valid_start) & (times < test_start - test_gap)
     test_mask = times >= test_start
     dropped = 0
     if label_times is not None:
@@ -78,6 +101,7 @@ def time_split(
         valid_start=valid_start,
         test_start=test_start,
         gap_days=cfg.gap_days,
+        test_gap_days=test_gap_days,
         unlabelled_dropped=dropped,
     )
     _check(split, y, times)
@@ -93,8 +117,8 @@ def _check(split: TimeSplit, y: np.ndarray, times: np.ndarray) -> None:
         idx = getattr(split, part)
         if idx.size == 0:
             raise InsufficientDataError(
-                f"the {part} period is empty after the {split.gap_days}-day gap and label-availability"
-                f" filter; use a smaller split.gap_days, {hint}"
+                f"the {part} period is empty after the gaps ({split.gap_days} and {split.test_gap_days} days)"
+                f" and the label-availability filter; use smaller split gaps, {hint}"
             )
         positives = int(y[idx].sum())
         if positives == 0:

@@ -15,19 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pyarrow as pa
 
 from shopml.config import Workspace
 from shopml.registry.bundle import (
-    ONNX_FILE,
-    PIPELINE_FILE,
-    PROFILE_FILE,
     REPORT_FILE,
     BundleMeta,
-    ModelBundle,
 )
+from shopml.train.bundle import registry_params, write_bundle
 from shopml.train.calibration import ScoreCalibrator, choose_threshold
 from shopml.train.config import STRATEGIES, TrainConfig
 from shopml.train.data import Dataset, load_dataset
@@ -35,7 +31,6 @@ from shopml.train.diagnostics import diagnose, learning_curve, pr_auc, rounds_cu
 from shopml.train.lineage import build_lineage
 from shopml.train.metrics import bootstrap_metrics
 from shopml.train.model import CalibratedModel
-from shopml.train.onnx_export import check_parity, export_onnx
 from shopml.train.pipeline import build_baseline, build_pipeline, positive_scores
 from shopml.train.report import ReportData, render_report
 from shopml.train.result import TrainResult, feature_importance, flat_metrics, rolling_cv
@@ -64,7 +59,10 @@ def _baseline(ds: Dataset, split: Any, cfg: TrainConfig) -> tuple[np.ndarray, fl
     return cal.transform(positive_scores(base, ds.frame.iloc[split.test])), thr.threshold
 
 
-def _learning(best: Any, ds: Dataset, split: Any, cfg: TrainConfig) -> dict[str, list[float]]:
+def _learning(
+    best: Any, ds: Dataset, split: Any, cfg: TrainConfig, full: tuple[float, float]
+) -> dict[str, list[float]]:
+    """Learning curve; the full-size point is the selected model itself (``full`` = its two scores)."""
     params = best.params.model_copy(
         update={"n_estimators": best.best_iteration, "early_stopping_rounds": None}
     )
@@ -72,6 +70,8 @@ def _learning(best: Any, ds: Dataset, split: Any, cfg: TrainConfig) -> dict[str,
     X_va, y_va = ds.frame.iloc[split.valid], ds.y[split.valid]
 
     def fit_score(idx: np.ndarray) -> tuple[float, float]:
+        if idx.size == y_tr.size:
+            return full
         y = y_tr[idx]
         if y.sum() < 6 or y.sum() == y.size:
             return float("nan"), float("nan")
@@ -89,40 +89,6 @@ def _learning(best: Any, ds: Dataset, split: Any, cfg: TrainConfig) -> dict[str,
         return pr_auc(y, positive_scores(pipe, X_tr.iloc[idx])), pr_auc(y_va, positive_scores(pipe, X_va))
 
     return learning_curve(fit_score, split.train.size, cfg.learning_curve_sizes)
-
-
-def _parity_rows(split: Any, k: int) -> np.ndarray:
-    """Evenly spaced held-out (test-period) rows for the ONNX parity check."""
-    return split.test[np.unique(np.linspace(0, split.test.size - 1, min(k, split.test.size)).astype(int))]
-
-
-def _write_bundle(
-    staging: Path,
-    ds: Dataset,
-    cfg: TrainConfig,
-    model: CalibratedModel,
-    split: Any,
-    profile_scores: np.ndarray,
-    meta: BundleMeta,
-    report_html: str,
-) -> float:
-    """Export and parity-check ONNX, write pipeline, profile, report and ``bundle.json``; return max |Δ|."""
-    from shopml.monitor.profile import build_profile
-
-    staging.mkdir(parents=True, exist_ok=False)
-    onnx_model = export_onnx(model.serving, model.calibrator, ds.inputs, ds.kinds)
-    rows = _parity_rows(split, cfg.parity_rows)
-    sample = ds.frame.iloc[rows]
-    delta = check_parity(onnx_model, sample, model.scores(sample), ds.inputs, ds.kinds, cfg.parity_tolerance)
-    (staging / ONNX_FILE).write_bytes(onnx_model.SerializeToString())
-    joblib.dump(model, staging / PIPELINE_FILE)
-    fit_rows = np.concatenate([split.train, split.valid])
-    profile = build_profile(ds.table.take(pa.array(fit_rows)), ds.schema, profile_scores, seed=cfg.seed)
-    profile.save(staging / PROFILE_FILE)
-    (staging / REPORT_FILE).write_text(report_html, encoding="utf-8")
-    meta.parity_max_abs_diff = delta  # type: ignore[attr-defined]  # extra="allow"
-    ModelBundle(staging, meta).save_meta()
-    return delta
 
 
 def train(
@@ -181,7 +147,7 @@ def train(
     diagnosis = diagnose(
         pr_auc(y_tr, train_raw), best.pr_auc, float(y_tr.mean()), rounds["valid"][: best.best_iteration]
     )
-    learning = _learning(best, ds, split, config)
+    learning = _learning(best, ds, split, config, (diagnosis.train_score, diagnosis.valid_score))
     cv = rolling_cv(best, ds, split, config) if config.split.cv_folds else None
 
     say("bundle: ONNX export, parity check, profile, report")
@@ -245,7 +211,7 @@ def train(
     profile_scores = cal.transform(np.concatenate([train_raw, best.valid_scores]))
     version = None
     try:
-        delta = _write_bundle(staging, ds, config, model, split, profile_scores, meta, html)
+        delta = write_bundle(staging, ds, config, model, split, profile_scores, meta, html)
         if final.exists():
             if any(final.iterdir()):
                 raise FileExistsError(f"bundle folder {final} exists and is not empty")
@@ -257,7 +223,7 @@ def train(
 
             version = Registry(ws, tracking_uri=tracking_uri).register(
                 final,
-                params=_params(best, cal.method_, choice.threshold, config, ds),
+                params=registry_params(best, cal.method_, choice.threshold, config, ds),
                 metrics=flat,
                 tags={"task": config.task, "strategy": best.strategy, "diagnosis": diagnosis.verdict},
                 set_alias="auto",
@@ -291,19 +257,3 @@ def train(
         version=version,
         model=model,
     )
-
-
-def _params(best: Any, calibration: str, threshold: float, cfg: TrainConfig, ds: Dataset) -> dict[str, Any]:
-    return {
-        **{f"xgb.{k}": v for k, v in best.params.model_dump().items()},
-        "imbalance": best.strategy,
-        "imbalance_requested": cfg.imbalance,
-        "calibration": calibration,
-        "threshold": threshold,
-        "objective": cfg.objective,
-        "seed": cfg.seed,
-        "search.n_trials": cfg.search.n_trials,
-        "rounds": best.best_iteration,
-        "data_fingerprint": ds.fingerprint,
-        "n_inputs": len(ds.inputs),
-    }
