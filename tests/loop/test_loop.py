@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import joblib
+import numpy as np
+import pyarrow.dataset as ds
 from typer.testing import CliRunner
 
 from shopml.cli.main import app
 from shopml.config import Workspace
 from shopml.loop import Loop, SimulatedClock, rollback
 from shopml.loop.policy import LoopPolicy
+from shopml.loop.scoring import score_table
 from shopml.monitor.events import Event, EventStore
 from shopml.registry import Registry
+from shopml.train.data import to_frame
 
 from .conftest import day
 
@@ -86,6 +91,13 @@ def test_strict_gate_rejects_and_keeps_the_champion(champion_ws: Workspace, worl
     assert status.exit_code == 0 and "rejected" in status.output and "manual" in status.output
     refused = runner.invoke(app, ["loop", "rollback", *ws])  # v1 was never replaced: nothing to go back to
     assert refused.exit_code == 2 and "no previous champion" in refused.output
+
+    # the gate scores through ONNX; on real rows (nulls, unseen categories) it equals the Python pipeline
+    bundle = Registry(champion_ws).load_bundle("fraud", "champion")
+    table = ds.dataset(world / "transactions", partitioning="hive").to_table().slice(0, 3000)
+    model = joblib.load(bundle.pipeline_path)
+    expected = model.scores(to_frame(table, bundle.meta.inputs, bundle.input_kinds()))
+    np.testing.assert_allclose(score_table(bundle, table, batch_size=1000), expected, atol=1e-5)
 
 
 def test_first_model_without_champion_is_promoted_on_its_floor(tmp_path: Path, world: Path) -> None:
