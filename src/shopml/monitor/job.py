@@ -7,15 +7,7 @@ performance on every window of the history; the stream detectors on the labelled
 matured windows (an immature window's labels are biased towards early chargebacks). Performance and the
 stream use only the monitored bundle's model version (when known); data drift uses every row.
 
-Alert rules (each appends one event, once per window: a re-run does not repeat it):
-
-* ``drift`` / ``warning`` — the drift report's dataset verdict is ``drift`` (see ``shopml.monitor.compare``).
-* ``performance`` / ``critical`` — the newest matured window's realised ``alert_metric`` interval lies
-  wholly below ``reference - max_drop`` (``reference``: the bundle's test metric).
-* ``performance`` / ``warning`` — the latest window's *estimated* interval lies wholly below the estimate
-  the model had when fresh (CBPE on its first ``max_pool`` windows, on as many rows) minus ``max_drop``.
-  (Not the bundle's test metric: CBPE on a few dozen expected positives is biased low against it.)
-* ``performance`` / ``warning`` — a stream detector reports a drift (error rate up) not reported before.
+Alert rules: see :mod:`shopml.monitor.alerts`.
 """
 
 from __future__ import annotations
@@ -32,10 +24,11 @@ import pyarrow as pa
 from shopml.config import Settings, Workspace, load_settings
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import ConfigError, DataError
+from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
 from shopml.monitor.drift_window import window_drift
 from shopml.monitor.estimate import estimate_performance
-from shopml.monitor.events import Event, EventStore, Severity
+from shopml.monitor.events import Event, EventStore
 from shopml.monitor.labels import LabelStore
 from shopml.monitor.metrics import Costs
 from shopml.monitor.monitor_report import report_paths, write_reports
@@ -198,107 +191,6 @@ def _baseline(
     }
 
 
-def _alerts(result: MonitorResult, cfg: PerformanceSettings, seen: set[str], last_stream: str) -> list[Event]:
-    events: list[Event] = []
-    ref = result.reference["value"]
-    metric = cfg.alert_metric
-    base = {"model_version": result.model_version, "window_seconds": result.window.total_seconds()}
-
-    def add(key: str, severity: Severity, summary: str, evidence: dict[str, Any]) -> None:
-        key = f"{key}:v{result.model_version}"
-        if key not in seen:
-            kind = "drift" if key.startswith("drift:") else "performance"
-            events.append(
-                Event(
-                    ts=result.now,
-                    kind=kind,
-                    model=result.model,
-                    severity=severity,
-                    summary=summary,
-                    evidence={"key": key, **base, **evidence},
-                )
-            )
-
-    latest = result.windows[-1] if result.windows else None
-    if result.drift is not None and result.drift.verdict == "drift" and latest is not None:
-        add(
-            f"drift:{latest.start.isoformat()}",
-            "warning",
-            f"data drift in {latest.start:%Y-%m-%d %H:%M}–{latest.end:%Y-%m-%d %H:%M}: "
-            f"{', '.join(result.drift.drifted_features) or 'dataset'}",
-            {
-                "window_start": latest.start.isoformat(),
-                "window_end": latest.end.isoformat(),
-                "drifted_features": result.drift.drifted_features,
-                "reasons": result.drift.reasons,
-                "drift_share": result.drift.drift_share,
-                "rows": latest.rows,
-            },
-        )
-    if ref is not None:
-        limit = ref - cfg.max_drop
-        matured = [w for w in result.windows if w.realised]
-        for w in matured[-1:]:  # the newest matured window; earlier ones were newest in earlier runs
-            r = w.realised.get(metric) if w.realised else None
-            if r is not None and r.high < limit:
-                add(
-                    f"realised:{w.start.isoformat()}",
-                    "critical",
-                    f"realised {metric} {r.value:.3f} [{r.low:.3f}, {r.high:.3f}] below {limit:.3f} "
-                    f"(reference {ref:.3f}) in window from {w.start:%Y-%m-%d %H:%M}",
-                    {
-                        "source": "realised",
-                        "metric": metric,
-                        **r.to_dict(),
-                        "reference": ref,
-                        "window_start": w.start.isoformat(),
-                        "pooled_from": w.realised_from.isoformat() if w.realised_from else None,
-                        "maturity": w.maturity,
-                        "labelled": w.labelled,
-                    },
-                )
-    start_level: dict[str, Any] | None = result.reference.get("estimated_baseline")
-    e = latest.estimated.get(metric) if latest and latest.estimated else None
-    if start_level is not None and latest is not None and e is not None:
-        elimit = float(start_level["value"]) - cfg.max_drop
-        if e.high < elimit:
-            add(
-                f"estimated:{latest.start.isoformat()}",
-                "warning",
-                f"estimated {metric} {e.value:.3f} [{e.low:.3f}, {e.high:.3f}] below {elimit:.3f} "
-                f"(estimate when the model was fresh: {start_level['value']:.3f}) before labels arrive",
-                {
-                    "source": "estimated",
-                    "metric": metric,
-                    **e.to_dict(),
-                    "reference": start_level["value"],
-                    "baseline": start_level,
-                    "window_start": latest.start.isoformat(),
-                    "pooled_from": latest.estimated_from.isoformat() if latest.estimated_from else None,
-                    "rows": latest.rows,
-                },
-            )
-    fresh = [
-        (s.detector, a)
-        for s in result.stream
-        for a in s.drifts
-        if a.time is not None and a.time.isoformat() > last_stream
-    ]
-    if fresh:
-        when = max(a.time for _, a in fresh if a.time is not None)
-        add(
-            f"stream:{when.isoformat()}",
-            "warning",
-            f"error rate rose ({', '.join(sorted({d for d, _ in fresh}))}) by {when:%Y-%m-%d %H:%M}",
-            {
-                "source": "stream",
-                "detected_at": when.isoformat(),
-                "alarms": [{"detector": d, **a.to_dict()} for d, a in fresh],
-            },
-        )
-    return events
-
-
 def run_monitor(
     workspace: Workspace | Path | str,
     model: str,
@@ -343,7 +235,9 @@ def run_monitor(
     )
     result.json_path, result.html_path = report_paths(ws, result)
     links = [str(result.json_path), str(result.html_path)]
-    result.events = [ev.model_copy(update={"links": links}) for ev in _alerts(result, cfg, seen, last_stream)]
+    result.events = [
+        ev.model_copy(update={"links": links}) for ev in raise_alerts(result, cfg, seen, last_stream)
+    ]
     write_reports(ws, result, cfg.min_maturity, cfg.confidence, cfg.alert_metric)
     store.extend(result.events)
     return result
