@@ -7,7 +7,9 @@ version (a re-run does not repeat it):
 * ``performance`` / ``warning`` — the latest window's *estimated* interval lies wholly below the estimate
   the model had when fresh (CBPE on its first ``max_pool`` windows, on as many rows) minus ``max_drop``.
   (Not the bundle's test metric: CBPE on a few dozen expected positives is biased low against it.)
-* ``performance`` / ``warning`` — a stream detector reports a drift (error rate up) not reported before.
+* ``performance`` / ``warning`` — at least ``STREAM_QUORUM`` (2) of the stream detectors report a drift
+  (error rate up) not reported before: one detector alone (DDM above all) also fires on the weekly
+  rhythm of a stationary shop.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from shopml.monitor.events import Event, Severity
 if TYPE_CHECKING:
     from shopml.monitor.job import MonitorResult
 
-__all__ = ["raise_alerts"]
+__all__ = ["STREAM_QUORUM", "raise_alerts"]
+
+#: Distinct stream detectors that must report a new drift for a stream event.
+STREAM_QUORUM = 2
 
 
 def raise_alerts(
@@ -113,7 +118,7 @@ def raise_alerts(
         for a in s.drifts
         if a.time is not None and a.time.isoformat() > last_stream
     ]
-    if fresh:
+    if len({d for d, _ in fresh}) >= STREAM_QUORUM:
         when = max(a.time for _, a in fresh if a.time is not None)
         add(
             f"stream:{when.isoformat()}",
