@@ -8,8 +8,8 @@ version (a re-run does not repeat it):
   the model had when fresh (CBPE on its first ``max_pool`` windows, on as many rows) minus ``max_drop``.
   (Not the bundle's test metric: CBPE on a few dozen expected positives is biased low against it.)
 * ``performance`` / ``warning`` — at least ``STREAM_QUORUM`` (2) of the stream detectors report a drift
-  (error rate up) not reported before: one detector alone (DDM above all) also fires on the weekly
-  rhythm of a stationary shop.
+  (error rate up) not reported before: one detector alone (DDM in particular) also fired on the
+  stationary simulated shop.
 """
 
 from __future__ import annotations
