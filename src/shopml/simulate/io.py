@@ -7,6 +7,7 @@ categorical strings are a ``take`` from a small dictionary. The same arrays alwa
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -98,6 +99,10 @@ def write_partition(root: Path, day: date, table: pa.Table) -> Path:
     return path
 
 
+def _build_and_write(root: Path, day: date, table: pa.Table | Callable[[], pa.Table]) -> Path:
+    return write_partition(root, day, table if isinstance(table, pa.Table) else table())
+
+
 class PartitionWriter:
     """Writes partitions on background threads (Parquet encoding releases the GIL), so that writing
     overlaps generating the next day. At most ``max_pending`` tables wait in memory. Each file is written
@@ -108,11 +113,12 @@ class PartitionWriter:
         self._pending: deque[Future[Path]] = deque()
         self.max_pending = max_pending
 
-    def submit(self, root: Path, day: date, table: pa.Table) -> None:
-        """Queue one partition (blocks while ``max_pending`` are already queued)."""
+    def submit(self, root: Path, day: date, table: pa.Table | Callable[[], pa.Table]) -> None:
+        """Queue one partition (blocks while ``max_pending`` are already queued). ``table`` may be a
+        function that builds it, so that building the Arrow columns also runs on the writer threads."""
         while len(self._pending) >= self.max_pending:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(write_partition, root, day, table))
+        self._pending.append(self._pool.submit(_build_and_write, root, day, table))
 
     def close(self) -> None:
         """Wait for every queued write (re-raising the first failure) and stop the thread."""

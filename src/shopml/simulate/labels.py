@@ -6,6 +6,7 @@ day and written once no later event can still add to that day (delays are at lea
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -73,18 +74,21 @@ class LabelFeed:
         ready = sorted(d for d in self._buf if through_day is None or d <= through_day)
         for d in ready:
             parts = self._buf.pop(d)
-            ords = np.concatenate([p[0] for p in parts])
-            labs = np.concatenate([p[1] for p in parts])
-            avail = np.concatenate([p[2] for p in parts])
-            order = np.lexsort((ords, avail))
-            table = pa.table(
-                {
-                    self.id_column: fixed_ids(self.prefix, ords[order], 10),
-                    self.label_column: pa.array(labs[order].astype(np.int8), pa.int8()),
-                    "label_available_at": timestamps(avail[order]),
-                }
-            )
             day = self.origin + timedelta(days=d)
-            self.writer.submit(self.root, day, table)
-            self.rows_ += len(ords)
+            self.writer.submit(self.root, day, functools.partial(self._table, parts))
+            self.rows_ += sum(len(p[0]) for p in parts)
             self.partitions_.append(day.isoformat())
+
+    def _table(self, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pa.Table:
+        """One arrival day's labels, sorted by arrival time then id (runs on a writer thread)."""
+        ords = np.concatenate([p[0] for p in parts])
+        labs = np.concatenate([p[1] for p in parts])
+        avail = np.concatenate([p[2] for p in parts])
+        order = np.lexsort((ords, avail))
+        return pa.table(
+            {
+                self.id_column: fixed_ids(self.prefix, ords[order], 10),
+                self.label_column: pa.array(labs[order].astype(np.int8), pa.int8()),
+                "label_available_at": timestamps(avail[order]),
+            }
+        )

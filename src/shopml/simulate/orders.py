@@ -185,28 +185,31 @@ class OrderStream:
         ship = self.pop.market[cust].copy()
         gift = rng.random(n) < 0.03
         ship[gift] = rng.integers(0, len(ALL_MARKETS) - 1, int(gift.sum()))
-        table = pa.Table.from_arrays(
-            [
-                fixed_ids("o", ordinals, 10),
-                fixed_ids("c", cust, 9),
-                timestamps(event_us),
-                categorical(_NAMES, d["cat"]),
-                pa.array(d["price"], pa.float64()),
-                pa.array(d["quantity"].astype(np.int64), pa.int64()),
-                pa.array(d["discount"], pa.float64()),
-                nullable_float(d["fit"]),
-                nullable_float(np.round(rate, 4)),
-                pa.array(count, pa.int64()),
-                categorical([m.code for m in ALL_MARKETS], ship),
-                categorical(CHANNELS, d["channel"]),
-                categorical(PAYMENT_METHODS, d["payment"]),
-                pa.array(label, pa.int8()),
-                timestamps(label_us),
-            ],
-            schema=ORDER_SCHEMA,
-        )
+
+        def build() -> pa.Table:  # runs on a writer thread
+            return pa.Table.from_arrays(
+                [
+                    fixed_ids("o", ordinals, 10),
+                    fixed_ids("c", cust, 9),
+                    timestamps(event_us),
+                    categorical(_NAMES, d["cat"]),
+                    pa.array(d["price"], pa.float64()),
+                    pa.array(d["quantity"].astype(np.int64), pa.int64()),
+                    pa.array(d["discount"], pa.float64()),
+                    nullable_float(d["fit"]),
+                    nullable_float(np.round(rate, 4)),
+                    pa.array(count, pa.int64()),
+                    categorical([m.code for m in ALL_MARKETS], ship),
+                    categorical(CHANNELS, d["channel"]),
+                    categorical(PAYMENT_METHODS, d["payment"]),
+                    pa.array(label, pa.int8()),
+                    timestamps(label_us),
+                ],
+                schema=ORDER_SCHEMA,
+            )
+
         date = self.p.start + timedelta(days=day)
-        self.writer.submit(self.root, date, table)
+        self.writer.submit(self.root, date, build)
         self.partitions_.append(date.isoformat())
         self.labels.flush(through_day=day + 1)
         self.rows_ += n

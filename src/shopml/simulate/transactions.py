@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,11 +130,11 @@ class TransactionStream:
         b = concat([legit, ct, ato])
         b = take(b, np.argsort(b["t_ms"], kind="stable"))
         n24, avg30, since = self.history.add(b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"])
-        table = self._table(rng, day, b, n24, avg30, since, eff)
-        self.writer.submit(self.root, self.p.start + timedelta(days=day), table)
+        build = self._table(rng, day, b, n24, avg30, since, eff)
+        self.writer.submit(self.root, self.p.start + timedelta(days=day), build)
         self.partitions_.append((self.p.start + timedelta(days=day)).isoformat())
         self.labels.flush(through_day=day + 1)
-        return table.num_rows
+        return len(b["cust"])
 
     def _table(
         self,
@@ -144,7 +145,8 @@ class TransactionStream:
         avg30: np.ndarray,
         since: np.ndarray,
         eff: DayEffects,
-    ) -> pa.Table:
+    ) -> Callable[[], pa.Table]:
+        """Draw the labels and pipeline faults of a day now; return a function building its table."""
         n = len(b["cust"])
         ordinals = np.arange(self.next_ordinal, self.next_ordinal + n, dtype=np.int64)
         self.next_ordinal += n
@@ -166,26 +168,28 @@ class TransactionStream:
         for i, name in enumerate(PATTERNS[1:], start=1):
             self.patterns_[name] += int((pattern == i).sum())
         weekday = (self.p.start + timedelta(days=day)).weekday()
-        columns = [
-            fixed_ids("tx", ordinals, 10),
-            fixed_ids("c", b["cust"], 9),
-            timestamps(event_us),
-            pa.array(amount, pa.float64()),
-            categorical(CURRENCIES, _MARKET_CURRENCY[b["market"]]),
-            categorical([m.code for m in ALL_MARKETS], b["market"]),
-            categorical(IP_COUNTRIES, b["ip"]),
-            categorical(_MERCHANT_NAMES, b["merchant"]),
-            categorical(PAYMENT_METHODS, b["payment"]),
-            categorical(DEVICES, b["device"]),
-            pa.array(b["new_device"].astype(bool), pa.bool_()),
-            nullable_float(np.round(b["age"], 3), age_null),
-            pa.array(local_s // 3600, pa.int64()),
-            pa.array(np.full(n, weekday), pa.int64()),
-            pa.array(n24, pa.int64()),
-            nullable_float(np.round(avg30, 2)),
-            nullable_float(since),
-            pa.array(is_fraud, pa.int8()),
-            categorical(PATTERNS, pattern),
-            timestamps(label_us),
-        ]
-        return pa.Table.from_arrays(columns, schema=TRANSACTION_SCHEMA)
+        return lambda: pa.Table.from_arrays(
+            [
+                fixed_ids("tx", ordinals, 10),
+                fixed_ids("c", b["cust"], 9),
+                timestamps(event_us),
+                pa.array(amount, pa.float64()),
+                categorical(CURRENCIES, _MARKET_CURRENCY[b["market"]]),
+                categorical([m.code for m in ALL_MARKETS], b["market"]),
+                categorical(IP_COUNTRIES, b["ip"]),
+                categorical(_MERCHANT_NAMES, b["merchant"]),
+                categorical(PAYMENT_METHODS, b["payment"]),
+                categorical(DEVICES, b["device"]),
+                pa.array(b["new_device"].astype(bool), pa.bool_()),
+                nullable_float(np.round(b["age"], 3), age_null),
+                pa.array(local_s // 3600, pa.int64()),
+                pa.array(np.full(n, weekday), pa.int64()),
+                pa.array(n24, pa.int64()),
+                nullable_float(np.round(avg30, 2)),
+                nullable_float(since),
+                pa.array(is_fraud, pa.int8()),
+                categorical(PATTERNS, pattern),
+                timestamps(label_us),
+            ],
+            schema=TRANSACTION_SCHEMA,
+        )
