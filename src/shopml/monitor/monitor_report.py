@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 
 from shopml.config import Workspace
 from shopml.monitor.metrics import METRICS
+from shopml.monitor.performance import WindowPerformance
 
 if TYPE_CHECKING:
     from shopml.monitor.job import MonitorResult
@@ -54,7 +55,7 @@ scores) on every window, with {{ "%.0f"|format(100*level) }}% intervals.</p>
 <td>{{ w.rows }}</td>
 <td>{{ w.labelled }}</td><td>{{ "%.1f"|format(100*w.maturity) }}%</td>
 {% for m in metrics %}<td>{{ iv(w.realised, m) }}</td><td>{{ iv(w.estimated, m) }}</td>{% endfor %}
-<td class="l">{{ w.notes|join("; ") }}</td></tr>{% endfor %}</table>
+<td class="l">{{ pools(w) }}{{ w.notes|join("; ") }}</td></tr>{% endfor %}</table>
 <h2>Error stream (River detectors)</h2>
 <table><tr><th>detector</th><th>labelled predictions</th><th>error rate</th><th>warnings</th>
 <th>drifts</th></tr>
@@ -76,6 +77,15 @@ def _interval(block: dict[str, object] | None, metric: str) -> str:
         return "–"
     i = block[metric]
     return f"{_fmt(i.value)} [{_fmt(i.low)}, {_fmt(i.high)}]"  # type: ignore[attr-defined]
+
+
+def _pools(w: WindowPerformance) -> str:
+    parts = [
+        f"{name} pooled from {start:%Y-%m-%d %H:%M}; "
+        for name, start in (("realised", w.realised_from), ("estimated", w.estimated_from))
+        if start and start < w.start
+    ]
+    return "".join(parts)
 
 
 def _alarms(items: list[object]) -> str:
@@ -156,6 +166,7 @@ def render_html(result: MonitorResult, min_maturity: float, level: float, metric
         fmt=_fmt,
         iv=_interval,
         alarms=_alarms,
+        pools=_pools,
     )
 
 
