@@ -84,3 +84,18 @@ def test_errors_and_label_counts(data: DataPolicy, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"missing columns \['label_at'\]"):
         load_known(data.model_copy(update={"label_time_column": "label_at"}), NOW)
     assert count_new_labels(data, NOW - timedelta(days=1), NOW) == 24
+
+
+def test_holdout_extends_back_until_it_holds_the_gate_positives(data: DataPolicy) -> None:
+    table = load_known(data, NOW)
+    window = WindowPolicy(kind="expanding", pending_labels="negative", min_rows=10, min_positives=1)
+    fixed = split_at(
+        table, data, window, GatePolicy(holdout_days=1, label_maturity_days=0, min_positives=20), NOW
+    )
+    assert fixed.holdout_start == NOW - timedelta(days=1)  # labels take 5 days: no known positive in it
+    assert sum(fixed.holdout.column("is_fraud").to_pylist()) == 0
+    gate = GatePolicy(holdout_days=1, max_holdout_days=20, label_maturity_days=0, min_positives=20)
+    grown = split_at(table, data, window, gate, NOW)
+    known = sum(grown.holdout.column("is_fraud").to_pylist())
+    assert known >= 20 and grown.holdout_start == NOW - timedelta(days=13)  # 5 blind days, then 2.4 a day
+    assert not any(grown.holdout_start <= t < grown.holdout_end for t in _times(grown.train))

@@ -142,6 +142,9 @@ class GatePolicy(_Section):
     confidence: float = Field(0.95, gt=0.5, lt=1)
     n_bootstrap: int = Field(1000, ge=100, le=100_000)
     holdout_days: float = Field(7.0, gt=0, description="length of the evaluation period")
+    max_holdout_days: float = Field(
+        0.0, ge=0, description="extend the period back (up to this) until it holds min_positives; 0 = never"
+    )
     label_maturity_days: float = Field(
         14.0, ge=0, description="the evaluation period ends this long before now, so its labels are in"
     )

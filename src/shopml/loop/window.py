@@ -4,8 +4,10 @@ Only what was known at ``now`` is used: rows that happened by ``now`` and, for t
 that had arrived (``label_available_at <= now``). Rows whose label is still pending are left out, or taken
 as negative ("no chargeback yet") with ``pending_labels: negative``.
 
-The holdout is the most recent *matured* period: ``[now - maturity - holdout_days, now - maturity)``. The
-training window never contains it; rows after it (newer, partly labelled) may train.
+The holdout is the most recent *matured* period: ``[now - maturity - holdout_days, now - maturity)``,
+extended back a day at a time up to ``max_holdout_days`` while it holds fewer than the gate's
+``min_positives`` known positives. The training window never contains it; rows after it (newer, partly
+labelled) may train.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ def _labelled(table: pa.Table, data: DataPolicy, now: datetime, pending: str) ->
     return table.set_column(table.column_names.index(data.target), data.target, known)
 
 
+def _positives(table: pa.Table, data: DataPolicy) -> int:
+    return int(pc.sum(pc.cast(table.column(data.target), pa.int64())).as_py() or 0)
+
+
 @dataclass(frozen=True)
 class Split:
     """The point-in-time training rows (with recency weights) and the holdout rows of one retrain."""
@@ -106,13 +112,18 @@ def split_at(
     _check_columns(table.column_names, data, Path(str(data.path)))
     ts_type = pa.timestamp("us", "UTC")
     holdout_end = now - timedelta(days=gate.label_maturity_days)
-    holdout_start = holdout_end - timedelta(days=gate.holdout_days)
     times = table.column(data.time_column)
-    in_holdout = pc.and_(
-        pc.greater_equal(times, pa.scalar(holdout_start, ts_type)),
-        pc.less(times, pa.scalar(holdout_end, ts_type)),
-    )
-    holdout = _labelled(table.filter(in_holdout), data, now, window.pending_labels)
+    days = gate.holdout_days
+    while True:  # extend back a day at a time (up to max_holdout_days) until the gate has its positives
+        holdout_start = holdout_end - timedelta(days=days)
+        in_holdout = pc.and_(
+            pc.greater_equal(times, pa.scalar(holdout_start, ts_type)),
+            pc.less(times, pa.scalar(holdout_end, ts_type)),
+        )
+        holdout = _labelled(table.filter(in_holdout), data, now, window.pending_labels)
+        if days + 1 > gate.max_holdout_days or _positives(holdout, data) >= gate.min_positives:
+            break
+        days += 1
     train_start = None if window.kind != "sliding" else now - timedelta(days=window.days)
     keep = pc.invert(in_holdout)
     if train_start is not None:
@@ -123,7 +134,7 @@ def split_at(
         event_us = pc.cast(train.column(data.time_column), pa.int64()).to_numpy(zero_copy_only=False)
         age_days = (int(now.timestamp() * 1e6) - event_us) / 86_400e6
         weights = np.power(0.5, np.clip(age_days, 0, None) / window.half_life_days)
-    positives = int(pc.sum(pc.cast(train.column(data.target), pa.int64())).as_py() or 0)
+    positives = _positives(train, data)
     if train.num_rows < window.min_rows or positives < window.min_positives:
         raise InsufficientDataError(
             f"training window at {now.isoformat()} holds {train.num_rows} labelled rows and"
