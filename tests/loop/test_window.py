@@ -99,3 +99,12 @@ def test_holdout_extends_back_until_it_holds_the_gate_positives(data: DataPolicy
     known = sum(grown.holdout.column("is_fraud").to_pylist())
     assert known >= 20 and grown.holdout_start == NOW - timedelta(days=13)  # 5 blind days, then 2.4 a day
     assert not any(grown.holdout_start <= t < grown.holdout_end for t in _times(grown.train))
+
+
+def test_min_label_age_leaves_out_rows_too_young_to_judge(data: DataPolicy) -> None:
+    window = WindowPolicy(
+        kind="sliding", days=20, pending_labels="negative", min_label_age_days=5, min_rows=10
+    )
+    s = split_at(load_known(data, NOW), data, window, GatePolicy(holdout_days=2, label_maturity_days=7), NOW)
+    assert max(_times(s.train)) <= NOW - timedelta(days=5)
+    assert sum(s.train.column("is_fraud").to_pylist()) == s.train.num_rows // 10 + 1  # every label already in

@@ -128,6 +128,9 @@ class WindowPolicy(_Section):
     pending_labels: Literal["drop", "negative"] = Field(
         "drop", description="rows whose label is not in yet: left out, or taken as negative (no claim yet)"
     )
+    min_label_age_days: float = Field(
+        0.0, ge=0, description="train only on rows at least this old (their label has had time to arrive)"
+    )
     min_rows: int = Field(200, ge=1)
     min_positives: int = Field(10, ge=1)
 

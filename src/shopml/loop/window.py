@@ -2,7 +2,8 @@
 
 Only what was known at ``now`` is used: rows that happened by ``now`` and, for their label, only labels
 that had arrived (``label_available_at <= now``). Rows whose label is still pending are left out, or taken
-as negative ("no chargeback yet") with ``pending_labels: negative``.
+as negative ("no chargeback yet") with ``pending_labels: negative``; ``min_label_age_days`` leaves out
+rows too young for that to be a fair guess.
 
 The holdout is the most recent *matured* period: ``[now - maturity - holdout_days, now - maturity)``,
 extended back a day at a time up to ``max_holdout_days`` while it holds fewer than the gate's
@@ -126,6 +127,9 @@ def split_at(
         days += 1
     train_start = None if window.kind != "sliding" else now - timedelta(days=window.days)
     keep = pc.invert(in_holdout)
+    if window.min_label_age_days > 0:  # rows too young for their label to mean much are left out
+        youngest = now - timedelta(days=window.min_label_age_days)
+        keep = pc.and_(keep, pc.less_equal(times, pa.scalar(youngest, ts_type)))
     if train_start is not None:
         keep = pc.and_(keep, pc.greater_equal(times, pa.scalar(train_start, ts_type)))
     train = _labelled(table.filter(keep), data, now, window.pending_labels)
