@@ -19,27 +19,40 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = ["MicroBatcher"]
 
-Predict = Callable[[dict[str, np.ndarray]], np.ndarray]
-_Item = tuple[dict[str, np.ndarray], int, "asyncio.Future[np.ndarray]"]
+Predict = Callable[[Any], np.ndarray]
+Concat = Callable[[list[Any]], Any]
+_Item = tuple[Any, int, "asyncio.Future[np.ndarray]"]
+
+
+def concat_feeds(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Join per-input arrays of several requests (the default ``concat``)."""
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 class MicroBatcher:
-    """Gather ``submit`` calls into model calls; ``on_batch(rows)`` observes each batch size."""
+    """Gather ``submit(payload, rows)`` calls into ``predict(concat(payloads))`` calls.
+
+    ``on_batch(rows)`` observes each batch size. A payload is whatever ``concat`` joins (by default a
+    dict of per-input arrays).
+    """
 
     def __init__(
         self,
         predict: Predict,
         *,
+        concat: Concat = concat_feeds,
         max_batch_size: int = 64,
         max_batch_delay_s: float = 0.002,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.predict = predict
+        self.concat = concat
         self.max_batch_size = max_batch_size
         self.max_batch_delay_s = max_batch_delay_s
         self.on_batch = on_batch
@@ -53,8 +66,8 @@ class MicroBatcher:
         """Announce (+1) or withdraw (-1) a request whose body is still being read."""
         self._arriving += delta
 
-    async def submit(self, feeds: dict[str, np.ndarray], n: int) -> np.ndarray:
-        """Queue ``n`` rows and wait for their scores."""
+    async def submit(self, feeds: Any, n: int) -> np.ndarray:
+        """Queue a payload of ``n`` rows and wait for their scores."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[np.ndarray] = loop.create_future()
         if not self._pending:
@@ -91,10 +104,7 @@ class MicroBatcher:
             self._run(batch, rows)
 
     def _run(self, batch: list[_Item], rows: int) -> None:
-        if len(batch) == 1:
-            feeds = batch[0][0]
-        else:
-            feeds = {k: np.concatenate([b[0][k] for b in batch]) for k in batch[0][0]}
+        feeds = batch[0][0] if len(batch) == 1 else self.concat([b[0] for b in batch])
         try:
             scores = self.predict(feeds)
         except Exception as exc:

@@ -19,13 +19,15 @@ from shopml.errors import SchemaError
 from shopml.registry.bundle import ModelBundle
 from shopml.schema import FeatureKind
 
-__all__ = ["MISSING", "Encoded", "InputCodec"]
+__all__ = ["MISSING", "Block", "Encoded", "InputCodec", "concat_blocks"]
 
 MAX_PROBLEMS = 20
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 UNKNOWN = ""
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 _NUM, _CAT, _BOOL = 0, 1, 2
+_EMPTY_F = np.zeros((0, 0), dtype=np.float32)
+_EMPTY_S = np.zeros((0, 0), dtype=object)
 
 
 @dataclass(frozen=True)
@@ -39,16 +41,31 @@ class _Input:
     categories: frozenset[str] | None
 
 
+#: The model inputs of a batch as two blocks: float32 [k, n] (numeric, boolean) and object [c, n] (strings).
+Block = tuple[np.ndarray, np.ndarray]
+
+
+def concat_blocks(blocks: list[Block]) -> Block:
+    """Join the blocks of several requests along the row axis (two copies, whatever the feature count)."""
+    return np.concatenate([b[0] for b in blocks], axis=1), np.concatenate([b[1] for b in blocks], axis=1)
+
+
 @dataclass
 class Encoded:
-    """A validated batch: ONNX feeds, the values to log, and what was served as unknown."""
+    """A validated batch: the model inputs, the values to log, and what was served as unknown."""
 
     n: int
-    feeds: dict[str, np.ndarray]
+    block: Block
     logged: dict[str, list[Any]]
+    names: tuple[list[str], list[str]]
     unseen: dict[str, int] = field(default_factory=dict)
     ids: list[Any] | None = None
     times: list[datetime | None] | None = None
+
+    @property
+    def feeds(self) -> dict[str, np.ndarray]:
+        """The ONNX feeds: one [n, 1] array per input."""
+        return feeds_of(self.names, self.block)
 
     def cache_key(self) -> tuple[Any, ...]:
         """A hashable canonical form of the inputs (the same for /v1 rows and OIP tensors)."""
@@ -72,8 +89,10 @@ class InputCodec:
             self.inputs.append(_Input(name, code, spec.nullable, spec.allow_nan, spec.min, spec.max, cats))
         self.names = [i.name for i in self.inputs]
         self.kinds = {i.name: ("numeric", "categorical", "boolean")[i.code] for i in self.inputs}
-        self._float_names = [i.name for i in self.inputs if i.code != _CAT]
-        self._string_names = [i.name for i in self.inputs if i.code == _CAT]
+        self.block_names = (
+            [i.name for i in self.inputs if i.code != _CAT],
+            [i.name for i in self.inputs if i.code == _CAT],
+        )
         self.id_column = bundle.meta.id_column
         self.time_column = bundle.meta.time_column
         self.extras = frozenset(c for c in (self.id_column, self.time_column) if c)
@@ -143,14 +162,12 @@ class InputCodec:
                 logged[inp.name] = flags
             if len(problems) >= MAX_PROBLEMS:
                 break
-        feeds: dict[str, np.ndarray] = {}
-        if not problems:  # one array per kind; each input is a contiguous [n, 1] view of it
-            if floats:
-                fm = np.array(floats, dtype=np.float32).reshape(len(floats), n, 1)
-                feeds.update(zip(self._float_names, fm, strict=True))
-            if strings:
-                sm = np.array(strings, dtype=object).reshape(len(strings), n, 1)
-                feeds.update(zip(self._string_names, sm, strict=True))
+        block: Block = (_EMPTY_F, _EMPTY_S)
+        if not problems:  # one array per kind, not one per input
+            block = (
+                np.array(floats, dtype=np.float32).reshape(len(floats), n),
+                np.array(strings, dtype=object).reshape(len(strings), n),
+            )
         times = _times(self.time_column, times_raw, problems) if times_raw is not None else None
         if ids is not None:
             for i, v in enumerate(ids):
@@ -163,7 +180,20 @@ class InputCodec:
             more = len(problems) - MAX_PROBLEMS
             msg = "; ".join(problems[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
             raise SchemaError(msg, problems=problems)
-        return Encoded(n, feeds, logged, unseen, ids, times)
+        return Encoded(n, block, logged, self.block_names, unseen, ids, times)
+
+    def feeds(self, block: Block) -> dict[str, np.ndarray]:
+        """ONNX feeds of a (possibly concatenated) block."""
+        return feeds_of(self.block_names, block)
+
+
+def feeds_of(names: tuple[list[str], list[str]], block: Block) -> dict[str, np.ndarray]:
+    """One contiguous [n, 1] view per input name."""
+    floats, strings = block
+    n = floats.shape[1] if floats.size else strings.shape[1]
+    feeds = dict(zip(names[0], floats.reshape(len(names[0]), n, 1), strict=True))
+    feeds.update(zip(names[1], strings.reshape(len(names[1]), n, 1), strict=True))
+    return feeds
 
 
 def _numeric(inp: _Input, values: list[Any], problems: list[str]) -> list[float]:

@@ -19,7 +19,7 @@ from shopml.errors import NotFoundError, NotReadyError, ShopmlError
 from shopml.registry.bundle import ModelBundle
 from shopml.serve.batcher import MicroBatcher
 from shopml.serve.cache import ScoreCache
-from shopml.serve.codec import Encoded, InputCodec
+from shopml.serve.codec import Encoded, InputCodec, concat_blocks
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
 from shopml.serve.predlog import LogStream
@@ -74,13 +74,13 @@ class ServedModel:
     async def scores(self, enc: Encoded) -> Any:
         """Scores for a validated batch: from the cache when allowed and fresh, else the batcher."""
         if self.cache is None:
-            return await self.batcher.submit(enc.feeds, enc.n)
+            return await self.batcher.submit(enc.block, enc.n)
         key = enc.cache_key()
         hit = self.cache.get(key)
         self.metrics.observe_cache(self.name, hit is not None)
         if hit is not None:
             return hit
-        out = await self.batcher.submit(enc.feeds, enc.n)
+        out = await self.batcher.submit(enc.block, enc.n)
         self.cache.put(key, out)
         return out
 
@@ -107,7 +107,8 @@ class ModelRepository:
         codec = InputCodec(bundle)
         predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size))
         batcher = MicroBatcher(
-            predictor.predict,
+            lambda block: predictor.predict(codec.feeds(block)),
+            concat=concat_blocks,
             max_batch_size=s.max_batch_size,
             max_batch_delay_s=s.max_batch_delay_ms / 1000.0,
             on_batch=lambda rows: self.metrics.observe_batch(name, rows),
