@@ -33,10 +33,10 @@ def ingest(
 ) -> None:
     """Validate FILE (key: request_id or the model's business key; label: the model's target;
     optional label_available_at, default now), store it and report how many labels matched predictions."""
-    _, ws = resolve(workspace, config)
+    settings, ws = resolve(workspace, config)
     if not file.exists():
         raise DataError(f"label file {file} does not exist")
-    meta = resolve_bundle(ws, model, bundle).meta
+    meta = resolve_bundle(ws, model, bundle, settings.mlflow_uri).meta
     if not meta.target:
         raise DataError(f"model '{model}' has no target column in its bundle; cannot ingest labels")
     result = ingest_labels(ws, model, file, label_column=meta.target, id_column=meta.id_column)

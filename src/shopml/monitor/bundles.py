@@ -13,9 +13,13 @@ __all__ = ["resolve_bundle"]
 
 
 def resolve_bundle(
-    workspace: Workspace | Path | str, model: str, bundle: ModelBundle | Path | str | None = None
+    workspace: Workspace | Path | str,
+    model: str,
+    bundle: ModelBundle | Path | str | None = None,
+    tracking_uri: str | None = None,
 ) -> ModelBundle:
-    """``bundle`` itself, the bundle folder it names, or the registry's champion of ``model``."""
+    """``bundle`` itself, the bundle folder it names, or the registry's champion of ``model``
+    (``tracking_uri``: the settings' ``mlflow_uri``; default the workspace's SQLite store)."""
     if isinstance(bundle, ModelBundle):
         return bundle
     if bundle is not None:
@@ -27,5 +31,5 @@ def resolve_bundle(
     registry_cls = getattr(importlib.import_module("shopml.registry"), "Registry", None)
     if registry_cls is None:
         raise NotFoundError(f"no model registry available to find model '{model}'; pass a bundle folder")
-    loaded: ModelBundle = registry_cls(ws).load_bundle(model, "champion")
+    loaded: ModelBundle = registry_cls(ws, tracking_uri=tracking_uri).load_bundle(model, "champion")
     return loaded

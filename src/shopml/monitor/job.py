@@ -209,7 +209,7 @@ def run_monitor(
     cfg = st.performance
     span = window if isinstance(window, timedelta) else parse_window(window)
     at = as_utc(now) if now is not None else as_utc(datetime.now().astimezone())
-    b = resolve_bundle(ws, model, bundle)
+    b = resolve_bundle(ws, model, bundle, st.mlflow_uri)
     log = PredictionLog(ws, model, time_column=b.meta.time_column)
     log.source()  # NotFoundError naming the folder when nothing was ever logged
     if b.version is not None and "model_version" in log.columns:  # performance: this version's rows only
