@@ -49,6 +49,10 @@ def monitor(
         console.print(f"data drift: {result.drift.verdict} {result.drift.drifted_features or ''}")
     elif result.drift_note:
         console.print(f"data drift: {result.drift_note}")
+    if latest.rows == 0 and result.log_end is not None and result.log_end < result.now - result.window:
+        console.print(
+            f"hint: the last logged prediction is at {result.log_end.isoformat()}; pass --now for a replay"
+        )
     for note in latest.notes:
         console.print(f"performance: {note}")
     for event in result.events:

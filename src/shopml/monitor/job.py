@@ -69,6 +69,7 @@ class MonitorResult:
     drift: Any | None
     drift_note: str | None
     stream: list[StreamResult]
+    log_end: datetime | None = None
     events: list[Event] = field(default_factory=list)
     json_path: Path | None = None
     html_path: Path | None = None
@@ -94,6 +95,7 @@ class MonitorResult:
             "now": self.now.isoformat(),
             "window_seconds": self.window.total_seconds(),
             "status": self.status,
+            "log_end": None if self.log_end is None else self.log_end.isoformat(),
             "reference": self.reference,
             "performance": [w.to_dict() for w in self.windows],
             "drift": None if self.drift is None else self.drift.to_dict(),
@@ -217,14 +219,15 @@ def run_monitor(
     else:
         served = log
     count = history if history is not None else cfg.history
-    first = log.span().start
+    logged = log.span()
+    first = logged.start
     bounds = [(at - (k + 1) * span, at - k * span) for k in reversed(range(count))]
     bounds = [bd for bd in bounds if first is not None and bd[1] > first] or bounds[-1:]
     windows, errors, times, base = _performance(served, LabelStore(ws, model), b, bounds, at, cfg, st.seed)
     drift, note = window_drift(log, b, *bounds[-1])
     stream = detect_stream(errors, times)
     reference = {**_reference(b, cfg.alert_metric), "estimated_baseline": base}
-    result = MonitorResult(model, b.version, at, span, reference, windows, drift, note, stream)
+    result = MonitorResult(model, b.version, at, span, reference, windows, drift, note, stream, logged.end)
     if not write:
         return result
     store = EventStore(ws)
