@@ -92,7 +92,8 @@ def simulate(
     ``seed``, ``scenario``, ``customers``, ``start``, ``onset``, ``length``, ``magnitude``, ...).
 
     ``parameters`` may pass a ready :class:`SimulationParams` instead. Same seed and parameters give
-    byte-identical files. Raises ConfigError on invalid parameters.
+    byte-identical files. A world already in ``out_dir`` is replaced (its ``transactions``, ``orders``
+    and ``labels`` folders are removed first). Raises ConfigError on invalid parameters.
     """
     p = parameters.resolved() if parameters is not None else SimulationParams.build(**params)
     out = Path(out_dir)

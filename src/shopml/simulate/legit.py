@@ -15,7 +15,16 @@ from shopml.simulate.catalog import (
 from shopml.simulate.scenarios import DayEffects
 from shopml.simulate.world import Population
 
-__all__ = ["DAY_S", "Batch", "concat", "local_times_ms", "merchant_amounts", "merchant_mix", "take"]
+__all__ = [
+    "DAY_S",
+    "Batch",
+    "concat",
+    "legit_day",
+    "local_times_ms",
+    "merchant_amounts",
+    "merchant_mix",
+    "take",
+]
 
 Batch = dict[str, np.ndarray]
 DAY_S = 86_400
