@@ -6,7 +6,6 @@
   pickle is fine for a baseline, never on shopml's serving path).
 """
 
-
 import os
 from typing import Any
 
