@@ -59,10 +59,10 @@ class TxnHistory:
             keep = (self.keys_ & TIME_MASK) >= int(t_ms.min()) - WINDOW_MS
             if not keep.all():
                 self.keys_, self.amounts_ = self.keys_[keep], self.amounts_[keep]
-        mk, ma = _merge(self.keys_, self.amounts_, k, a)
+        mk, ma, pos = _merge(self.keys_, self.amounts_, k, a)
         out = (np.empty(0, np.int64), np.empty(0), np.empty(0))
         if features:
-            out = self._features(mk, ma, k, cust[order], t_ms[order].astype(np.int64), order)
+            out = self._features(mk, ma, k, pos, cust[order], t_ms[order].astype(np.int64), order)
         last = np.flatnonzero(np.r_[k[1:] >> TIME_BITS != k[:-1] >> TIME_BITS, True])
         self.last_ms_[k[last] >> TIME_BITS] = k[last] & TIME_MASK
         self.keys_, self.amounts_ = mk, ma
@@ -73,12 +73,16 @@ class TxnHistory:
         mk: np.ndarray,
         ma: np.ndarray,
         k: np.ndarray,
+        pos: np.ndarray,
         cust: np.ndarray,
         t: np.ndarray,
         order: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cum = np.concatenate([[0.0], np.cumsum(ma)])
-        right = np.searchsorted(mk, k, "left")  # strictly earlier events end here
+        # strictly earlier events end where the first of equal new keys was merged (old keys are all
+        # earlier than new ones of the same customer), so no search is needed
+        run_start = np.maximum.accumulate(np.where(np.r_[False, k[1:] == k[:-1]], 0, np.arange(len(k))))
+        right = pos[run_start]
         left24 = np.searchsorted(mk, k - DAY_MS, "left")
         left30 = np.searchsorted(mk, k - WINDOW_MS, "left")
         n30 = right - left30
@@ -95,8 +99,9 @@ class TxnHistory:
 
 def _merge(
     keys: np.ndarray, values: np.ndarray, new_keys: np.ndarray, new_values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted ``new_keys`` into sorted ``keys`` (new after equal old ones) in sequential passes."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge sorted ``new_keys`` into sorted ``keys`` (new after equal old ones) in sequential passes;
+    also returns where each new key landed."""
     pos = np.searchsorted(keys, new_keys, "right") + np.arange(len(new_keys))
     old = np.ones(len(keys) + len(new_keys), bool)
     old[pos] = False
@@ -104,4 +109,4 @@ def _merge(
     mv = np.empty(len(old), np.float64)
     mk[pos], mv[pos] = new_keys, new_values
     mk[old], mv[old] = keys, values
-    return mk, mv
+    return mk, mv, pos
