@@ -7,11 +7,11 @@
    same out-of-time test period (PR-AUC with 95% bootstrap intervals, F1/precision/recall at each
    model's threshold, Brier).
 3. The imbalance comparison (every strategy, configured parameters, calibrated on validation): test
-   PR-AUC with intervals, Brier of raw and calibrated scores, fit time — on the 90-day default world.
+   PR-AUC with intervals, Brier of raw and calibrated scores, fit time — on a 90-day world of ~150k rows.
 
 Each phase runs in a fresh process so peak RSS is its own.
 
-    .venv/bin/python -m benchmarks.bench_train            # ~1M + ~300k transactions (tens of minutes)
+    .venv/bin/python -m benchmarks.bench_train            # ~1M + ~150k transactions (tens of minutes)
     .venv/bin/python -m benchmarks.bench_train --quick    # small worlds, a smoke run
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=150)
 
 
 def _simulate(out: Path, days: int, customers: int, seed: int) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "shopml-bench-train")
     args = ap.parse_args()
     big_cust, big_days = (6_000, 60) if args.quick else (75_000, 90)
-    mid_cust, mid_days = (6_000, 60) if args.quick else (20_000, 90)
+    mid_cust, mid_days = (6_000, 60) if args.quick else (10_000, 90)
     big = args.out / f"world-{big_cust}-{big_days}"
     mid = args.out / f"world-{mid_cust}-{mid_days}"
     sim, _ = _isolated(_simulate, big, big_days, big_cust, 1)

@@ -80,6 +80,12 @@ def small_config_fixture() -> Callable[..., TrainConfig]:
     return small_config
 
 
+@pytest.fixture(name="make_transactions", scope="session")
+def make_transactions_fixture() -> Callable[..., pa.Table]:
+    """``make_transactions(n, days, seed, fraud_rate)``: a fresh synthetic table."""
+    return make_transactions
+
+
 @pytest.fixture(scope="session")
 def transactions() -> pa.Table:
     """4000 synthetic transactions over 40 days, ~5% fraud."""

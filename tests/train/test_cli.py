@@ -53,6 +53,12 @@ def test_missing_data_is_named(tmp_path: Path) -> None:
     assert "does not exist" in out.output
 
 
-def test_needs_data_and_task_or_config(tmp_path: Path) -> None:
+def test_needs_task_or_config(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["train", "-w", str(tmp_path)])
     assert out.exit_code == 2 and "--task" in out.output
+
+
+def test_data_defaults_to_the_simulator_folder_in_the_workspace(tmp_path: Path) -> None:
+    out = CliRunner().invoke(app, ["train", "--task", "fraud", "-w", str(tmp_path / "ws")])
+    assert out.exit_code == 2
+    assert str(tmp_path / "ws" / "data" / "world" / "transactions") in out.output.replace("\n", "")

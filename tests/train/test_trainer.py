@@ -137,6 +137,14 @@ def test_no_positives_in_validation(tmp_path: Path, transactions: pa.Table, smal
         _bad(small_config, tmp_path, transactions.set_column(13, "is_fraud", y))
 
 
+def test_sampler_that_cannot_work_is_named(
+    tmp_path: Path, small_config: Small, make_transactions: Callable[..., pa.Table]
+) -> None:
+    frequent = make_transactions(n=1500, fraud_rate=0.6)  # already above the 0.1 sampling ratio
+    with pytest.raises(InsufficientDataError, match="imbalance strategy 'undersample' failed on this data"):
+        train(small_config(tmp_path, imbalance="undersample"), table=frequent)
+
+
 def test_unreadable_file(tmp_path: Path, small_config: Small) -> None:
     (tmp_path / "transactions.parquet").write_text("not parquet")
     cfg = small_config(tmp_path).model_copy(update={"table": tmp_path / "transactions.parquet"})

@@ -21,13 +21,13 @@ Imbalance = Literal["none", "class_weight", "undersample", "smote", "adasyn", "s
 
 
 def _config(
-    data: Path | None, task: str | None, config: Path | None, overrides: dict[str, Any]
+    data: Path | None, task: str | None, config: Path | None, overrides: dict[str, Any], default_data: Path
 ) -> TrainConfig:
     if config is not None:
         return load_train_config(config, task=task, data_dir=data, **overrides)
-    if task is None or data is None:
-        raise ConfigError("give --data DIR and --task fraud|returns, or a training --config FILE")
-    return preset(task, data, **overrides)
+    if task is None:
+        raise ConfigError("give --task fraud|returns (with --data DIR), or a training --config FILE")
+    return preset(task, data if data is not None else default_data, **overrides)
 
 
 def _metrics_table(result: TrainResult, level: float) -> Table:
@@ -49,6 +49,9 @@ def _imbalance_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for r in rows:
         mark = " ✓" if r.get("selected") else ""
+        if "error" in r:
+            table.add_row(r["strategy"], "failed", r["error"][:60], "", "")
+            continue
         table.add_row(
             r["strategy"] + mark,
             f"{r['pr_auc']:.4f}",
@@ -62,7 +65,8 @@ def _imbalance_table(rows: list[dict[str, Any]]) -> Table:
 @handle_errors
 def train(
     data: Annotated[
-        Path | None, typer.Option("--data", help="Simulator output folder (for --task presets).")
+        Path | None,
+        typer.Option("--data", help="Simulator output folder [default: <workspace>/data/world]."),
     ] = None,
     task: Annotated[
         str | None, typer.Option("--task", help="Preset: fraud | returns (overlaid by --config if both).")
@@ -90,7 +94,7 @@ def train(
     cfg_settings, ws = resolve(workspace, settings)
     given = {"imbalance": imbalance, "objective": objective, "seed": seed}
     overrides = {k: v for k, v in given.items() if v is not None}
-    cfg = _config(data, task, config, overrides)
+    cfg = _config(data, task, config, overrides, ws.data_dir / "world")
     n_strategies = 6 if cfg.imbalance == "auto" else 1
     total = 1 + n_strategies + cfg.search.n_trials - 1 + 3 + (0 if no_register else 1)
     with Progress(

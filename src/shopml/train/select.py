@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from imblearn.pipeline import Pipeline as ImbPipeline
 
+from shopml.errors import InsufficientDataError
 from shopml.train.config import TrainConfig, XGBParams
 from shopml.train.data import Dataset
 from shopml.train.diagnostics import pr_auc
@@ -75,7 +76,15 @@ def compare_strategies(
     for strategy in strategies:
         if step:
             step(f"imbalance strategy: {strategy}")
-        cand = fit_candidate(strategy, cfg.model, ds, split, cfg)
+        try:
+            cand = fit_candidate(strategy, cfg.model, ds, split, cfg)
+        except ValueError as exc:  # a sampler that cannot work on this data (too few positives, ratio)
+            if len(strategies) == 1:
+                raise InsufficientDataError(
+                    f"imbalance strategy '{strategy}' failed on this data: {exc}"
+                ) from exc
+            rows.append({"strategy": strategy, "error": str(exc)})
+            continue
         ci = bootstrap_metrics(
             y_va, cand.valid_scores, 0.5, n_boot=min(cfg.bootstrap, 200), level=cfg.ci_level, seed=cfg.seed
         )
@@ -95,7 +104,7 @@ def compare_strategies(
         if best is None or cand.pr_auc > best.pr_auc:
             best = cand
     if best is None:
-        raise ValueError("no imbalance strategy to compare")
+        raise InsufficientDataError(f"every imbalance strategy failed: {[r.get('error') for r in rows]}")
     for row in rows:
         row["selected"] = row["strategy"] == best.strategy
     return best, rows
