@@ -66,17 +66,18 @@ def test_new_episode_after_gap_fires_again_after_cooldown() -> None:
     assert fired == [0, 10]
 
 
-def test_cooldown_blocks_and_rejected_episode_retries() -> None:
-    policy, state = _policy(), LoopState()
-    events = [_drift(d, ["amount"]) for d in range(10)]
+@pytest.mark.parametrize(("backoff", "expected"), [(1.0, [0, 3, 6, 9, 12, 15]), (2.0, [0, 3, 9])])
+def test_cooldown_blocks_and_rejected_episode_retries(backoff: float, expected: list[int]) -> None:
+    policy, state = _policy(retry_backoff=backoff), LoopState()
+    events = [_drift(d, ["amount"]) for d in range(18)]
     fired = []
-    for day in range(10):
+    for day in range(18):
         now = T0 + timedelta(days=day, hours=1)
         if f := evaluate_triggers(events, state, policy, now):
             fired.append(day)
             _fire(state, f, now)
             state.episodes[-1].outcome = "rejected"
-    assert fired == [0, 3, 6, 9]  # a rejected episode retries once per 72 h cooldown
+    assert fired == expected  # a rejected episode retries after 72 h, then 144 h, ... with backoff 2
 
 
 def test_severity_and_feature_filters() -> None:

@@ -107,6 +107,9 @@ class TriggerPolicy(_Section):
     retry_rejected: bool = Field(
         True, description="an ongoing episode may fire again after cooldown if its retrain was rejected"
     )
+    retry_backoff: float = Field(
+        2.0, ge=1.0, description="each further retry of an episode waits this × longer"
+    )
 
     @property
     def episode_gap(self) -> timedelta:

@@ -2,7 +2,8 @@
 
 Debounce works on *episodes*: qualifying signals closer than ``episode_gap`` to the previous one form one
 episode, and an episode fires once (after ``min_events`` signals). An episode still going on may fire
-again only if its retrain was rejected or failed and the cooldown has passed (``retry_rejected``).
+again only if its retrain was rejected or failed and the cooldown has passed (``retry_rejected``); each
+further retry of the same episode waits ``retry_backoff`` times longer.
 Cooldown: no trigger fires within ``cooldown`` of the last retrain. Evaluation is a pure function of the
 event log, the saved state and ``now``, so re-running it after a crash decides the same thing.
 """
@@ -147,7 +148,9 @@ def _episode_firing(
     fired = state.episode(key)
     if fired is not None:
         retry = trig.retry_rejected and fired.outcome in {"rejected", "failed", "no_decision"}
-        if not retry or now - fired.fired_at < trig.cooldown:
+        tries = sum(ep.key == key for ep in state.episodes)
+        wait = trig.cooldown * min(trig.retry_backoff ** (tries - 1), 64.0)
+        if not retry or now - fired.fired_at < wait:
             return None
     last = current[-1]
     return Firing(
