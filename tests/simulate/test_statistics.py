@@ -12,12 +12,16 @@ from tests.simulate.conftest import World, day_index, read
 
 def test_base_rates_within_tolerance_over_seeds(world: World) -> None:
     fraud = txns = returns = orders = 0
+    patterns: dict[str, int] = {}
     for seed in range(4):
         r = world(days=21, customers=3000, seed=100 + seed)
         fraud, txns = fraud + r.fraud, txns + r.rows["transactions"]
         returns, orders = returns + r.high_value_returns, orders + r.rows["orders"]
         assert set(r.fraud_patterns) == {"card_testing", "account_takeover", "friendly_fraud"}
-        assert min(r.fraud_patterns.values()) > 0
+        for name, count in r.fraud_patterns.items():
+            patterns[name] = patterns.get(name, 0) + count
+    # ~4 card-testing bursts per small world: one world may have none, the four together must not
+    assert min(patterns.values()) > 10
     assert 0.004 < fraud / txns < 0.006  # default 0.5%
     assert 0.016 < returns / orders < 0.024  # default 2%
 

@@ -23,9 +23,9 @@ from shopml.simulate.orders import OrderStream
 from shopml.simulate.params import SimulationParams
 from shopml.simulate.scenarios import day_effects, drift_log
 from shopml.simulate.transactions import TransactionStream
-from shopml.simulate.world import build_population
+from shopml.simulate.world import Population, build_population
 
-__all__ = ["SimulationResult", "simulate"]
+__all__ = ["SimulationResult", "population", "simulate"]
 
 _STREAMS = {"world": 0, "txn": 1, "orders": 2, "warmup": 3}
 
@@ -71,6 +71,11 @@ def _rng(seed: int, stream: str, day: int = 0) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(ss))
 
 
+def population(p: SimulationParams) -> Population:
+    """The customer population of a run with parameters ``p`` (the same draw :func:`simulate` makes)."""
+    return build_population(p, _rng(p.seed, "world"))
+
+
 def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise DataError(f"output {out} exists and is not a folder")
@@ -99,7 +104,7 @@ def simulate(
     out = Path(out_dir)
     _prepare(out)
     began = time.perf_counter()
-    pop = build_population(p, _rng(p.seed, "world"))
+    pop = population(p)
     writer = PartitionWriter()
     txns = TransactionStream(p, pop, out, _rng(p.seed, "world", 1), writer)
     orders = OrderStream(p, pop, out, _rng(p.seed, "world", 2), writer)
@@ -119,8 +124,7 @@ def simulate(
             d = p.start + timedelta(days=day)
             eff = day_effects(p, max(day, 0)) if day >= 0 else day_effects(p, -1)
             hv, ha = holiday_factor(d)
-            active = pop.activity * (pop.signup_day < day + 1)
-            cumw = np.cumsum(active)
+            cumw = np.cumsum(pop.active_weight(day))
             volume = float(cumw[-1]) * WEEKDAY_FACTOR[d.weekday()] * hv * eff.volume
             if day < 0:
                 txns.warmup(_rng(p.seed, "warmup", day), day, cumw, volume * p.txn_rate)

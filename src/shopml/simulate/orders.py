@@ -77,7 +77,7 @@ class OrderStream:
         )
         self.intercept_ = self._calibrate(rng)
         # history before the start: orders over the account's life, returns at the customer's rate
-        life = np.clip(-pop.signup_day, 0.0, 730.0)
+        life = np.maximum(-pop.signup_day, 0.0)
         self.orders_ = rng.poisson(p.order_rate * pop.activity * life).astype(np.int64)
         p_any = _sigmoid(self.intercept_ + 0.6 + pop.return_propensity)
         self.returns_ = rng.binomial(self.orders_, p_any).astype(np.int64)

@@ -16,18 +16,24 @@ from shopml.simulate.catalog import (
 )
 from shopml.simulate.params import SimulationParams
 
-__all__ = ["ALL_MARKETS", "Population", "build_population"]
+__all__ = ["ALL_MARKETS", "MEAN_LIFETIME_DAYS", "Population", "build_population"]
 
 ALL_MARKETS = (*MARKETS, NEW_MARKET)
-SIGNUP_DURING = 0.15  # share of base customers who sign up during the simulated period
+#: Mean customer lifetime (sign-up to churn), exponential: the active population's account age is then
+#: exponential with this mean too (median ~440 days), the same on every day.
+MEAN_LIFETIME_DAYS = 640.0
 
 
 @dataclass
 class Population:
-    """Customers ``0..n-1``; the new market's customers (if any) are the last ``n_new``."""
+    """Customers ``0..n-1``; the new market's customers (if any) are the last ``n_new``.
+
+    A customer transacts from ``signup_day`` until ``churn_day`` (days relative to the start).
+    """
 
     market: np.ndarray  # int8 index into ALL_MARKETS
     signup_day: np.ndarray  # float days relative to start (negative: before)
+    churn_day: np.ndarray  # float days relative to start; inf: never within the run
     activity: np.ndarray  # relative purchase frequency (mean ~1 in the base population)
     spend: np.ndarray  # basket-size multiplier
     device: np.ndarray  # favourite device index
@@ -48,6 +54,11 @@ class Population:
         self.fx = np.array([m.fx for m in ALL_MARKETS])[self.market]
         self.tz = np.array([m.tz for m in ALL_MARKETS])[self.market]
 
+    def active_weight(self, day: int) -> np.ndarray:
+        """Purchase weight of each customer on ``day``: activity if signed up by its end and not churned
+        before its start, else 0."""
+        return self.activity * ((self.signup_day < day + 1) & (self.churn_day > day))
+
 
 def _payment_by_market(rng: np.random.Generator, market: np.ndarray) -> np.ndarray:
     out = np.empty(len(market), np.int8)
@@ -59,14 +70,23 @@ def _payment_by_market(rng: np.random.Generator, market: np.ndarray) -> np.ndarr
 
 
 def build_population(p: SimulationParams, rng: np.random.Generator) -> Population:
-    """Draw the base customers and, for ``sudden_covariate``, the new market's customers."""
-    k = p.customers
+    """Draw the base customers and, for ``sudden_covariate``, the new market's customers.
+
+    The base population is stationary (an M/M/inf queue in equilibrium): ``p.customers`` accounts are
+    active when the warm-up starts, with exponential ages and remaining lifetimes; new customers sign up
+    at a steady rate (``customers / MEAN_LIFETIME_DAYS`` a day) and each churns after an exponential
+    lifetime, so the number of active accounts and their age distribution do not drift.
+    """
+    k0 = p.customers
+    t0 = -float(p.warmup_days)
+    n_join = int(rng.poisson(k0 * (p.days - t0) / MEAN_LIFETIME_DAYS))
+    k = k0 + n_join
     weights = np.array([m.weight for m in MARKETS])
     market = rng.choice(len(MARKETS), size=k, p=weights / weights.sum()).astype(np.int8)
-    # established accounts: log-normal age (median ~1.2 years); some sign up during the period
-    signup = -rng.lognormal(np.log(440.0), 0.9, size=k)
-    joiners = rng.random(k) < SIGNUP_DURING
-    signup[joiners] = rng.uniform(-30.0, p.days, size=int(joiners.sum()))
+    signup = np.concatenate(
+        [t0 - rng.exponential(MEAN_LIFETIME_DAYS, k0), np.sort(rng.uniform(t0, p.days, n_join))]
+    )
+    churn = np.maximum(signup, t0) + rng.exponential(MEAN_LIFETIME_DAYS, k)
     activity = rng.gamma(0.8, 1 / 0.8, size=k)
     spend = rng.lognormal(0.0, 0.35, size=k) * np.array([m.spend for m in MARKETS])[market]
     if p.scenario == "sudden_covariate":
@@ -76,12 +96,14 @@ def build_population(p: SimulationParams, rng: np.random.Generator) -> Populatio
         market = np.concatenate([market, np.full(n_new, len(MARKETS), np.int8)])
         # a launch: sign-ups pile up in the first days after the onset
         signup = np.concatenate([signup, onset + np.minimum(rng.exponential(2.0, n_new), 20.0)])
+        churn = np.concatenate([churn, np.full(n_new, np.inf)])  # a launch cohort, all still active
         activity = np.concatenate([activity, rng.gamma(0.8, 1 / 0.8, size=n_new)])
         spend = np.concatenate([spend, rng.lognormal(0.0, 0.35, size=n_new) * NEW_MARKET.spend])
     n = len(market)
     return Population(
         market=market,
         signup_day=signup,
+        churn_day=churn,
         activity=activity,
         spend=spend,
         device=rng.choice(len(DEVICE_WEIGHTS), size=n, p=DEVICE_WEIGHTS).astype(np.int8),
