@@ -1,33 +1,52 @@
-"""``shopml demo``: simulate a default world into the workspace and summarise it."""
+"""``shopml demo``: the whole loop end to end on a simulated shop (see :mod:`shopml.demo`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
-from shopml.cli.simulate import print_summary
-from shopml.simulate import simulate
 
 __all__ = ["demo"]
 
 
 @handle_errors
 def demo(
-    days: Annotated[int, typer.Option("--days", help="Days to simulate.")] = 90,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Drift scenario (see `shopml simulate --help`).")
+    ] = "sudden_covariate",
+    days: Annotated[int, typer.Option("--days", min=30, max=365, help="Days to simulate.")] = 90,
+    onset: Annotated[int, typer.Option("--onset", min=1, help="Day the drift starts.")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated world.")] = 7,
+    compare: Annotated[
+        bool, typer.Option("--compare/--no-compare", help="Also run the never/weekly comparison policies.")
+    ] = True,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Simulate a default world (a new market opens on day 60 of 90) into <workspace>/data/world."""
-    settings, ws = resolve(workspace, config)
-    ws.ensure()
-    result = simulate(
-        ws.data_dir / "world",
-        days=days,
-        seed=settings.seed,
-        scenario="sudden_covariate",
-        onset=min(60, days - 1),
-        progress=True,
-    )
-    print_summary(result, console)
+    """Simulate ~90 days with drift from day 60, train the first champion, serve it for real, replay the
+    later traffic over HTTP with delayed labels, monitor daily, retrain/gate/promote/hot-swap, compare
+    three retraining policies and write the dashboard (all under WORKSPACE/demo)."""
+    from shopml.demo import DemoConfig, run_demo
+
+    _, ws = resolve(workspace, config)
+    if onset >= days:
+        raise typer.BadParameter(f"--onset {onset} must be before --days {days}")
+    cfg = DemoConfig(scenario=scenario, days=days, onset=onset, seed=seed, compare=compare)
+    result = run_demo(ws.root, cfg, console)
+    table = Table(title="Outcomes")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for k, v in result.outcomes.items():
+        table.add_row(k, str(v))
+    console.print(table)
+    if result.policy_table:
+        pt = Table(title="Retraining policies on the same period")
+        for col in result.policy_table[0]:
+            pt.add_column(col, justify="right" if col != "policy" else "left")
+        for row in result.policy_table:
+            pt.add_row(*(str(v) for v in row.values()))
+        console.print(pt)
+    console.print(f"dashboard: [bold]{result.dashboard}[/]  ({result.seconds:.0f}s in all)")

@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -103,7 +103,7 @@ def compare_policies(
     world: Path,
     start: datetime,
     cfg: DemoConfig,
-    train_config: dict[str, Any],
+    policy: LoopPolicy,
     *,
     triggered_log: PredictionLog,
     console: Console,
@@ -123,10 +123,6 @@ def compare_policies(
     runs.append(("never retrain", s, t, [], 0))
 
     if cfg.compare:
-        policy = Loop(ws).policy.model_copy(update={"train_config": train_config})
-        policy = policy.model_copy(
-            update={"data": policy.data.model_copy(update={"path": world / "transactions"})}
-        )
         switches, bundles, retrains = _weekly(
             Workspace(ws.root / "weekly"), policy, first, start, cfg, console
         )

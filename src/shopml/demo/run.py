@@ -91,11 +91,12 @@ def _policy(world: Path, **triggers: Any) -> LoopPolicy:
             "task": "fraud",
             "train_config": FAST_TRAIN,
             "data": {"path": str(world / "transactions")},
-            "triggers": triggers,
-            # Fraud labels mature slowly (chargebacks: weeks). The demo's loop acts within days: it takes
-            # "no chargeback yet" as legit and gates on the last days before a short maturity lag.
-            "window": {"kind": "sliding", "days": 28, "pending_labels": "negative"},
-            "gate": {"label_maturity_days": 3, "holdout_days": 5},
+            "triggers": {"cooldown_hours": 48, **triggers},
+            # Fraud labels mature slowly (chargebacks: weeks). The demo's loop acts within days: rows at
+            # least a week old with no chargeback yet count as legit; the gate's holdout is the latest
+            # week-old period, grown back until it holds enough frauds to decide.
+            "window": {"kind": "sliding", "days": 35, "pending_labels": "negative", "min_label_age_days": 7},
+            "gate": {"label_maturity_days": 7, "holdout_days": 5, "max_holdout_days": 21, "margin": 0.02},
         }
     )
 
@@ -206,7 +207,7 @@ def run_demo(root: Path, cfg: DemoConfig | None = None, console: Console | None 
             bar.advance(task)
 
     out.rule("[bold]4. Comparing policies on the same period")
-    result.policies = compare_policies(ws, world, start, cfg, FAST_TRAIN, triggered_log=log, console=out)
+    result.policies = compare_policies(ws, world, start, cfg, policy, triggered_log=log, console=out)
     result.outcomes = _outcomes(result, cfg)
     result.policy_table = _policy_table(result.policies)
     data = collect_dashboard(ws, "fraud", initial_champion=(int(champion), first_now.isoformat()))
