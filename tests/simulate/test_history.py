@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from shopml.errors import DataError
 from shopml.simulate.history import DAY_MS, TxnHistory
 
 
@@ -48,3 +49,10 @@ def test_seeded_last_purchase_gives_time_since_last() -> None:
     _, avg, since = h.add(np.array([0, 1]), np.array([40 * DAY_MS, 40 * DAY_MS]), np.array([1.0, 2.0]))
     assert since[0] == pytest.approx((40 * DAY_MS + 5_000) / 1000)
     assert np.isnan(since[1]) and np.isnan(avg).all()
+
+
+def test_events_on_a_day_already_added_are_refused() -> None:
+    h = TxnHistory()
+    h.add(np.array([1]), np.array([40 * DAY_MS + 5]), np.array([1.0]))
+    with pytest.raises(DataError, match="day 40 arrive after day 40"):
+        h.add(np.array([2]), np.array([40 * DAY_MS + 9]), np.array([1.0]))

@@ -12,6 +12,7 @@ from shopml.simulate.catalog import (
     PAYMENT_METHODS,
     TRAVEL_IP,
 )
+from shopml.simulate.fastops import inverse_cdf
 from shopml.simulate.scenarios import DayEffects
 from shopml.simulate.world import Population
 
@@ -41,7 +42,7 @@ def local_times_ms(rng: np.random.Generator, tz: np.ndarray, flat: bool = False)
     """Milliseconds into the UTC day for events whose local hour follows the daily profile
     (``flat``: any hour alike). Local evenings past midnight UTC wrap into the same UTC day."""
     n = len(tz)
-    hour = rng.integers(0, 24, n) if flat else np.searchsorted(_HOUR_CDF, rng.random(n), "right")
+    hour = rng.integers(0, 24, n) if flat else inverse_cdf(_HOUR_CDF, rng.random(n))
     local_s = hour * 3600.0 + rng.random(n) * 3600.0
     return (np.mod(local_s - tz * 3600.0, DAY_S) * 1000.0).astype(np.int64)
 
@@ -89,7 +90,7 @@ def legit_day(
     t = np.minimum(np.concatenate([t, t_follow]), DAY_S * 1000 - 1)
     m = len(cust)
     mix = merchant_mix(eff)
-    merchant = np.searchsorted(np.cumsum(mix), rng.random(m) * mix.sum(), "right").astype(np.int16)
+    merchant = inverse_cdf(np.cumsum(mix) / mix.sum(), rng.random(m)).astype(np.int16)
     fav = (rng.random(m) < FAVOURITE_CATEGORY_P) & (merchant < len(MERCHANT_CATEGORIES))
     merchant[fav] = pop.fav_merchant[cust[fav]]
     amount = merchant_amounts(rng, merchant, pop.spend[cust] * pop.fx[cust], amount_mult)

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from shopml.simulate.catalog import NEW_CATEGORY, PAYMENT_METHODS, PRODUCT_CATEGORIES
+from shopml.simulate.fastops import inverse_cdf, stable_argsort
 from shopml.simulate.io import PartitionWriter, categorical, epoch_us, fixed_ids, nullable_float, timestamps
 from shopml.simulate.labels import DAY_US, LabelFeed, return_delay_days
 from shopml.simulate.legit import local_times_ms
@@ -91,7 +92,7 @@ class OrderStream:
         n = len(cust)
         w = np.array([c.weight * (1 + eff.gift_mix * (c.gift - 1)) for c in PRODUCT_CATEGORIES])
         w = np.append(w / w.sum() * (1 - eff.new_category_share), eff.new_category_share)
-        cat = np.searchsorted(np.cumsum(w), rng.random(n) * w.sum(), "right")
+        cat = inverse_cdf(np.cumsum(w) / w.sum(), rng.random(n))
         fav = (rng.random(n) < 0.3) & (cat < len(PRODUCT_CATEGORIES))
         cat[fav] = self.pop.fav_product[cust[fav]]
         price = np.exp(_LOG_MEDIAN[cat] + _SIGMA[cat] * rng.standard_normal(n)) * amount_mult
@@ -154,14 +155,14 @@ class OrderStream:
         n = int(rng.poisson(expected))
         cust = np.searchsorted(cumw, np.sort(rng.random(n)) * cumw[-1], "right").astype(np.int64)
         t_ms = local_times_ms(rng, self.pop.tz[cust])
-        by_time = np.argsort(t_ms, kind="stable")
+        by_time = stable_argsort(t_ms)
         cust, t_ms = cust[by_time], t_ms[by_time]
         d = self._draw(rng, cust, eff, amount_mult)
         x, hv = self._logit(cust, d)
         returned = rng.random(n) < _sigmoid(self.intercept_ + x)
         label = (returned & hv).astype(np.int8)
         # causal history: earlier orders (today's earlier ones too) and returns known before today
-        order = np.lexsort((t_ms, cust))
+        order = stable_argsort(cust)  # rows are in time order: by customer, then time
         first = np.r_[True, cust[order][1:] != cust[order][:-1]]
         group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
         rank = np.empty(n, np.int64)

@@ -17,6 +17,7 @@ from shopml.simulate.catalog import (
     NEW_CATEGORY,
     PAYMENT_METHODS,
 )
+from shopml.simulate.fastops import stable_argsort
 from shopml.simulate.fraud import PATTERNS, SHARES, account_takeover, card_testing, friendly_fraud
 from shopml.simulate.history import DAY_MS, NEVER, TxnHistory
 from shopml.simulate.io import PartitionWriter, categorical, epoch_us, fixed_ids, nullable_float, timestamps
@@ -82,7 +83,6 @@ class TransactionStream:
         self.labels = LabelFeed(
             out_dir / "labels" / "fraud", p.start, "transaction_id", "tx", "is_fraud", writer
         )
-        self._warm: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.next_ordinal = 0
         self.next_guest = pop.n
         self.rows_ = 0
@@ -95,15 +95,9 @@ class TransactionStream:
 
     def warmup(self, rng: np.random.Generator, day: int, cumw: np.ndarray, expected: float) -> None:
         """A day before ``start``: only feeds the purchase history (nothing is written). Warm-up days
-        are queued and merged into the history in one go before the first real day."""
+        go straight into the history."""
         b = legit_day(rng, self.pop, cumw, int(rng.poisson(expected)), day, DayEffects(), 1.0, light=True)
-        self._warm.append((b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"]))
-
-    def _flush_warmup(self) -> None:
-        if self._warm:
-            cust, t, amount = (np.concatenate(parts) for parts in zip(*self._warm, strict=True))
-            self._warm.clear()
-            self.history.add(cust, t, amount, features=False)
+        self.history.add(b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"], features=False)
 
     def day(
         self,
@@ -115,7 +109,6 @@ class TransactionStream:
         amount_mult: float,
     ) -> int:
         """Generate, write and label day ``day``; returns its number of rows."""
-        self._flush_warmup()
         p = self.p
         legit = legit_day(rng, self.pop, cumw, int(rng.poisson(expected)), day, eff, amount_mult)
         fraud_total = p.fraud_rate * len(legit["cust"])
@@ -128,7 +121,7 @@ class TransactionStream:
         ato = account_takeover(rng, self.pop, cumw, n_ato, day, eff.new_tactic_share, amount_mult)
         friendly_fraud(rng, legit, fraud_total * SHARES["friendly_fraud"][0])
         b = concat([legit, ct, ato])
-        b = take(b, np.argsort(b["t_ms"], kind="stable"))
+        b = take(b, stable_argsort(b["t_ms"]))
         n24, avg30, since = self.history.add(b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"])
         build = self._table(rng, day, b, n24, avg30, since, eff)
         self.writer.submit(self.root, self.p.start + timedelta(days=day), build)
