@@ -12,7 +12,7 @@ from shopml.simulate.catalog import (
     PAYMENT_METHODS,
     TRAVEL_IP,
 )
-from shopml.simulate.fastops import inverse_cdf
+from shopml.simulate.fastops import inverse_cdf, sorted_uniforms
 from shopml.simulate.scenarios import DayEffects
 from shopml.simulate.world import Population
 
@@ -80,7 +80,7 @@ def legit_day(
     ``light`` returns only what the history needs (warm-up days): customer, time, amount.
     """
     # sorted draws make the look-up cache-friendly; times are drawn independently afterwards
-    cust = np.searchsorted(cumw, np.sort(rng.random(n)) * cumw[-1], "right").astype(np.int64)
+    cust = np.searchsorted(cumw, sorted_uniforms(rng, n) * cumw[-1], "right").astype(np.int64)
     t = local_times_ms(rng, pop.tz[cust])
     follow = (rng.random(n) < 0.12).astype(np.int64) + (rng.random(n) < 0.04)
     src = np.repeat(np.arange(n), follow)

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from shopml.simulate.catalog import NEW_CATEGORY, PAYMENT_METHODS, PRODUCT_CATEGORIES
-from shopml.simulate.fastops import inverse_cdf, stable_argsort
+from shopml.simulate.fastops import inverse_cdf, sorted_uniforms, stable_argsort
 from shopml.simulate.io import PartitionWriter, categorical, epoch_us, fixed_ids, nullable_float, timestamps
 from shopml.simulate.labels import DAY_US, LabelFeed, return_delay_days
 from shopml.simulate.legit import local_times_ms
@@ -153,7 +153,7 @@ class OrderStream:
             for cust in self.pending_.pop(arrived):
                 np.add.at(self.returns_, cust, 1)
         n = int(rng.poisson(expected))
-        cust = np.searchsorted(cumw, np.sort(rng.random(n)) * cumw[-1], "right").astype(np.int64)
+        cust = np.searchsorted(cumw, sorted_uniforms(rng, n) * cumw[-1], "right").astype(np.int64)
         t_ms = local_times_ms(rng, self.pop.tz[cust])
         by_time = stable_argsort(t_ms)
         cust, t_ms = cust[by_time], t_ms[by_time]
