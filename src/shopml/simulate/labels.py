@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from shopml.simulate.fastops import stable_argsort
 from shopml.simulate.io import PartitionWriter, fixed_ids, timestamps
 
 __all__ = ["DAY_US", "LabelFeed", "chargeback_delay_days", "return_delay_days"]
@@ -62,7 +63,7 @@ class LabelFeed:
     def add(self, ordinals: np.ndarray, labels: np.ndarray, available_us: np.ndarray) -> None:
         """Queue labels; ``available_us`` is microseconds since the epoch."""
         day = (available_us - self.origin_us) // DAY_US
-        order = np.argsort(day, kind="stable")
+        order = stable_argsort(day)
         day, ordinals, labels, available_us = day[order], ordinals[order], labels[order], available_us[order]
         cuts = np.flatnonzero(np.diff(day)) + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(day)], strict=True):
@@ -84,7 +85,10 @@ class LabelFeed:
         ords = np.concatenate([p[0] for p in parts])
         labs = np.concatenate([p[1] for p in parts])
         avail = np.concatenate([p[2] for p in parts])
-        order = np.lexsort((ords, avail))
+        if len(ords) > 1 and bool((ords[1:] > ords[:-1]).all()):  # ids arrive in order: sort by time
+            order = stable_argsort(avail - avail.min())
+        else:
+            order = np.lexsort((ords, avail))
         return pa.table(
             {
                 self.id_column: fixed_ids(self.prefix, ords[order], 10),
