@@ -46,12 +46,12 @@ def fixed_ids(prefix: str, ordinals: np.ndarray, width: int) -> pa.Array:
     buf = np.empty((n, row), np.uint8)
     buf[:, : len(head)] = head
     small = n == 0 or int(ordinals.max()) < 1 << 32
-    v = ordinals.astype(np.uint32 if small else np.int64)  # 32-bit division is much cheaper
+    v: np.ndarray = ordinals.astype(np.uint32 if small else np.int64)  # 32-bit division is much cheaper
     j = row
     if row % 2 == 0 and sys.byteorder == "little":  # two digits per 16-bit store
         pairs = buf.view(np.uint16)
         while j - 2 >= len(head):
-            q = v // 100
+            q: np.ndarray = v // 100
             pairs[:, j // 2 - 1] = _PAIRS16[v - q * 100]
             v, j = q, j - 2
     else:
