@@ -7,11 +7,12 @@ import pyarrow as pa
 import pytest
 from tests.simulate.conftest import World, day_index, read
 
+from shopml.errors import DataError
 from shopml.monitor.compare import compare
 from shopml.monitor.drift_config import DriftConfig
 from shopml.simulate import SimulationParams
 from shopml.simulate.engine import population
-from shopml.simulate.world import MEAN_LIFETIME_DAYS, build_population
+from shopml.simulate.world import MEAN_LIFETIME_DAYS, ActiveWeights, build_population
 
 
 def _shift(a: np.ndarray, b: np.ndarray) -> float:
@@ -66,3 +67,13 @@ def test_none_shows_no_account_age_or_order_count_drift(world: World, seed: int)
         assert abs(_shift(a, b)) < 0.05, (table, column)
         report = compare(early, late, config=cfg)
         assert report.verdict != "drift" and not report.features[0].drifted, (table, column)
+
+
+def test_incremental_active_weights_equal_the_direct_ones() -> None:
+    p = SimulationParams.build(days=40, customers=5000, seed=4, scenario="sudden_covariate", onset=20)
+    pop = population(p)
+    weights = ActiveWeights(pop, -p.warmup_days)
+    for day in (-30, -29, -5, 0, 1, 2, 20, 21, 25, 39):
+        np.testing.assert_array_equal(weights.at(day), pop.active_weight(day))
+    with pytest.raises(DataError, match="day 3 requested after day 39"):
+        weights.at(3)

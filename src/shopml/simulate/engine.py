@@ -23,7 +23,7 @@ from shopml.simulate.orders import OrderStream
 from shopml.simulate.params import SimulationParams
 from shopml.simulate.scenarios import day_effects, drift_log
 from shopml.simulate.transactions import TransactionStream
-from shopml.simulate.world import Population, build_population
+from shopml.simulate.world import ActiveWeights, Population, build_population
 
 __all__ = ["SimulationResult", "population", "simulate"]
 
@@ -120,11 +120,12 @@ def simulate(
     )
     with bar:
         task = bar.add_task(p.scenario, total=p.warmup_days + p.days, rows=0)
+        weights = ActiveWeights(pop, -p.warmup_days)
         for day in range(-p.warmup_days, p.days):
             d = p.start + timedelta(days=day)
             eff = day_effects(p, max(day, 0)) if day >= 0 else day_effects(p, -1)
             hv, ha = holiday_factor(d)
-            cumw = np.cumsum(pop.active_weight(day))
+            cumw = np.cumsum(weights.at(day))
             volume = float(cumw[-1]) * WEEKDAY_FACTOR[d.weekday()] * hv * eff.volume
             if day < 0:
                 txns.warmup(_rng(p.seed, "warmup", day), day, cumw, volume * p.txn_rate)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shopml.errors import DataError
 from shopml.simulate.catalog import (
     DEVICE_WEIGHTS,
     MARKETS,
@@ -16,7 +17,7 @@ from shopml.simulate.catalog import (
 )
 from shopml.simulate.params import SimulationParams
 
-__all__ = ["ALL_MARKETS", "MEAN_LIFETIME_DAYS", "Population", "build_population"]
+__all__ = ["ALL_MARKETS", "MEAN_LIFETIME_DAYS", "ActiveWeights", "Population", "build_population"]
 
 ALL_MARKETS = (*MARKETS, NEW_MARKET)
 #: Mean customer lifetime (sign-up to churn), exponential: the active population's account age is then
@@ -58,6 +59,34 @@ class Population:
         """Purchase weight of each customer on ``day``: activity if signed up by its end and not churned
         before its start, else 0."""
         return self.activity * ((self.signup_day < day + 1) & (self.churn_day > day))
+
+
+class ActiveWeights:
+    """``Population.active_weight(day)`` for increasing days, updated in place from the day's sign-ups and
+    churns instead of recomputed over every customer (the same values)."""
+
+    def __init__(self, pop: Population, day: int) -> None:
+        self.pop, self.day = pop, day
+        self.weights = pop.active_weight(day)
+        first = np.floor(pop.signup_day)  # active on the days [first, end)
+        end = np.ceil(pop.churn_day)
+        self._join = np.argsort(first, kind="stable")
+        self._join_day = first[self._join]
+        self._leave = np.argsort(end, kind="stable")
+        self._leave_day = end[self._leave]
+
+    def at(self, day: int) -> np.ndarray:
+        """The weights of ``day`` (a view that the next call updates). Raises DataError for a past day."""
+        if day < self.day:
+            raise DataError(f"active weights: day {day} requested after day {self.day}")
+        if day > self.day:
+            span = np.searchsorted(self._join_day, [self.day, day], "right")
+            joined = self._join[span[0] : span[1]]
+            self.weights[joined] = self.pop.activity[joined]
+            span = np.searchsorted(self._leave_day, [self.day, day], "right")
+            self.weights[self._leave[span[0] : span[1]]] = 0.0
+            self.day = day
+        return self.weights
 
 
 def _payment_by_market(rng: np.random.Generator, market: np.ndarray) -> np.ndarray:
