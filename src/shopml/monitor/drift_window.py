@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from shopml.monitor.cache import cached_profile
 from shopml.monitor.compare import compare
 from shopml.monitor.drift_config import DriftConfig
 from shopml.monitor.predlog import PredictionLog
@@ -48,7 +49,7 @@ def window_drift(
     cfg = config or DriftConfig()
     if log.count(start, end) == 0:
         return None, f"insufficient data: no predictions between {start.isoformat()} and {end.isoformat()}"
-    reference = Profile.load(bundle.profile_path)
+    reference = cached_profile(bundle.profile_path)
     importance = bundle.meta.model_extra.get("feature_importance") if bundle.meta.model_extra else None
     current = _current(log, bundle.schema, start, end, cfg)
     report = compare(

@@ -26,20 +26,22 @@ from shopml.config.settings import PerformanceSettings
 from shopml.errors import ConfigError, DataError
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
+from shopml.monitor.cache import WINDOWS, bootstrap_weights, digest
 from shopml.monitor.drift_window import window_drift
 from shopml.monitor.estimate import estimate_performance
 from shopml.monitor.events import Event, EventStore
 from shopml.monitor.labels import LabelStore
 from shopml.monitor.metrics import Costs
 from shopml.monitor.monitor_report import report_paths, write_reports
-from shopml.monitor.performance import WindowData, WindowPerformance, evaluate_series
+from shopml.monitor.performance import WindowData, WindowPerformance, assemble, estimated_part, realised_part
 from shopml.monitor.predlog import PredictionLog, as_utc
 from shopml.monitor.streaming import StreamResult, detect_stream
+from shopml.monitor.traffic import window_traffic
 from shopml.registry import ModelBundle
 
 __all__ = ["REPORT_VERSION", "MonitorResult", "parse_window", "run_monitor"]
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: the latest window's "traffic" block
 _WINDOW = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
@@ -70,6 +72,7 @@ class MonitorResult:
     drift_note: str | None
     stream: list[StreamResult]
     log_end: datetime | None = None
+    traffic: dict[str, Any] | None = None
     events: list[Event] = field(default_factory=list)
     json_path: Path | None = None
     html_path: Path | None = None
@@ -97,6 +100,7 @@ class MonitorResult:
             "status": self.status,
             "log_end": None if self.log_end is None else self.log_end.isoformat(),
             "reference": self.reference,
+            "traffic": self.traffic,
             "performance": [w.to_dict() for w in self.windows],
             "drift": None if self.drift is None else self.drift.to_dict(),
             "drift_note": self.drift_note,
@@ -114,6 +118,50 @@ def _reference(bundle: ModelBundle, metric: str) -> dict[str, Any]:
     return {"metric": metric, "value": None, "source": "none: the bundle records no such metric"}
 
 
+def _window_rng(seed: int, start: datetime, purpose: int) -> np.random.Generator:
+    """A generator of its own per window (and purpose), so a window's numbers do not depend on which
+    other windows the same run evaluates: what makes per-window results cacheable across runs."""
+    return np.random.default_rng([seed, int(start.timestamp()), purpose])
+
+
+def _evaluate(
+    data: list[WindowData], cfg: PerformanceSettings, seed: int, weights: np.ndarray, cache: bool
+) -> list[WindowPerformance]:
+    """Each window's estimated and realised metrics on its pool span (it and its ``max_pool - 1``
+    predecessors), each with a generator of its own. Cached by a digest of every input: the estimate's
+    inputs (scores, decisions) never change, the realised metrics' change while labels trickle in."""
+    setup = cfg.model_dump_json()
+    out: list[WindowPerformance] = []
+    for i, w in enumerate(data):
+        span = data[max(0, i - cfg.max_pool + 1) : i + 1]
+        bounds = [(d.start, d.end) for d in span]
+        est_key = digest(
+            "estimated", setup, seed, bounds, *[a for d in span for a in (d.scores, d.decisions)]
+        )
+        real_key = digest(
+            "realised",
+            setup,
+            seed,
+            weights.shape,
+            bounds,
+            [d.counts for d in span],
+            *[d.labels for d in span],
+            *[a for d in span for a in (d.scores, d.decisions)],
+        )
+        est = WINDOWS.get(est_key) if cache else None
+        if est is None:
+            est = estimated_part(span, len(span) - 1, cfg, _window_rng(seed, w.start, 1))
+            if cache:
+                WINDOWS.put(est_key, est)
+        real = WINDOWS.get(real_key) if cache else None
+        if real is None:
+            real = realised_part(span, len(span) - 1, cfg, _window_rng(seed, w.start, 3), weights)
+            if cache:
+                WINDOWS.put(real_key, real)
+        out.append(assemble(w, cfg, est, real))
+    return out
+
+
 def _performance(
     log: PredictionLog,
     labels: LabelStore,
@@ -122,13 +170,13 @@ def _performance(
     now: datetime,
     cfg: PerformanceSettings,
     seed: int,
+    cache: bool = True,
 ) -> tuple[list[WindowPerformance], np.ndarray, np.ndarray, dict[str, Any] | None]:
     target = bundle.meta.target
     if not target:
         raise DataError(
             f"model '{bundle.name}' has no target column in its bundle: no performance to monitor"
         )
-    rng = np.random.default_rng(seed)
     data: list[WindowData] = []
     stamps: list[np.ndarray] = []
     table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
@@ -136,22 +184,22 @@ def _performance(
         t = labels.window(log, table, start, end)
         keep = np.arange(t.num_rows)
         if t.num_rows > cfg.max_rows:  # bounded: a uniform sample (exact counts kept)
-            keep = np.sort(rng.choice(t.num_rows, cfg.max_rows, replace=False))
+            keep = np.sort(_window_rng(seed, start, 0).choice(t.num_rows, cfg.max_rows, replace=False))
         score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
         decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
         label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
         counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
         data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts))
         stamps.append(t.column("__time").to_numpy()[keep])
-    weights = rng.poisson(1.0, size=(cfg.n_bootstrap, cfg.max_rows)).astype(np.float32)  # shared draws
-    out = evaluate_series(data, cfg, rng, weights)
+    weights = bootstrap_weights(seed, cfg.n_bootstrap, cfg.max_rows)  # shared draws, once per process
+    out = _evaluate(data, cfg, seed, weights, cache)
     errors: list[np.ndarray] = []
     times: list[np.ndarray] = []
     for w, d, ts in zip(out, data, stamps, strict=True):
         if w.matured:  # the error stream, thinned uniformly to ``stream_rows`` per window (order kept)
             known = np.flatnonzero(~np.isnan(d.labels))
             if known.size > cfg.stream_rows:
-                known = np.sort(rng.choice(known, cfg.stream_rows, replace=False))
+                known = np.sort(_window_rng(seed, d.start, 2).choice(known, cfg.stream_rows, replace=False))
             errors.append((d.decisions[known] != d.labels[known]).astype(np.float64))
             times.append(ts[known])
     stream = np.concatenate(errors) if errors else np.empty(0)
@@ -203,15 +251,19 @@ def run_monitor(
     settings: Settings | None = None,
     history: int | None = None,
     write: bool = True,
+    html: bool = True,
+    cache: bool = True,
 ) -> MonitorResult:
     """Monitor ``model`` over the windows ending at ``now`` (default: wall-clock time); write the JSON
-    and HTML reports under ``workspace/reports/monitor/`` and append alert events when ``write``."""
+    report (and the HTML one when ``html``) under ``workspace/reports/monitor/`` and append alert events
+    when ``write``. ``cache``: reuse this process's registry client, profiles and per-window results
+    (same results, see :mod:`shopml.monitor.cache`)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     st = settings if settings is not None else load_settings(workspace=ws.root)
     cfg = st.performance
     span = window if isinstance(window, timedelta) else parse_window(window)
     at = as_utc(now) if now is not None else as_utc(datetime.now().astimezone())
-    b = resolve_bundle(ws, model, bundle, st.mlflow_uri)
+    b = resolve_bundle(ws, model, bundle, st.mlflow_uri, cache=cache)
     log = PredictionLog(ws, model, time_column=b.meta.time_column)
     log.source()  # NotFoundError naming the folder when nothing was ever logged
     if b.version is not None and "model_version" in log.columns:  # performance: this version's rows only
@@ -223,11 +275,13 @@ def run_monitor(
     first = logged.start
     bounds = [(at - (k + 1) * span, at - k * span) for k in reversed(range(count))]
     bounds = [bd for bd in bounds if first is not None and bd[1] > first] or bounds[-1:]
-    windows, errors, times, base = _performance(served, LabelStore(ws, model), b, bounds, at, cfg, st.seed)
+    labels = LabelStore(ws, model)
+    windows, errors, times, base = _performance(served, labels, b, bounds, at, cfg, st.seed, cache)
     drift, note = window_drift(log, b, *bounds[-1])
     stream = detect_stream(errors, times)
     reference = {**_reference(b, cfg.alert_metric), "estimated_baseline": base}
     result = MonitorResult(model, b.version, at, span, reference, windows, drift, note, stream, logged.end)
+    result.traffic = window_traffic(log, *bounds[-1])
     if not write:
         return result
     store = EventStore(ws)
@@ -236,11 +290,12 @@ def run_monitor(
     last_stream = max(
         (str(e.evidence.get("detected_at")) for e in old if "detected_at" in e.evidence), default=""
     )
-    result.json_path, result.html_path = report_paths(ws, result)
-    links = [str(result.json_path), str(result.html_path)]
+    result.json_path, html_path = report_paths(ws, result)
+    result.html_path = html_path if html else None
+    links = [str(p) for p in (result.json_path, result.html_path) if p is not None]
     result.events = [
         ev.model_copy(update={"links": links}) for ev in raise_alerts(result, cfg, seen, last_stream)
     ]
-    write_reports(ws, result, cfg.min_maturity, cfg.confidence, cfg.alert_metric)
+    write_reports(ws, result, cfg.min_maturity, cfg.confidence, cfg.alert_metric, html=html)
     store.extend(result.events)
     return result

@@ -214,7 +214,9 @@ class LabelStore:
     @staticmethod
     def window(log: PredictionLog, table: str, start: datetime, end: datetime) -> pa.Table:
         """Rows of a materialised table with ``start <= __time < end``."""
-        sql = f"SELECT * FROM {table} WHERE __time >= $start AND __time < $end ORDER BY __time"
+        order = ", ".join(quote(c) for c in log.con.sql(f"SELECT * FROM {table} LIMIT 0").columns)
+        # every column: rows sharing a time come back in one order, so a window's arrays are reproducible
+        sql = f"SELECT * FROM {table} WHERE __time >= $start AND __time < $end ORDER BY {order}"
         return log.con.sql(sql, params={"start": as_utc(start), "end": as_utc(end)}).to_arrow_table()
 
 

@@ -1,4 +1,4 @@
-"""The monitoring report: versioned JSON plus one self-contained HTML page (Plotly inlined once).
+"""The monitoring report: versioned JSON plus one HTML page (Plotly from a shared local file).
 
 Written as ``workspace/reports/monitor/<model>-<now>.json|.html``; the page shows performance over
 time (realised with bootstrap intervals on matured windows, estimated with its interval everywhere, the
@@ -9,10 +9,12 @@ data-drift report of the latest window.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import plotly
 import plotly.graph_objects as go
 from jinja2 import Environment, select_autoescape
 from plotly.offline import get_plotlyjs
@@ -25,11 +27,14 @@ from shopml.monitor.performance import WindowPerformance
 if TYPE_CHECKING:
     from shopml.monitor.job import MonitorResult
 
-__all__ = ["render_html", "report_paths", "write_reports"]
+__all__ = ["PLOTLY_FILE", "plotly_file", "render_html", "report_paths", "write_reports"]
+
+PLOTLY_FILE = "plotly.min.js"
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<script type="text/javascript">{{ plotlyjs|safe }}</script>
+{% if plotly_src %}<script type="text/javascript" src="{{ plotly_src }}"></script>
+{% else %}<script type="text/javascript">{{ plotlyjs|safe }}</script>{% endif %}
 <style>{{ drift_style|safe }}</style>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222} table{border-collapse:collapse;margin:1em 0}
@@ -147,8 +152,10 @@ def _drift_parts(result: MonitorResult) -> tuple[str, str]:
     return (body.group(1) if body else page), (style.group(1) if style else "")
 
 
-def render_html(result: MonitorResult, min_maturity: float, level: float, metric: str) -> str:
-    """The monitoring page."""
+def render_html(
+    result: MonitorResult, min_maturity: float, level: float, metric: str, plotly_src: str | None = None
+) -> str:
+    """The monitoring page; Plotly inlined, or loaded from ``plotly_src`` (a path next to the page)."""
     body, style = _drift_parts(result)
     env = Environment(autoescape=select_autoescape(default=True))
     return env.from_string(_TEMPLATE).render(
@@ -159,7 +166,8 @@ def render_html(result: MonitorResult, min_maturity: float, level: float, metric
         metrics=METRICS,
         min_maturity=min_maturity,
         level=level,
-        plotlyjs=get_plotlyjs(),
+        plotlyjs="" if plotly_src else get_plotlyjs(),
+        plotly_src=plotly_src,
         perf_plot=_performance_plot(result, metric),
         drift_body=body,
         drift_style=style,
@@ -183,10 +191,34 @@ def write_reports(
     min_maturity: float = 0.95,
     level: float = 0.9,
     metric: str = "pr_auc",
-) -> tuple[Path, Path]:
-    """Write the JSON and HTML reports (see :func:`report_paths`); returns both paths."""
+    *,
+    html: bool = True,
+) -> tuple[Path, Path | None]:
+    """Write the JSON report and, when ``html``, the HTML one (see :func:`report_paths`): Plotly is
+    loaded from ``plotly.min.js`` in the same folder (written once), so the page opens offline as long
+    as it stays next to that file. Returns both paths (``None`` for the HTML when not written)."""
     json_path, html_path = report_paths(workspace, result)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
-    html_path.write_text(render_html(result, min_maturity, level, metric), encoding="utf-8")
+    if not html:
+        return json_path, None
+    shared = plotly_file(json_path.parent)
+    html_path.write_text(render_html(result, min_maturity, level, metric, shared.name), encoding="utf-8")
     return json_path, html_path
+
+
+def plotly_file(folder: Path) -> Path:
+    """``folder/plotly.min.js`` holding this Plotly version's script (written atomically when missing
+    or stale)."""
+    path = folder / PLOTLY_FILE
+    stamp = f"/* plotly.py {plotly.__version__} */\n"
+    try:
+        with path.open("r", encoding="utf-8") as fh:
+            if fh.readline() == stamp:
+                return path
+    except OSError:
+        pass
+    tmp = folder / f".{PLOTLY_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(stamp + get_plotlyjs(), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,7 +27,18 @@ from shopml.config.settings import PerformanceSettings
 from shopml.monitor.estimate import estimate_performance
 from shopml.monitor.metrics import METRICS, Costs, Interval, SortedScores
 
-__all__ = ["WindowData", "WindowPerformance", "evaluate_series", "evaluate_window", "realised_performance"]
+__all__ = [
+    "Part",
+    "WindowData",
+    "WindowPerformance",
+    "assemble",
+    "estimated_part",
+    "evaluate_at",
+    "evaluate_series",
+    "evaluate_window",
+    "realised_part",
+    "realised_performance",
+]
 
 
 @dataclass(frozen=True)
@@ -157,98 +168,131 @@ def evaluate_series(
     ``min_positives`` positive labels (realised; matured windows only) or expected positives (the sum
     of scores; estimated). Too few even then → an "insufficient data" note, no metric.
     """
-    cfg = settings
+    return [evaluate_at(windows, i, settings, rng, weights) for i in range(len(windows))]
+
+
+class Part(NamedTuple):
+    """One kind of metrics of a window: the intervals (or ``None``), where its pool starts, a note."""
+
+    metrics: dict[str, Interval] | None
+    start: datetime | None
+    note: str | None
+
+
+def _matured(w: WindowData, cfg: PerformanceSettings) -> bool:
+    return w.rows > 0 and w.labelled / w.rows >= cfg.min_maturity and w.labelled >= cfg.min_labelled
+
+
+def estimated_part(
+    windows: list[WindowData], i: int, settings: PerformanceSettings, rng: np.random.Generator
+) -> Part:
+    """CBPE of window ``i`` pooled with preceding windows (depends on scores and decisions only)."""
+    cfg, w = settings, windows[i]
+    pool = _pool(
+        windows,
+        i,
+        lambda p: (
+            sum(float(x.scores.sum()) for x in p) >= cfg.min_positives
+            and sum(x.scores.size for x in p) >= cfg.min_rows
+        ),
+        cfg.max_pool,
+        lambda x: x.scores.size > 0,
+    )
+    if pool is None:
+        return Part(
+            None,
+            None,
+            f"insufficient data: {w.rows} prediction(s), {float(w.scores.sum()):.1f} expected positives; "
+            f"need {cfg.min_rows} rows and {cfg.min_positives} expected positives "
+            f"within {cfg.max_pool} windows",
+        )
+    s = np.concatenate([x.scores for x in pool])
+    d = np.concatenate([x.decisions for x in pool])
+    idx = _subsample(s.size, cfg.max_rows, rng)
+    s, d = (s, d) if idx is None else (s[idx], d[idx])
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
-    out = []
-    for i, w in enumerate(windows):
-        n, labelled, positives = w.rows, w.labelled, w.positives
-        maturity = labelled / n if n else 0.0
-        matured = n > 0 and maturity >= cfg.min_maturity and labelled >= cfg.min_labelled
-        notes: list[str] = []
-        realised = estimated = None
-        realised_from = estimated_from = None
-        est_pool = _pool(
-            windows,
-            i,
-            lambda p: (
-                sum(float(x.scores.sum()) for x in p) >= cfg.min_positives
-                and sum(x.scores.size for x in p) >= cfg.min_rows
-            ),
-            cfg.max_pool,
-            lambda x: x.scores.size > 0,
+    est = estimate_performance(s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng)
+    return Part(est, pool[0].start, None)
+
+
+def realised_part(
+    windows: list[WindowData],
+    i: int,
+    settings: PerformanceSettings,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
+) -> Part:
+    """Realised metrics of window ``i`` when matured, pooled with preceding matured windows."""
+    cfg, w = settings, windows[i]
+    if not _matured(w, cfg):
+        note = (
+            f"labels not matured: {w.labelled / w.rows:.1%} in (need {cfg.min_maturity:.0%} and "
+            f"{cfg.min_labelled} rows); realised metrics withheld"
+            if w.rows
+            else None
         )
-        if est_pool is None:
-            notes.append(
-                f"insufficient data: {n} prediction(s), {float(w.scores.sum()):.1f} expected positives; "
-                f"need {cfg.min_rows} rows and {cfg.min_positives} expected positives "
-                f"within {cfg.max_pool} windows"
-            )
-        else:
-            s = np.concatenate([x.scores for x in est_pool])
-            d = np.concatenate([x.decisions for x in est_pool])
-            idx = _subsample(s.size, cfg.max_rows, rng)
-            s, d = (s, d) if idx is None else (s[idx], d[idx])
-            estimated = estimate_performance(
-                s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng
-            )
-            estimated_from = est_pool[0].start
-        if matured:
-            real_pool = _pool(
-                windows,
-                i,
-                lambda p: (
-                    sum(x.positives for x in p) >= cfg.min_positives
-                    and sum(x.labelled - x.positives for x in p) > 0
-                ),
-                cfg.max_pool,
-                lambda x: x.rows > 0 and x.labelled / x.rows >= cfg.min_maturity,
-            )
-            if real_pool is None:
-                notes.append(
-                    f"insufficient data: {positives} positive label(s); need {cfg.min_positives} "
-                    f"within {cfg.max_pool} matured windows for realised metrics"
-                )
-            else:
-                known = [~np.isnan(x.labels) for x in real_pool]
-                ks = np.concatenate([x.scores[k] for x, k in zip(real_pool, known, strict=True)])
-                kd = np.concatenate([x.decisions[k] for x, k in zip(real_pool, known, strict=True)])
-                ky = np.concatenate([x.labels[k] for x, k in zip(real_pool, known, strict=True)])
-                idx = _subsample(ks.size, cfg.max_rows, rng)
-                if idx is not None:
-                    ks, kd, ky = ks[idx], kd[idx], ky[idx]
-                realised = realised_performance(
-                    ks,
-                    kd,
-                    ky,
-                    costs=costs,
-                    n_bootstrap=cfg.n_bootstrap,
-                    level=cfg.confidence,
-                    rng=rng,
-                    weights=weights,
-                )
-                realised_from = real_pool[0].start
-        elif n:
-            notes.append(
-                f"labels not matured: {maturity:.1%} in (need {cfg.min_maturity:.0%} and "
-                f"{cfg.min_labelled} rows); realised metrics withheld"
-            )
-        out.append(
-            WindowPerformance(
-                w.start,
-                w.end,
-                n,
-                labelled,
-                positives,
-                maturity,
-                matured,
-                realised,
-                estimated,
-                notes,
-                realised_from,
-                estimated_from,
-            )
+        return Part(None, None, note)
+    pool = _pool(
+        windows,
+        i,
+        lambda p: (
+            sum(x.positives for x in p) >= cfg.min_positives and sum(x.labelled - x.positives for x in p) > 0
+        ),
+        cfg.max_pool,
+        lambda x: x.rows > 0 and x.labelled / x.rows >= cfg.min_maturity,
+    )
+    if pool is None:
+        return Part(
+            None,
+            None,
+            f"insufficient data: {w.positives} positive label(s); need {cfg.min_positives} "
+            f"within {cfg.max_pool} matured windows for realised metrics",
         )
-    return out
+    known = [~np.isnan(x.labels) for x in pool]
+    ks = np.concatenate([x.scores[k] for x, k in zip(pool, known, strict=True)])
+    kd = np.concatenate([x.decisions[k] for x, k in zip(pool, known, strict=True)])
+    ky = np.concatenate([x.labels[k] for x, k in zip(pool, known, strict=True)])
+    idx = _subsample(ks.size, cfg.max_rows, rng)
+    if idx is not None:
+        ks, kd, ky = ks[idx], kd[idx], ky[idx]
+    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+    real = realised_performance(
+        ks, kd, ky, costs=costs, n_bootstrap=cfg.n_bootstrap, level=cfg.confidence, rng=rng, weights=weights
+    )
+    return Part(real, pool[0].start, None)
+
+
+def assemble(
+    w: WindowData, settings: PerformanceSettings, estimated: Part, realised: Part
+) -> WindowPerformance:
+    """A window's :class:`WindowPerformance` from its two parts."""
+    n = w.rows
+    return WindowPerformance(
+        w.start,
+        w.end,
+        n,
+        w.labelled,
+        w.positives,
+        w.labelled / n if n else 0.0,
+        _matured(w, settings),
+        realised.metrics,
+        estimated.metrics,
+        [p.note for p in (estimated, realised) if p.note],
+        realised.start,
+        estimated.start,
+    )
+
+
+def evaluate_at(
+    windows: list[WindowData],
+    i: int,
+    settings: PerformanceSettings,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
+) -> WindowPerformance:
+    """Window ``i`` of :func:`evaluate_series` (pooled with up to ``max_pool - 1`` preceding windows)."""
+    est = estimated_part(windows, i, settings, rng)
+    return assemble(windows[i], settings, est, realised_part(windows, i, settings, rng, weights))
 
 
 def evaluate_window(
