@@ -33,7 +33,15 @@ from shopml.monitor.events import Event, EventStore
 from shopml.monitor.labels import LabelStore
 from shopml.monitor.metrics import Costs
 from shopml.monitor.monitor_report import report_paths, write_reports
-from shopml.monitor.performance import WindowData, WindowPerformance, assemble, estimated_part, realised_part
+from shopml.monitor.performance import (
+    WindowData,
+    WindowPerformance,
+    assemble,
+    estimated_part,
+    estimated_pool,
+    realised_part,
+    realised_pool,
+)
 from shopml.monitor.predlog import PredictionLog, as_utc
 from shopml.monitor.streaming import StreamResult, detect_stream
 from shopml.monitor.traffic import window_traffic
@@ -134,30 +142,35 @@ def _evaluate(
     out: list[WindowPerformance] = []
     for i, w in enumerate(data):
         span = data[max(0, i - cfg.max_pool + 1) : i + 1]
-        bounds = [(d.start, d.end) for d in span]
-        est_key = digest(
-            "estimated", setup, seed, bounds, *[a for d in span for a in (d.scores, d.decisions)]
+        last = len(span) - 1
+        # keyed by the pool actually used: a window keeps its result when the history slides on
+        pool = estimated_pool(span, last, cfg) if cache else None
+        key = pool and digest(
+            "estimated",
+            setup,
+            seed,
+            [(d.start, d.end) for d in pool],
+            *[a for d in pool for a in (d.scores, d.decisions)],
         )
-        real_key = digest(
+        est = WINDOWS.get(key) if key else None
+        if est is None:
+            est = estimated_part(span, last, cfg, _window_rng(seed, w.start, 1))
+            if key:
+                WINDOWS.put(key, est)
+        pool = realised_pool(span, last, cfg) if cache and span[-1].rows else None
+        key = pool and digest(
             "realised",
             setup,
             seed,
             weights.shape,
-            bounds,
-            [d.counts for d in span],
-            *[d.labels for d in span],
-            *[a for d in span for a in (d.scores, d.decisions)],
+            [(d.start, d.end, d.counts) for d in pool],
+            *[a for d in pool for a in (d.scores, d.decisions, d.labels)],
         )
-        est = WINDOWS.get(est_key) if cache else None
-        if est is None:
-            est = estimated_part(span, len(span) - 1, cfg, _window_rng(seed, w.start, 1))
-            if cache:
-                WINDOWS.put(est_key, est)
-        real = WINDOWS.get(real_key) if cache else None
+        real = WINDOWS.get(key) if key else None
         if real is None:
-            real = realised_part(span, len(span) - 1, cfg, _window_rng(seed, w.start, 3), weights)
-            if cache:
-                WINDOWS.put(real_key, real)
+            real = realised_part(span, last, cfg, _window_rng(seed, w.start, 3), weights)
+            if key:
+                WINDOWS.put(key, real)
         out.append(assemble(w, cfg, est, real))
     return out
 

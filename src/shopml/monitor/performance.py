@@ -33,11 +33,13 @@ __all__ = [
     "WindowPerformance",
     "assemble",
     "estimated_part",
+    "estimated_pool",
     "evaluate_at",
     "evaluate_series",
     "evaluate_window",
     "realised_part",
     "realised_performance",
+    "realised_pool",
 ]
 
 
@@ -183,12 +185,9 @@ def _matured(w: WindowData, cfg: PerformanceSettings) -> bool:
     return w.rows > 0 and w.labelled / w.rows >= cfg.min_maturity and w.labelled >= cfg.min_labelled
 
 
-def estimated_part(
-    windows: list[WindowData], i: int, settings: PerformanceSettings, rng: np.random.Generator
-) -> Part:
-    """CBPE of window ``i`` pooled with preceding windows (depends on scores and decisions only)."""
-    cfg, w = settings, windows[i]
-    pool = _pool(
+def estimated_pool(windows: list[WindowData], i: int, cfg: PerformanceSettings) -> list[WindowData] | None:
+    """The windows CBPE pools for window ``i``: enough rows and expected positives (sum of scores)."""
+    return _pool(
         windows,
         i,
         lambda p: (
@@ -198,6 +197,27 @@ def estimated_part(
         cfg.max_pool,
         lambda x: x.scores.size > 0,
     )
+
+
+def realised_pool(windows: list[WindowData], i: int, cfg: PerformanceSettings) -> list[WindowData] | None:
+    """The matured windows realised metrics pool for window ``i``: enough positive labels."""
+    return _pool(
+        windows,
+        i,
+        lambda p: (
+            sum(x.positives for x in p) >= cfg.min_positives and sum(x.labelled - x.positives for x in p) > 0
+        ),
+        cfg.max_pool,
+        lambda x: x.rows > 0 and x.labelled / x.rows >= cfg.min_maturity,
+    )
+
+
+def estimated_part(
+    windows: list[WindowData], i: int, settings: PerformanceSettings, rng: np.random.Generator
+) -> Part:
+    """CBPE of window ``i`` pooled with preceding windows (depends on scores and decisions only)."""
+    cfg, w = settings, windows[i]
+    pool = estimated_pool(windows, i, cfg)
     if pool is None:
         return Part(
             None,
@@ -232,15 +252,7 @@ def realised_part(
             else None
         )
         return Part(None, None, note)
-    pool = _pool(
-        windows,
-        i,
-        lambda p: (
-            sum(x.positives for x in p) >= cfg.min_positives and sum(x.labelled - x.positives for x in p) > 0
-        ),
-        cfg.max_pool,
-        lambda x: x.rows > 0 and x.labelled / x.rows >= cfg.min_maturity,
-    )
+    pool = realised_pool(windows, i, cfg)
     if pool is None:
         return Part(
             None,
