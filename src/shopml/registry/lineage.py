@@ -13,6 +13,7 @@ __all__ = ["LIBRARIES", "collect_lineage", "flatten_tags", "git_commit", "librar
 LIBRARIES = (
     "shopml",
     "numpy",
+    "pyarrow",
     "scikit-learn",
     "xgboost",
     "imbalanced-learn",
@@ -25,27 +26,45 @@ LIBRARIES = (
 MAX_TAG_CHARS = 5000
 
 
-def git_commit(path: str | Path | None = None) -> str | None:
-    """The HEAD commit of the git work tree holding ``path`` (default: this package), or None."""
+def git_commit(path: str | Path | None = None, *, mark_dirty: bool = False) -> str | None:
+    """The HEAD commit of the git work tree holding ``path`` (default: this package), or None.
+
+    With ``mark_dirty``, ``-dirty`` is appended when tracked files have uncommitted changes.
+    """
     where = Path(path) if path is not None else Path(__file__).resolve().parent
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5, check=False
         )
+        commit = out.stdout.strip()
+        if out.returncode != 0 or len(commit) != 40:
+            return None
+        if mark_dirty:
+            status = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=where,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+            if status.stdout.strip():
+                return f"{commit}-dirty"
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = out.stdout.strip()
-    return commit if out.returncode == 0 and len(commit) == 40 else None
+    return commit
 
 
-def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
-    """Installed versions of the libraries a model depends on (missing ones are left out)."""
+def library_versions(names: tuple[str, ...] = LIBRARIES, *, missing: str | None = None) -> dict[str, str]:
+    """Installed versions of the libraries a model depends on; missing ones are left out, or given the
+    value ``missing`` when it is set."""
     found: dict[str, str] = {}
     for name in names:
         try:
             found[name] = version(name)
         except PackageNotFoundError:
-            continue
+            if missing is not None:
+                found[name] = missing
     return found
 
 

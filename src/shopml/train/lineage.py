@@ -3,57 +3,19 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
+
+from shopml.registry.lineage import LIBRARIES, git_commit
+from shopml.registry.lineage import library_versions as _installed_versions
 
 __all__ = ["LIBRARIES", "build_lineage", "git_commit", "library_versions"]
 
-LIBRARIES = (
-    "shopml",
-    "numpy",
-    "pyarrow",
-    "scikit-learn",
-    "xgboost",
-    "imbalanced-learn",
-    "onnx",
-    "onnxruntime",
-    "skl2onnx",
-    "onnxmltools",
-)
-
 
 def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries that shape the model (``python`` included)."""
-    out = {"python": platform.python_version()}
-    for lib in LIBRARIES:
-        try:
-            out[lib] = version(lib)
-        except PackageNotFoundError:
-            out[lib] = "not installed"
-    return out
-
-
-def git_commit(path: Path | None = None) -> str | None:
-    """The current commit of the repository holding ``path`` (default: this source file), with
-    ``-dirty`` when there are uncommitted changes; None outside a git work tree."""
-    where = str(path or Path(__file__).resolve().parent)
-    try:
-        sha = subprocess.run(
-            ["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{sha}-dirty" if dirty else sha
+    """Installed versions of the libraries that shape the model (``python`` included, missing ones
+    marked ``not installed``)."""
+    return {"python": platform.python_version(), **_installed_versions(missing="not installed")}
 
 
 def build_lineage(
@@ -65,7 +27,7 @@ def build_lineage(
         "data_source": data_source,
         "config": config,
         "seed": seed,
-        "git_commit": git_commit(),
+        "git_commit": git_commit(mark_dirty=True),
         "libraries": library_versions(),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
