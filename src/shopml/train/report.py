@@ -12,8 +12,8 @@ from jinja2 import Environment
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from shopml.train.diagnostics import Diagnosis
-from shopml.train.metrics import METRICS, MetricCI
+from shopml.train.metrics import METRICS
+from shopml.train.summary import RunSummary
 
 __all__ = ["ReportData", "render_report"]
 
@@ -22,21 +22,9 @@ TEMPLATE = "report.html.j2"
 
 
 @dataclass
-class ReportData:
+class ReportData(RunSummary):
     """What the report shows; filled by :func:`shopml.train.train`."""
 
-    name: str
-    task: str
-    strategy: str
-    threshold: float
-    objective: str
-    calibration: str
-    metrics: dict[str, MetricCI]
-    baseline: dict[str, MetricCI]
-    diagnosis: Diagnosis
-    imbalance_table: list[dict[str, Any]]
-    search_table: list[dict[str, Any]]
-    split: dict[str, Any]
     y_test: np.ndarray
     scores_test: np.ndarray
     baseline_test: np.ndarray
@@ -44,7 +32,6 @@ class ReportData:
     learning: dict[str, list[float]]
     importance: dict[str, float]
     lineage: dict[str, Any]
-    cv: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

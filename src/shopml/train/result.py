@@ -10,33 +10,21 @@ import numpy as np
 
 from shopml.train.config import TrainConfig
 from shopml.train.data import Dataset
-from shopml.train.diagnostics import Diagnosis, pr_auc
+from shopml.train.diagnostics import pr_auc
 from shopml.train.metrics import METRICS, MetricCI
 from shopml.train.model import CalibratedModel
 from shopml.train.pipeline import build_pipeline, positive_scores
 from shopml.train.splits import TimeSplit, rolling_origin
+from shopml.train.summary import RunSummary
 
 __all__ = ["TrainResult", "feature_importance", "flat_metrics", "rolling_cv"]
 
 
 @dataclass
-class TrainResult:
-    """What :func:`shopml.train.train` produced. ``version`` is the registry's ``ModelVersionInfo``
-    (None when not registered)."""
+class TrainResult(RunSummary):
+    """What :func:`shopml.train.train` produced (the :class:`RunSummary` fields and the bundle).
+    ``version`` is the registry's ``ModelVersionInfo`` (None when not registered)."""
 
-    name: str
-    task: str
-    strategy: str
-    calibration: str
-    threshold: float
-    objective: str
-    metrics: dict[str, MetricCI]
-    baseline: dict[str, MetricCI]
-    diagnosis: Diagnosis
-    imbalance_table: list[dict[str, Any]]
-    search_table: list[dict[str, Any]]
-    split: dict[str, Any]
-    cv: dict[str, Any] | None
     bundle_dir: Path
     report_path: Path
     parity_max_abs_diff: float

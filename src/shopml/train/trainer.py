@@ -36,6 +36,7 @@ from shopml.train.report import ReportData, render_report
 from shopml.train.result import TrainResult, feature_importance, flat_metrics, rolling_cv
 from shopml.train.select import compare_strategies, search_params
 from shopml.train.splits import time_split
+from shopml.train.summary import RunSummary
 
 __all__ = ["train"]
 
@@ -182,19 +183,23 @@ def train(
             "params": best.params.model_dump(),
         }
     )
-    report = ReportData(
+    summary = RunSummary(
         name=name,
         task=config.task,
         strategy=best.strategy,
+        calibration=cal.method_,
         threshold=choice.threshold,
         objective=choice.objective,
-        calibration=cal.method_,
         metrics=metrics,
         baseline=baseline,
         diagnosis=diagnosis,
         imbalance_table=imbalance_rows,
         search_table=search_rows,
         split=split_info,
+        cv=cv,
+    )
+    report = ReportData(
+        **summary.summary_fields(),
         y_test=y_te,
         scores_test=test_scores,
         baseline_test=base_scores,
@@ -202,7 +207,6 @@ def train(
         learning=learning,
         importance=feature_importance(best.pipeline),
         lineage=lineage,
-        cv=cv,
     )
     html = render_report(report, config.ci_level)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -238,19 +242,7 @@ def train(
         ws.reports_dir.mkdir(parents=True, exist_ok=True)
         report_path = Path(shutil.copy2(final / REPORT_FILE, ws.reports_dir / f"train-{name}-{stamp}.html"))
     return TrainResult(
-        name=name,
-        task=config.task,
-        strategy=best.strategy,
-        calibration=cal.method_,
-        threshold=choice.threshold,
-        objective=choice.objective,
-        metrics=metrics,
-        baseline=baseline,
-        diagnosis=diagnosis,
-        imbalance_table=imbalance_rows,
-        search_table=search_rows,
-        split=split_info,
-        cv=cv,
+        **summary.summary_fields(),
         bundle_dir=final,
         report_path=report_path,
         parity_max_abs_diff=delta,
