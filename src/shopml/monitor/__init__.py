@@ -9,8 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# eager: the function shares its submodule's name, and importing ``shopml.monitor.compare`` later would
+# rebind the package attribute to the module (scipy only; no River, XGBoost, Plotly or MLflow)
+from shopml.monitor.compare import compare
+
 if TYPE_CHECKING:
-    from shopml.monitor.compare import compare
     from shopml.monitor.drift_config import DriftConfig, FeatureOverride
     from shopml.monitor.drift_tests import TESTS, DriftTest, adjust_p_values, register
     from shopml.monitor.estimate import estimate_performance
@@ -55,7 +58,6 @@ _WHERE: dict[str, str] = {
     "WindowPerformance": "shopml.monitor.performance",
     "adjust_p_values": "shopml.monitor.drift_tests",
     "build_profile": "shopml.monitor.profile",
-    "compare": "shopml.monitor.compare",
     "detect_stream": "shopml.monitor.streaming",
     "estimate_performance": "shopml.monitor.estimate",
     "evaluate_series": "shopml.monitor.performance",
