@@ -13,7 +13,8 @@ from shopml.train.data import Dataset
 from shopml.train.diagnostics import pr_auc
 from shopml.train.metrics import METRICS, MetricCI
 from shopml.train.model import CalibratedModel
-from shopml.train.pipeline import build_pipeline, positive_scores
+from shopml.train.pipeline import positive_scores
+from shopml.train.select import Candidate, candidate_pipeline
 from shopml.train.splits import TimeSplit, rolling_origin
 from shopml.train.summary import RunSummary
 
@@ -56,30 +57,19 @@ def feature_importance(pipeline: Any) -> dict[str, float]:
     return out
 
 
-def rolling_cv(best: Any, ds: Dataset, split: TimeSplit, cfg: TrainConfig) -> dict[str, Any]:
+def rolling_cv(best: Candidate, ds: Dataset, split: TimeSplit, cfg: TrainConfig) -> dict[str, Any]:
     """Rolling-origin CV (``TimeSeriesSplit`` with a gap of ``gap_days`` worth of rows) over the train and
     validation periods with the selected strategy and parameters at the early-stopped round count."""
     rows = np.concatenate([split.train, split.valid])
     span_days = max((ds.times[rows[-1]] - ds.times[rows[0]]) / np.timedelta64(1, "D"), 1e-9)
     gap_rows = round(rows.size * cfg.split.gap_days / span_days)
-    params = best.params.model_copy(
-        update={"n_estimators": best.best_iteration, "early_stopping_rounds": None}
-    )
+    params = best.refit_params()
     folds: list[float] = []
     for tr, te in rolling_origin(rows.size, cfg.split.cv_folds, gap_rows):
         y_tr, y_te = ds.y[rows[tr]], ds.y[rows[te]]
-        pos = int(y_tr.sum())
-        if pos < 6 or y_te.sum() == 0:
+        if y_tr.sum() < 6 or y_te.sum() == 0:
             continue
-        pipe = build_pipeline(
-            best.strategy,
-            ds.numeric,
-            ds.categorical,
-            params,
-            seed=cfg.seed,
-            sampling_ratio=cfg.sampling_ratio,
-            pos_weight=(y_tr.size - pos) / pos,
-        )
+        pipe = candidate_pipeline(best.strategy, params, ds, cfg, y_tr)
         pipe.fit(ds.frame.iloc[rows[tr]], y_tr)
         folds.append(pr_auc(y_te, positive_scores(pipe, ds.frame.iloc[rows[te]])))
     arr = np.asarray(folds)

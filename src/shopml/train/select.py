@@ -19,7 +19,7 @@ from shopml.train.metrics import bootstrap_metrics
 from shopml.train.pipeline import build_pipeline, fit_pipeline, positive_scores
 from shopml.train.splits import TimeSplit
 
-__all__ = ["Candidate", "compare_strategies", "fit_candidate", "search_params"]
+__all__ = ["Candidate", "candidate_pipeline", "compare_strategies", "fit_candidate", "search_params"]
 
 Step = Callable[[str], None]
 
@@ -42,22 +42,36 @@ class Candidate:
         best = getattr(model, "best_iteration", None)
         return int(best) + 1 if best is not None else int(self.params.n_estimators)
 
+    def refit_params(self) -> XGBParams:
+        """``params`` at the early-stopped round count, without early stopping (for refits)."""
+        return self.params.model_copy(
+            update={"n_estimators": self.best_iteration, "early_stopping_rounds": None}
+        )
 
-def fit_candidate(
-    strategy: str, params: XGBParams, ds: Dataset, split: TimeSplit, cfg: TrainConfig
-) -> Candidate:
-    """Fit ``strategy`` with ``params`` on the training period, early-stopped on validation."""
-    y_tr = ds.y[split.train]
-    pos = max(1, int(y_tr.sum()))
-    pipe = build_pipeline(
+
+def candidate_pipeline(
+    strategy: str, params: XGBParams, ds: Dataset, cfg: TrainConfig, y: np.ndarray
+) -> ImbPipeline:
+    """Unfitted pipeline for ``ds``'s features and ``cfg``'s seed and sampling ratio, its class weight
+    from the training labels ``y``."""
+    pos = max(1, int(y.sum()))
+    return build_pipeline(
         strategy,
         ds.numeric,
         ds.categorical,
         params,
         seed=cfg.seed,
         sampling_ratio=cfg.sampling_ratio,
-        pos_weight=(y_tr.size - pos) / pos,
+        pos_weight=(y.size - pos) / pos,
     )
+
+
+def fit_candidate(
+    strategy: str, params: XGBParams, ds: Dataset, split: TimeSplit, cfg: TrainConfig
+) -> Candidate:
+    """Fit ``strategy`` with ``params`` on the training period, early-stopped on validation."""
+    y_tr = ds.y[split.train]
+    pipe = candidate_pipeline(strategy, params, ds, cfg, y_tr)
     start = time.perf_counter()
     fit_pipeline(pipe, ds.frame.iloc[split.train], y_tr, ds.frame.iloc[split.valid], ds.y[split.valid])
     seconds = time.perf_counter() - start

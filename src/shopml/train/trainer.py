@@ -31,10 +31,10 @@ from shopml.train.diagnostics import diagnose, learning_curve, pr_auc, rounds_cu
 from shopml.train.lineage import build_lineage
 from shopml.train.metrics import bootstrap_metrics
 from shopml.train.model import CalibratedModel
-from shopml.train.pipeline import build_baseline, build_pipeline, positive_scores
+from shopml.train.pipeline import build_baseline, positive_scores
 from shopml.train.report import ReportData, render_report
 from shopml.train.result import TrainResult, feature_importance, flat_metrics, rolling_cv
-from shopml.train.select import compare_strategies, search_params
+from shopml.train.select import Candidate, candidate_pipeline, compare_strategies, search_params
 from shopml.train.splits import time_split
 from shopml.train.summary import RunSummary
 
@@ -61,12 +61,10 @@ def _baseline(ds: Dataset, split: Any, cfg: TrainConfig) -> tuple[np.ndarray, fl
 
 
 def _learning(
-    best: Any, ds: Dataset, split: Any, cfg: TrainConfig, full: tuple[float, float]
+    best: Candidate, ds: Dataset, split: Any, cfg: TrainConfig, full: tuple[float, float]
 ) -> dict[str, list[float]]:
     """Learning curve; the full-size point is the selected model itself (``full`` = its two scores)."""
-    params = best.params.model_copy(
-        update={"n_estimators": best.best_iteration, "early_stopping_rounds": None}
-    )
+    params = best.refit_params()
     X_tr, y_tr = ds.frame.iloc[split.train], ds.y[split.train]
     X_va, y_va = ds.frame.iloc[split.valid], ds.y[split.valid]
 
@@ -76,16 +74,7 @@ def _learning(
         y = y_tr[idx]
         if y.sum() < 6 or y.sum() == y.size:
             return float("nan"), float("nan")
-        pos = int(y.sum())
-        pipe = build_pipeline(
-            best.strategy,
-            ds.numeric,
-            ds.categorical,
-            params,
-            seed=cfg.seed,
-            sampling_ratio=cfg.sampling_ratio,
-            pos_weight=(y.size - pos) / pos,
-        )
+        pipe = candidate_pipeline(best.strategy, params, ds, cfg, y)
         pipe.fit(X_tr.iloc[idx], y)
         return pr_auc(y, positive_scores(pipe, X_tr.iloc[idx])), pr_auc(y_va, positive_scores(pipe, X_va))
 
