@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from typer.testing import CliRunner
 
+from shopml.cli.main import app
 from shopml.monitor import ingest_labels, run_monitor, write_predictions
 from shopml.monitor.cache import WINDOWS, clear_caches
 from shopml.monitor.predlog import PredictionLog
@@ -86,3 +88,12 @@ def test_html_optional(workspace: Path, world: ModelBundle) -> None:
     r = run_monitor(workspace, "fraud", "1d", now, bundle=world, history=3, html=False)
     assert r.json_path is not None and r.json_path.exists() and r.html_path is None
     assert not list(r.json_path.parent.glob("*.html"))
+
+
+def test_cli_no_html_prints_traffic(workspace: Path, world: ModelBundle) -> None:
+    now = (START + timedelta(days=10)).isoformat()
+    args = ["monitor", "--model", "fraud", "--now", now, "--bundle", str(world.path), "--no-html"]
+    res = CliRunner().invoke(app, [*args, "--workspace", str(workspace), "--history", "3"])
+    assert res.exit_code == 0, res.output
+    assert "traffic:" in res.output and "latency p50" in res.output and ".json" in res.output
+    assert not list((workspace / "reports" / "monitor").glob("*.html"))

@@ -31,14 +31,18 @@ def monitor(
         bool,
         typer.Option("--fail-on-alert", help="Exit with code 1 when drift or a performance drop is found."),
     ] = False,
+    html: Annotated[
+        bool, typer.Option("--html/--no-html", help="Also write the HTML report (Plotly from plotly.min.js).")
+    ] = True,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Check the latest window(s) of MODEL's prediction log: data drift against the reference profile,
     realised (matured windows) and estimated performance, label maturity and the error-stream detectors.
-    Writes JSON and HTML reports under workspace/reports/monitor/ and appends events for problems."""
+    Writes JSON and HTML reports under workspace/reports/monitor/ (the pages load Plotly from the
+    plotly.min.js next to them) and appends events for problems."""
     settings, ws = resolve(workspace, config)
-    result = run_monitor(ws, model, window, now, bundle=bundle, settings=settings, history=history)
+    result = run_monitor(ws, model, window, now, bundle=bundle, settings=settings, history=history, html=html)
     latest = result.windows[-1]
     style = {"ok": "green", "alert": "bold red"}.get(result.status, "yellow")
     console.print(
@@ -57,6 +61,11 @@ def monitor(
         console.print(f"performance: {note}")
     for event in result.events:
         console.print(f"[bold]{event.severity}[/] {event.kind}: {event.summary}", highlight=False)
-    console.print(f"report: {result.html_path}")
+    if result.traffic is not None and result.traffic["requests"]:
+        t = result.traffic
+        p50, p99 = t["latency_p50_ms"], t["latency_p99_ms"]
+        lat = "" if p50 is None else f", latency p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        console.print(f"traffic: {t['requests']} request(s){lat}")
+    console.print(f"report: {result.html_path or result.json_path}")
     if fail_on_alert and result.alert:
         raise typer.Exit(1)
