@@ -21,6 +21,7 @@ from shopml.simulate.labels import DAY_US, LabelFeed, return_delay_days
 from shopml.simulate.legit import local_times_ms
 from shopml.simulate.params import SimulationParams
 from shopml.simulate.scenarios import DayEffects
+from shopml.simulate.stream import DayStream
 from shopml.simulate.world import ALL_MARKETS, Population
 
 __all__ = ["HIGH_VALUE_EUR", "ORDER_SCHEMA", "OrderStream"]
@@ -60,7 +61,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-class OrderStream:
+class OrderStream(DayStream):
     """Generates and writes the orders table day by day, carrying per-customer order/return counts."""
 
     def __init__(
@@ -71,11 +72,10 @@ class OrderStream:
         rng: np.random.Generator,
         writer: PartitionWriter,
     ) -> None:
-        self.p, self.pop, self.writer = p, pop, writer
-        self.root = out_dir / "orders"
-        self.labels = LabelFeed(
+        labels = LabelFeed(
             out_dir / "labels" / "returns", p.start, "order_id", "o", "is_high_value_return", writer
         )
+        super().__init__(p, pop, writer, out_dir / "orders", labels)
         self.intercept_ = self._calibrate(rng)
         # history before the start: orders over the account's life, returns at the customer's rate
         life = np.maximum(-pop.signup_day, 0.0)
@@ -83,10 +83,7 @@ class OrderStream:
         p_any = _sigmoid(self.intercept_ + 0.6 + pop.return_propensity)
         self.returns_ = rng.binomial(self.orders_, p_any).astype(np.int64)
         self.pending_: dict[int, list[np.ndarray]] = defaultdict(list)
-        self.next_ordinal = 0
-        self.rows_ = 0
         self.returns_hv_ = 0
-        self.partitions_: list[str] = []
 
     def _draw(self, rng: np.random.Generator, cust: np.ndarray, eff: DayEffects, amount_mult: float) -> dict:
         n = len(cust)
@@ -180,8 +177,7 @@ class OrderStream:
         for k in np.unique(arrive[returned]):
             self.pending_[int(k)].append(cust[returned & (arrive == k)])
         label_us = np.where(label == 1, return_us, event_us + self.p.return_window_days * DAY_US)
-        ordinals = np.arange(self.next_ordinal, self.next_ordinal + n, dtype=np.int64)
-        self.next_ordinal += n
+        ordinals = self._ordinals(n)
         self.labels.add(ordinals, label, label_us)
         ship = self.pop.market[cust].copy()
         gift = rng.random(n) < 0.03
@@ -209,10 +205,7 @@ class OrderStream:
                 schema=ORDER_SCHEMA,
             )
 
-        date = self.p.start + timedelta(days=day)
-        self.writer.submit(self.root, date, build)
-        self.partitions_.append(date.isoformat())
-        self.labels.flush(through_day=day + 1)
+        self._write_day(day, build)
         self.rows_ += n
         self.returns_hv_ += int(label.sum())
         return n

@@ -25,6 +25,7 @@ from shopml.simulate.labels import DAY_US, LabelFeed, chargeback_delay_days
 from shopml.simulate.legit import Batch, concat, legit_day, take
 from shopml.simulate.params import SimulationParams
 from shopml.simulate.scenarios import DayEffects
+from shopml.simulate.stream import DayStream
 from shopml.simulate.world import ALL_MARKETS, Population
 
 __all__ = ["TRANSACTION_SCHEMA", "TransactionStream"]
@@ -59,7 +60,7 @@ TRANSACTION_SCHEMA = pa.schema(
 )
 
 
-class TransactionStream:
+class TransactionStream(DayStream):
     """Generates and writes the transactions table day by day, carrying history and label state."""
 
     def __init__(
@@ -70,8 +71,8 @@ class TransactionStream:
         rng: np.random.Generator,
         writer: PartitionWriter,
     ) -> None:
-        self.p, self.pop, self.writer = p, pop, writer
-        self.root = out_dir / "transactions"
+        labels = LabelFeed(out_dir / "labels" / "fraud", p.start, "transaction_id", "tx", "is_fraud", writer)
+        super().__init__(p, pop, writer, out_dir / "transactions", labels)
         self.offset_days = p.warmup_days + 31  # history keys count ms from this many days before start
         self.history = TxnHistory()
         # each existing customer's last purchase before the warm-up (exponential gap back in time)
@@ -80,15 +81,9 @@ class TransactionStream:
         last = (31 * DAY_MS - gap_ms).astype(np.int64)
         existed = pop.signup_day < -p.warmup_days
         self.history.seed_last(np.where(existed, last, NEVER))
-        self.labels = LabelFeed(
-            out_dir / "labels" / "fraud", p.start, "transaction_id", "tx", "is_fraud", writer
-        )
-        self.next_ordinal = 0
         self.next_guest = pop.n
-        self.rows_ = 0
         self.fraud_ = 0
         self.patterns_: dict[str, int] = dict.fromkeys(PATTERNS[1:], 0)
-        self.partitions_: list[str] = []
 
     def _abs_ms(self, day: int, t_ms: np.ndarray) -> np.ndarray:
         return t_ms + (day + self.offset_days) * DAY_MS
@@ -124,9 +119,7 @@ class TransactionStream:
         b = take(b, stable_argsort(b["t_ms"]))
         n24, avg30, since = self.history.add(b["cust"], self._abs_ms(day, b["t_ms"]), b["amount"])
         build = self._table(rng, day, b, n24, avg30, since, eff)
-        self.writer.submit(self.root, self.p.start + timedelta(days=day), build)
-        self.partitions_.append((self.p.start + timedelta(days=day)).isoformat())
-        self.labels.flush(through_day=day + 1)
+        self._write_day(day, build)
         return len(b["cust"])
 
     def _table(
@@ -141,8 +134,7 @@ class TransactionStream:
     ) -> Callable[[], pa.Table]:
         """Draw the labels and pipeline faults of a day now; return a function building its table."""
         n = len(b["cust"])
-        ordinals = np.arange(self.next_ordinal, self.next_ordinal + n, dtype=np.int64)
-        self.next_ordinal += n
+        ordinals = self._ordinals(n)
         event_us = epoch_us(self.p.start + timedelta(days=day)) + b["t_ms"] * 1000
         pattern = b["pattern"]
         is_fraud = (pattern > 0).astype(np.int8)
