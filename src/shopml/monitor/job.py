@@ -241,9 +241,11 @@ def _baseline(
     if t.num_rows < max(rows, cfg.min_rows):
         return None
     rng = np.random.default_rng(seed)
-    idx = rng.choice(t.num_rows, rows, replace=False)
-    s = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[idx]
-    d = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[idx]
+    s = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
+    d = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
+    order = np.lexsort((d, s))  # DuckDB's row order may vary between runs; the sample must not
+    idx = order[rng.choice(t.num_rows, rows, replace=False)]
+    s, d = s[idx], d[idx]
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
     est = estimate_performance(s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng)
     return {
