@@ -75,6 +75,11 @@ def test_concept_drift_caught_by_performance_not_inputs(
         if e.evidence.get("source") == "realised"
     )
     assert first >= START + timedelta(days=8)
+    for e in result.events:
+        if e.evidence.get("source") == "realised":  # judged against the test interval's low end
+            low = bundle.meta.metrics.get("pr_auc_low")
+            assert e.evidence["reference_low"] == low
+            assert e.evidence["high"] < (low if low is not None else e.evidence["reference"]) - 0.05
     assert any(s.drifts for s in result.stream)
     again = run_monitor(workspace, "fraud", "1d", NOW, bundle=bundle)
     assert again.events == []  # each problem is reported once

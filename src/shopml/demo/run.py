@@ -36,10 +36,10 @@ __all__ = ["DemoConfig", "DemoResult", "run_demo"]
 FAST_TRAIN: dict[str, Any] = {
     "seed": 42,
     "search": {"n_trials": 1},
-    "bootstrap": 200,
+    "bootstrap": 100,
     "learning_curve_sizes": [0.5, 1.0],
-    "parity_rows": 500,
-    "model": {"n_estimators": 200},
+    "parity_rows": 300,
+    "model": {"n_estimators": 150},
 }
 
 
@@ -51,7 +51,7 @@ class DemoConfig:
     days: int = 90
     onset: int = 60
     seed: int = 7
-    customers: int = 15_000
+    customers: int = 8_000
     first_train_day: int = 42
     batch_size: int = 64
     concurrency: int = 8

@@ -122,8 +122,14 @@ def _reference(bundle: ModelBundle, metric: str) -> dict[str, Any]:
     for key in (metric, f"test_{metric}", f"val_{metric}", f"valid_{metric}"):
         value = metrics.get(key)
         if isinstance(value, int | float) and np.isfinite(value):
-            return {"metric": metric, "value": float(value), "source": f"bundle metrics['{key}']"}
-    return {"metric": metric, "value": None, "source": "none: the bundle records no such metric"}
+            low = metrics.get(f"{key}_low")
+            return {
+                "metric": metric,
+                "value": float(value),
+                "low": float(low) if isinstance(low, int | float) and np.isfinite(low) else None,
+                "source": f"bundle metrics['{key}']",
+            }
+    return {"metric": metric, "value": None, "low": None, "source": "none: the bundle records no such metric"}
 
 
 def _window_rng(seed: int, start: datetime, purpose: int) -> np.random.Generator:
