@@ -90,3 +90,17 @@ def test_render_is_self_contained_and_shows_everything(tmp_path: Path) -> None:
     assert "detection (days after onset)" in html and "never retrain" in html
     out = write_dashboard(data, tmp_path / "sub" / "d.html")
     assert out.read_text(encoding="utf-8") == html
+
+
+def test_cli_writes_the_page(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shopml.cli.main import app
+
+    ws = Workspace(tmp_path / "ws").ensure()
+    EventStore(ws).append(Event(ts=T0, kind="drift", model="fraud", severity="warning", summary="x"))
+    res = CliRunner().invoke(
+        app, ["dashboard", "--workspace", str(ws.root), "--out", str(tmp_path / "d.html")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "1 events" in res.output and (tmp_path / "d.html").read_text(encoding="utf-8").count("<tr>") >= 2

@@ -16,7 +16,8 @@ __all__ = ["dashboard"]
 def dashboard(
     model: Annotated[str, typer.Option("--model", "-m", help="Model whose loop to show.")] = "fraud",
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="HTML file [default: WORKSPACE/reports/dashboard.html].")
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file [default: WORKSPACE/reports/dashboard.html]"),
     ] = None,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
