@@ -30,7 +30,8 @@ def _monitor_days(folder: Path, model: str, metric: str) -> list[DaySeries]:
         windows = report.get("performance") or []
         for i, w in enumerate(windows):
             day = days.setdefault(w["start"], DaySeries(start=w["start"], rows=w["rows"], maturity=0.0))
-            day.rows, day.maturity = w["rows"], w["maturity"]
+            if w["rows"]:  # a later report on a newer champion version counts none of this window's rows
+                day.rows, day.maturity = w["rows"], w["maturity"]
             if w.get("matured"):
                 day.realised, day.realised_lo, day.realised_hi = _interval(w.get("realised"), metric)
             if i == len(windows) - 1:
