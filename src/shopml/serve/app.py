@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import itertools
 import logging
@@ -100,6 +101,11 @@ class ServeApp:
             if msg["type"] == "lifespan.startup":
                 try:
                     await self.startup()
+                    # Everything loaded so far (ONNX Runtime, MLflow, numpy) lives for the whole process:
+                    # move it out of the collector's reach, or each full collection walks millions of
+                    # objects and stalls the event loop (measured: p99 ~200 ms at 32 connections).
+                    gc.collect()
+                    gc.freeze()
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
