@@ -91,7 +91,8 @@ def _policy(world: Path, **triggers: Any) -> LoopPolicy:
             "task": "fraud",
             "train_config": FAST_TRAIN,
             "data": {"path": str(world / "transactions")},
-            "triggers": {"cooldown_hours": 48, **triggers},
+            # One drifted day is not an episode: a weekend's score mix can cross the relevance floor.
+            "triggers": {"cooldown_hours": 48, "drift": {"min_events": 2}, **triggers},
             # Fraud labels mature slowly (chargebacks: weeks). The demo's loop acts within days: rows at
             # least a week old with no chargeback yet count as legit; the gate's holdout is the latest
             # week-old period, grown back until it holds enough frauds to decide.
