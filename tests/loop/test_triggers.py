@@ -110,6 +110,15 @@ def _perf(source: str, value: float, high: float, reference: float = 0.8) -> Eve
     )
 
 
+def test_performance_min_events_debounce() -> None:
+    policy = _policy(performance={"min_events": 2})
+    first = _perf("realised", 0.3, 0.4)
+    second = first.model_copy(update={"id": "second", "ts": T0 + timedelta(days=1)})
+    assert not evaluate_triggers([first], LoopState(), policy, T0 + timedelta(hours=1))
+    fired = evaluate_triggers([first, second], LoopState(), policy, T0 + timedelta(days=1, hours=1))
+    assert [f.trigger for f in fired] == ["performance"]
+
+
 def test_performance_drop_needs_the_interval_below_tolerance() -> None:
     policy = _policy(performance={"tolerance": 0.1})  # limit 0.72
     assert performance_drop(_perf("realised", 0.6, 0.7), policy) is not None

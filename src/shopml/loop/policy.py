@@ -70,6 +70,7 @@ class PerformanceTrigger(_Section):
     require_ci: bool = Field(True, description="the CI upper bound (not only the point) must be below")
     use_estimated: bool = Field(True, description="also act on estimated (pre-label) performance")
     use_stream: bool = Field(True, description="also act on stream-detector alarms (error rate up)")
+    min_events: int = Field(1, ge=1, description="debounce: qualifying events needed in one episode")
 
 
 class ScheduleTrigger(_Section):

@@ -141,7 +141,7 @@ def _episode_firing(
     current = episodes[-1]
     if (now - current[-1].ts) > trig.episode_gap:
         return None  # the last episode is over
-    min_events = policy.triggers.drift.min_events if name == "drift" else 1
+    min_events = {"drift": trig.drift.min_events, "performance": trig.performance.min_events}.get(name, 1)
     if len(current) < min_events:
         return None
     key = f"{name}:{current[0].id}"
