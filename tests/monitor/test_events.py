@@ -52,7 +52,7 @@ def test_bad_events_and_filters_are_rejected(tmp_path: Path) -> None:
         Event(kind="drift", summary="x", ts=datetime(2026, 1, 1))
     with pytest.raises(ValidationError, match="severity"):
         Event(kind="drift", summary="x", severity="meh")  # type: ignore[arg-type]
-    with pytest.raises(DataError, match="since: expected an ISO timestamp"):
+    with pytest.raises(DataError, match="since: expected an ISO-8601 time"):
         EventStore(tmp_path).read(since="yesterday")
 
 

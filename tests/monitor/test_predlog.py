@@ -66,7 +66,7 @@ def test_bad_inputs(workspace: Path) -> None:
         PredictionLog(workspace, "fraud").read(T0, T0, ["amount"])
     with pytest.raises(DataError, match="contract 5 needs"):
         write_predictions(workspace, "fraud", pa.table({"score": [0.1]}))
-    with pytest.raises(DataError, match="expected an ISO time"):
+    with pytest.raises(DataError, match="expected an ISO-8601 time"):
         as_utc("last tuesday")
 
 

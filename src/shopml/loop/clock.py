@@ -6,20 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from shopml.errors import ConfigError
+from shopml.times import as_utc as _as_utc
 
 __all__ = ["Clock", "SimulatedClock", "SystemClock", "as_utc"]
 
 
 def as_utc(value: datetime | str, name: str = "time") -> datetime:
     """A timezone-aware UTC datetime from a datetime or ISO string (naive input is an error)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise ConfigError(f"{name}: expected an ISO-8601 time, got {value!r}") from exc
-    if value.tzinfo is None:
-        raise ConfigError(f"{name}: expected a timezone-aware time, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+    return _as_utc(value, name, error=ConfigError)
 
 
 class Clock(Protocol):

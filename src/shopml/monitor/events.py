@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shopml.config import Workspace
-from shopml.errors import DataError
+from shopml.times import as_utc
 
 __all__ = ["EVENTS_FILE", "EVENT_KINDS", "SEVERITIES", "Event", "EventStore", "Severity"]
 
@@ -91,16 +91,7 @@ class Event(BaseModel):
 
 
 def _as_utc(value: datetime | str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise DataError(f"{name}: expected an ISO timestamp, got {value!r}") from exc
-    if value.tzinfo is None:
-        raise DataError(f"{name}: expected a timezone-aware time, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+    return None if value is None else as_utc(value, name)
 
 
 class EventStore:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from shopml.config import Workspace
 from shopml.errors import DataError, NotFoundError
+from shopml.times import as_utc as _as_utc
 
 __all__ = ["LOG_COLUMNS", "LogSpan", "PredictionLog", "as_utc", "connect", "quote", "write_predictions"]
 
@@ -44,12 +45,7 @@ def connect(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2) -> duckd
 
 def as_utc(value: datetime | str, name: str = "time") -> datetime:
     """A timezone-aware UTC datetime from a datetime or ISO text (naive means UTC)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise DataError(f"{name}: expected an ISO time like 2026-01-31T00:00:00Z, got {value!r}") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return _as_utc(value, name, naive_is_utc=True)
 
 
 @dataclass(frozen=True)
