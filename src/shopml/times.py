@@ -28,9 +28,7 @@ def as_utc(
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise error(
-                f"{name}: expected an ISO-8601 time (2026-01-31T00:00:00Z), got {value!r}"
-            ) from exc
+            raise error(f"{name}: expected an ISO-8601 time (2026-01-31T00:00:00Z), got {value!r}") from exc
     if value.tzinfo is None:
         if not naive_is_utc:
             raise error(f"{name}: expected a timezone-aware time, got naive {value.isoformat()}")
