@@ -72,6 +72,23 @@ def test_bootstrap_roc_auc_interval_covers_truth_about_95_percent() -> None:
     assert 0.88 <= hits / runs <= 0.99
 
 
+def test_grouped_bootstrap_covers_recall_when_positives_come_in_bursts() -> None:
+    """20 bursts of 5 frauds, each burst (one hour) caught together with probability 0.6, so recall at the
+    threshold is 0.6: resampling rows under-covers, resampling hour groups keeps about 95%."""
+    runs, hits = 120, {"rows": 0, "groups": 0}
+    for seed in range(runs):
+        rng = np.random.default_rng(seed)
+        caught = np.repeat(rng.random(20) < 0.6, 5)
+        s = np.r_[rng.random(1500) * 0.4, np.where(caught, 0.9, 0.1) + rng.random(100) * 0.05]
+        y = np.r_[np.zeros(1500), np.ones(100)].astype(int)
+        hours = np.r_[rng.integers(0, 24 * 7, 1500), np.repeat(rng.integers(0, 24 * 7, 20), 5)]
+        for kind, groups in (("rows", None), ("groups", hours)):
+            ci = bootstrap_metrics(y, s, 0.5, n_boot=200, seed=seed, groups=groups)["recall"]
+            hits[kind] += ci.low <= 0.6 <= ci.high
+    assert hits["rows"] / runs < 0.8, hits
+    assert 0.88 <= hits["groups"] / runs <= 0.99, hits
+
+
 def test_single_class_is_named() -> None:
     with pytest.raises(InsufficientDataError, match="both classes"):
         point_metrics(np.zeros(10), np.linspace(0, 1, 10), 0.5)

@@ -57,6 +57,9 @@ class PerformanceSettings(_Section):
     confidence: float = Field(0.9, gt=0.5, lt=1.0)
     n_bootstrap: int = Field(200, ge=20, le=10_000)
     max_rows: int = Field(20_000, ge=1000, description="rows per window used for intervals (subsample)")
+    block: str = Field(
+        "1h", pattern=r"^\d+[hdw]$", description="bootstrap block: rows in one block are resampled together"
+    )
     stream_rows: int = Field(5_000, ge=100, description="labelled rows per window fed to stream detectors")
     cost_false_positive: float = Field(1.0, ge=0.0)
     cost_false_negative: float = Field(10.0, ge=0.0)

@@ -54,9 +54,22 @@ def weighted_average_precision(y: np.ndarray, score: np.ndarray, weights: np.nda
     return out
 
 
-def stratified_counts(y: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Row multiplicities ``[B, n]`` of ``B`` bootstrap resamples drawn within each class."""
+def stratified_counts(
+    y: np.ndarray, n_resamples: int, rng: np.random.Generator, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """Row multiplicities ``[B, n]`` of ``B`` bootstrap resamples drawn within each class.
+
+    ``groups``: a group id per row (e.g. the hour of the event). Whole groups are resampled, within two
+    strata (groups holding a positive, groups without), so rows that move together (a burst of frauds
+    caught or missed together) are drawn together and every resample still holds positives.
+    """
     n = y.size
+    if groups is not None:
+        _, gid = np.unique(np.asarray(groups), return_inverse=True)
+        gid = gid.reshape(-1)
+        has_pos = np.zeros(int(gid.max()) + 1, dtype=np.int8)
+        np.maximum.at(has_pos, gid, y.astype(np.int8))
+        return stratified_counts(has_pos, n_resamples, rng)[:, gid]
     counts = np.zeros((n_resamples, n), dtype=np.float64)
     for cls in (0, 1):
         idx = np.flatnonzero(y == cls)
@@ -105,8 +118,10 @@ def paired_bootstrap(
     confidence: float = 0.95,
     seed: int = 0,
     chunk: int = 250,
+    groups: np.ndarray | None = None,
 ) -> PairedBootstrap:
-    """Bootstrap the PR-AUC difference ``challenger - champion`` on the same resampled rows."""
+    """Bootstrap the PR-AUC difference ``challenger - champion`` on the same resampled rows (whole
+    ``groups`` when given, see :func:`stratified_counts`)."""
     y = np.asarray(y).astype(np.int8).ravel()
     a = np.asarray(champion, dtype=np.float64).ravel()
     b = np.asarray(challenger, dtype=np.float64).ravel()
@@ -131,7 +146,7 @@ def paired_bootstrap(
     )
     ra, rb = [], []
     for start in range(0, n_resamples, chunk):
-        w = stratified_counts(y, min(chunk, n_resamples - start), rng)
+        w = stratified_counts(y, min(chunk, n_resamples - start), rng, groups)
         ra.append(weighted_average_precision(y, a, w))
         rb.append(weighted_average_precision(y, b, w))
     boot_a, boot_b = np.concatenate(ra), np.concatenate(rb)

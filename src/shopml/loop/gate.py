@@ -72,13 +72,18 @@ def _rule_text(p: GatePolicy, has_champion: bool) -> str:
         )
     lb = f"{p.confidence:.0%} one-sided lower bound of PR-AUC(challenger) - PR-AUC(champion)"
     cmp = "> 0" if p.mode == "superior" else f"> -{p.margin:g}"
-    return f"{floor} AND {lb} {cmp} (paired stratified bootstrap, B={p.n_bootstrap})"
+    return f"{floor} AND {lb} {cmp} (paired bootstrap of hour blocks, stratified, B={p.n_bootstrap})"
 
 
 def decide(
-    y: np.ndarray, challenger: np.ndarray, champion: np.ndarray | None, policy: GatePolicy
+    y: np.ndarray,
+    challenger: np.ndarray,
+    champion: np.ndarray | None,
+    policy: GatePolicy,
+    groups: np.ndarray | None = None,
 ) -> GateDecision:
-    """Apply the gate to holdout labels ``y`` and both models' scores on the same rows."""
+    """Apply the gate to holdout labels ``y`` and both models' scores on the same rows; ``groups``
+    (e.g. event hours) makes the bootstrap resample whole groups."""
     y = np.asarray(y).astype(np.int8)
     has_champion = champion is not None
     rule = _rule_text(policy, has_champion)
@@ -96,6 +101,7 @@ def decide(
         n_resamples=policy.n_bootstrap,
         confidence=policy.confidence,
         seed=policy.seed,
+        groups=groups,
     )
     reasons: list[str] = []
     floor_ok = boot.challenger >= policy.min_metric

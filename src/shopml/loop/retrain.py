@@ -223,7 +223,10 @@ class Retrainer:
         same = champion is not None and champion.version == job.version
         champ_scores = score_table(champion, split.holdout) if (champion is not None and not same) else None
         chal_scores = score_table(challenger, split.holdout) if split.holdout.num_rows else np.zeros(0)
-        decision = decide(y, chal_scores, champ_scores, self.policy.gate)
+        hours = (  # hour blocks: frauds come in bursts that a model catches or misses together
+            split.holdout.column(self.policy.data.time_column).to_numpy().astype("datetime64[h]")
+        )
+        decision = decide(y, chal_scores, champ_scores, self.policy.gate, groups=hours)
         decision.model = self.policy.model
         decision.challenger_version = job.version
         decision.champion_version = champion.version if champion is not None and not same else None

@@ -12,7 +12,7 @@
 4. ``ok`` otherwise.
 
 The domain classifier and the score test run at level ``alpha`` outside the features' corrected family;
-their relevance floors (AUC ≥ ``min_auc``, score shift ≥ ``min_effect_numeric``) keep them quiet when
+their relevance floors (AUC ≥ ``min_auc``, score shift ≥ ``min_effect_score``) keep them quiet when
 nothing moved.
 """
 
@@ -267,14 +267,14 @@ def _prediction(ref: Profile, cur: Profile, cfg: DriftConfig) -> FeatureDrift | 
         alpha=cfg.alpha,
         threshold=ks.default_threshold,
         effect_name="wasserstein",
-        min_effect=cfg.min_effect_numeric,
+        min_effect=cfg.min_effect_score,
         n_reference=r.count,
         n_current=c.count,
     )
     if min(r.count, c.count) < cfg.min_rows:
         return FeatureDrift(**common, method="none", verdict="insufficient_data")
     s = ks.score(ColumnData(r), ColumnData(c))
-    sig, rel = s.p_value < cfg.alpha, s.effect_size >= cfg.min_effect_numeric
+    sig, rel = s.p_value < cfg.alpha, s.effect_size >= cfg.min_effect_score
     return FeatureDrift(
         **common,
         method=s.method,

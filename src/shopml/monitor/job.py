@@ -170,7 +170,7 @@ def _evaluate(
             seed,
             weights.shape,
             [(d.start, d.end, d.counts) for d in pool],
-            *[a for d in pool for a in (d.scores, d.decisions, d.labels)],
+            *[a for d in pool for a in (d.scores, d.decisions, d.labels, d.blocks)],
         )
         real = WINDOWS.get(key) if key else None
         if real is None:
@@ -199,6 +199,7 @@ def _performance(
     data: list[WindowData] = []
     stamps: list[np.ndarray] = []
     table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
+    block_us = int(parse_window(cfg.block).total_seconds() * 1e6)
     for start, end in bounds:
         t = labels.window(log, table, start, end)
         keep = np.arange(t.num_rows)
@@ -208,8 +209,10 @@ def _performance(
         decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
         label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
         counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
-        data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts))
-        stamps.append(t.column("__time").to_numpy()[keep])
+        stamp = t.column("__time").to_numpy()[keep]
+        blocks = stamp.astype("datetime64[us]").astype(np.int64) // block_us
+        data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts, blocks))
+        stamps.append(stamp)
     weights = bootstrap_weights(seed, cfg.n_bootstrap, cfg.max_rows)  # shared draws, once per process
     out = _evaluate(data, cfg, seed, weights, cache)
     errors: list[np.ndarray] = []

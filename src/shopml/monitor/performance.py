@@ -4,6 +4,10 @@
 * **Realised** metrics (PR-AUC, precision/recall/F1 at the threshold, expected cost per prediction) are
   computed only for *matured* windows (maturity ≥ ``min_maturity``, default 0.95, and at least
   ``min_labelled`` labelled rows), over the labelled rows, with Poisson-bootstrap percentile intervals.
+  The bootstrap resamples **time blocks** (``block``, default one hour), not rows: fraud comes in bursts
+  (a card-testing run is a handful of payments within minutes, caught or missed together), so rows are
+  not independent and a row bootstrap gave intervals too narrow to trust (measured on the simulated
+  stationary shop: 74% coverage of a nominal 90% with rows, 83% with hour blocks).
   Below that threshold the labelled rows are a biased sample (fraud labels arrive with chargebacks, legit
   ones when the dispute period ends), so no realised figure is shown.
 * **Estimated** metrics (CBPE, :mod:`shopml.monitor.estimate`) for every window with enough rows.
@@ -90,20 +94,30 @@ def realised_performance(
     level: float = 0.9,
     rng: np.random.Generator | None = None,
     weights: np.ndarray | None = None,
+    blocks: np.ndarray | None = None,
 ) -> dict[str, Interval]:
     """Metrics on labelled rows with Poisson-bootstrap percentile intervals.
 
-    ``weights``: pre-drawn Poisson(1) weights of shape ``(n_bootstrap, >= n)`` to reuse across windows
-    (each window's interval stays valid; only windows' draws are no longer independent).
+    ``blocks``: a block id per row (e.g. the hour it fell in); each draw weighs whole blocks, so rows that
+    fail together are resampled together. ``None``: every row is its own block.
+    ``weights``: pre-drawn Poisson(1) weights of shape ``(n_bootstrap, >= blocks)`` to reuse across
+    windows (each window's interval stays valid; only windows' draws are no longer independent).
     """
     gen = rng if rng is not None else np.random.default_rng(0)
     sorted_ = SortedScores(scores, decisions)
     y = np.asarray(labels, dtype=np.float32)[sorted_.order][None, :]
     point = sorted_.metrics(y, None, costs)
-    if weights is not None and weights.shape[1] >= sorted_.n:
-        weights = weights[:, : sorted_.n]
+    if blocks is None:
+        ids, k = None, sorted_.n
     else:
-        weights = gen.poisson(1.0, size=(n_bootstrap, sorted_.n)).astype(np.float32)
+        _, inverse = np.unique(np.asarray(blocks)[sorted_.order], return_inverse=True)
+        ids, k = inverse.reshape(-1), int(inverse.max()) + 1 if inverse.size else 0
+    if weights is not None and weights.shape[1] >= k:
+        weights = weights[:, :k]
+    else:
+        weights = gen.poisson(1.0, size=(n_bootstrap, k)).astype(np.float32)
+    if ids is not None:
+        weights = weights[:, ids]
     draws = sorted_.metrics(np.broadcast_to(y, weights.shape), weights, costs)
     return {m: Interval.from_draws(float(point[m][0]), draws[m], level) for m in METRICS}
 
@@ -122,6 +136,7 @@ class WindowData:
     decisions: np.ndarray
     labels: np.ndarray
     counts: tuple[int, int, int] | None = None  # exact (rows, labelled, positives) when arrays are a sample
+    blocks: np.ndarray | None = None  # bootstrap block id per row (``None``: rows are independent)
 
     @property
     def rows(self) -> int:
@@ -264,12 +279,26 @@ def realised_part(
     ks = np.concatenate([x.scores[k] for x, k in zip(pool, known, strict=True)])
     kd = np.concatenate([x.decisions[k] for x, k in zip(pool, known, strict=True)])
     ky = np.concatenate([x.labels[k] for x, k in zip(pool, known, strict=True)])
+    kb = (
+        None
+        if any(x.blocks is None for x in pool)
+        else np.concatenate([x.blocks[k] for x, k in zip(pool, known, strict=True) if x.blocks is not None])
+    )
     idx = _subsample(ks.size, cfg.max_rows, rng)
     if idx is not None:
         ks, kd, ky = ks[idx], kd[idx], ky[idx]
+        kb = None if kb is None else kb[idx]
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
     real = realised_performance(
-        ks, kd, ky, costs=costs, n_bootstrap=cfg.n_bootstrap, level=cfg.confidence, rng=rng, weights=weights
+        ks,
+        kd,
+        ky,
+        costs=costs,
+        n_bootstrap=cfg.n_bootstrap,
+        level=cfg.confidence,
+        rng=rng,
+        weights=weights,
+        blocks=kb,
     )
     return Part(real, pool[0].start, None)
 

@@ -144,10 +144,22 @@ def bootstrap_metrics(
     n_boot: int = 500,
     level: float = 0.95,
     seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> dict[str, MetricCI]:
-    """Point estimates with percentile intervals from ``n_boot`` row resamples (threshold held fixed)."""
+    """Point estimates with percentile intervals from ``n_boot`` resamples (threshold held fixed).
+
+    ``groups``: a group id per row (e.g. the hour of the event); whole groups are resampled, so rows that
+    move together (a burst of card-testing payments) count once, not as independent evidence.
+    ``None``: rows are resampled.
+    """
     yy, s, c, ends, pred = _prepare(y, scores, threshold, fn_costs)
     n = yy.size
+    if groups is None:
+        gid, m = None, n
+    else:
+        order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
+        _, inverse = np.unique(np.asarray(groups)[order], return_inverse=True)
+        gid, m = inverse.reshape(-1), int(inverse.max()) + 1
     point = _weighted(np.ones((1, n)), yy, s, c, ends, pred, fp_cost, min_precision)
     rng = np.random.default_rng(seed)
     block = max(1, min(n_boot, _CELLS // n))
@@ -155,8 +167,10 @@ def bootstrap_metrics(
     done = 0
     while done < n_boot:
         b = min(block, n_boot - done)
-        idx = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
-        W = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+        idx = rng.integers(0, m, size=(b, m)) + (np.arange(b) * m)[:, None]
+        W = np.bincount(idx.ravel(), minlength=b * m).reshape(b, m).astype(np.float64)
+        if gid is not None:
+            W = W[:, gid]
         for k, v in _weighted(W, yy, s, c, ends, pred, fp_cost, min_precision).items():
             draws[k].append(v)
         done += b

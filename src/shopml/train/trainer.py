@@ -126,6 +126,7 @@ def train(
         "n_boot": config.bootstrap,
         "level": config.ci_level,
         "seed": config.seed,
+        "groups": ds.times[split.test].astype("datetime64[h]"),  # hour blocks: fraud comes in bursts
     }
     metrics = bootstrap_metrics(y_te, test_scores, choice.threshold, **kw)  # type: ignore[arg-type]
     base_scores, base_thr = _baseline(ds, split, config)
