@@ -96,11 +96,25 @@ def test_min_events_debounce_and_future_events_ignored() -> None:
     assert evaluate_triggers(events, LoopState(), policy, T0 + timedelta(days=1, hours=1))
 
 
-def test_events_about_an_old_champion_are_ignored() -> None:
-    events = [_drift(0, ["amount"], version=1)]
+def test_performance_events_about_an_old_champion_are_ignored() -> None:
+    old = _perf("realised", 0.3, 0.4)
+    events = [old.model_copy(update={"evidence": {**old.evidence, "model_version": 1}})]
     now = T0 + timedelta(hours=1)
     assert not evaluate_triggers(events, LoopState(), _policy(), now, champion_version=2)
     assert evaluate_triggers(events, LoopState(), _policy(), now, champion_version=1)
+
+
+def test_a_drift_episode_goes_on_across_a_promotion() -> None:
+    """Drift on days 0-4; v2 is promoted on day 1 and drift goes on against it: still the same episode,
+    which fired once, so nothing fires after the cooldown."""
+    events = [_drift(d, ["amount"], version=1 if d < 2 else 2) for d in range(5)]
+    state, first = LoopState(), T0 + timedelta(days=1, hours=1)
+    (f,) = evaluate_triggers(events[:2], state, _policy(), first, champion_version=1)
+    _fire(state, [f], first)
+    state.episodes[-1].outcome = "promoted"
+    assert not evaluate_triggers(
+        events, state, _policy(), T0 + timedelta(days=4, hours=2), champion_version=2
+    )
 
 
 def _perf(source: str, value: float, high: float, reference: float = 0.8) -> Event:

@@ -19,7 +19,7 @@ from shopml.config import Workspace
 from shopml.demo.policies import PolicyOutcome, daily_outcome, period_metrics
 from shopml.loop import Loop, LoopPolicy
 from shopml.loop.scoring import score_table
-from shopml.monitor import PredictionLog
+from shopml.monitor import EventStore, PredictionLog
 from shopml.registry import ModelBundle, Registry
 
 if TYPE_CHECKING:
@@ -143,7 +143,8 @@ def compare_policies(
     changes = [
         table.column("event_time")[i].as_py().isoformat() for i in np.flatnonzero(np.diff(mv) != 0) + 1
     ]
-    runs.append(("shopml triggered", s, t, changes, len(changes)))
+    retrained = len(EventStore(ws).read(kind=["retrain"], model=policy.model))  # promoted or not
+    runs.append(("shopml triggered", s, t, changes, retrained))
 
     swap = next((c for c in changes if c >= (start + timedelta(days=cfg.onset)).isoformat()), None)
     periods = _periods(day, start, cfg, swap)

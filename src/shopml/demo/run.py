@@ -95,9 +95,11 @@ def _policy(world: Path, **triggers: Any) -> LoopPolicy:
             "triggers": {"cooldown_hours": 48, "drift": {"min_events": 2}, **triggers},
             # Fraud labels mature slowly (chargebacks: weeks). The demo's loop acts within days: rows at
             # least a week old with no chargeback yet count as legit; the gate's holdout is the latest
-            # week-old period, grown back until it holds enough frauds to decide.
+            # week-old period, grown back until it holds enough frauds to decide. A challenger must be
+            # better with 95% confidence (superior): a merely non-inferior one swapped in on every drift
+            # retrain only added variance (the champion changed every other day on sudden_covariate).
             "window": {"kind": "sliding", "days": 35, "pending_labels": "negative", "min_label_age_days": 7},
-            "gate": {"label_maturity_days": 7, "holdout_days": 5, "max_holdout_days": 21, "margin": 0.02},
+            "gate": {"label_maturity_days": 7, "holdout_days": 5, "max_holdout_days": 21, "mode": "superior"},
         }
     )
 

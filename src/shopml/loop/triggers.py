@@ -176,7 +176,10 @@ def evaluate_triggers(
     champion_version: int | None = None,
 ) -> list[Firing]:
     """Every trigger that fires at ``now`` (empty during cooldown). Events after ``now`` are ignored, and
-    so are monitor events about another model version than ``champion_version`` (when both are known)."""
+    so are performance events about another model version than ``champion_version`` (when both are
+    known): a new champion's performance starts afresh. Drift events are about the world, not a version:
+    a drift episode goes on across a promotion, so one episode starts one retrain (plus the retries of
+    ``retry_rejected``), however often the champion changes while the world keeps moving."""
     trig = policy.triggers
     if state.last_retrain_at is not None and now - state.last_retrain_at < trig.cooldown:
         return []
@@ -185,7 +188,11 @@ def evaluate_triggers(
         for e in events
         if e.ts <= now
         and (e.model is None or e.model == policy.model)
-        and (champion_version is None or e.evidence.get("model_version") in (None, champion_version))
+        and (
+            e.kind == "drift"
+            or champion_version is None
+            or e.evidence.get("model_version") in (None, champion_version)
+        )
     ]
     firings: list[Firing] = []
     if trig.drift.enabled:
