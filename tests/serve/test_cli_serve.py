@@ -17,8 +17,11 @@ from benchmarks.serve_fixture import FixtureModel
 from typer.testing import CliRunner
 
 from shopml.cli.main import app
+from shopml.serve.metrics import FLUSH_INTERVAL_S
 
 from .conftest import free_port, make_registry
+
+_V1_COUNT = r'shopml_requests_total\{endpoint="v1_predict",model="fraud",status="200",version="1"\} (\S+)'
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
@@ -58,12 +61,16 @@ def test_sigterm_flushes_every_answered_prediction(
                 r = client.post("/v1/models/fraud/predict", json={"instances": batch})
                 assert r.status_code == 200, r.text
                 n += len(batch)
-            metrics = "".join(client.get("/metrics").text for _ in range(2))
-        counts = re.findall(
-            r'shopml_requests_total\{endpoint="v1_predict",model="fraud",status="200",version="1"\} (\S+)',
-            metrics,
-        )
-        assert counts and all(float(c) == 120 for c in counts)  # summed over both workers, whichever answers
+            # Summed over both workers, whichever answers; a worker publishes its counts every
+            # FLUSH_INTERVAL_S, so the other worker's may show up to that much later.
+            deadline = time.monotonic() + 5 * FLUSH_INTERVAL_S
+            while True:
+                metrics = "".join(client.get("/metrics").text for _ in range(2))
+                counts = re.findall(_V1_COUNT, metrics)
+                if (counts and all(float(c) == 120 for c in counts)) or time.monotonic() > deadline:
+                    break
+                time.sleep(FLUSH_INTERVAL_S / 5)
+        assert counts and all(float(c) == 120 for c in counts), counts
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     finally:

@@ -11,6 +11,7 @@ from benchmarks.serve_fixture import FixtureModel
 
 from shopml.errors import SchemaError
 from shopml.serve import BadRequestError, InputCodec
+from shopml.serve.codec import batch_block
 from shopml.serve.protocol import decode_v1, decode_v2, encode_v2
 
 
@@ -79,3 +80,51 @@ def test_v2_response_shape() -> None:
     )
     assert body["model_version"] == "3" and body["id"] == "r1"
     assert body["outputs"][1] == {"name": "decision", "shape": [2], "datatype": "INT8", "data": [0, 1]}
+
+
+def _v2_body(codec: InputCodec, rows: list[dict[str, Any]]) -> bytes:
+    dtypes = {"numeric": "FP64", "categorical": "BYTES", "boolean": "BOOL"}
+    inputs = [
+        {"name": n, "shape": [len(rows), 1], "datatype": dtypes[k], "data": [r[n] for r in rows]}
+        for n, k in codec.kinds.items()
+    ]
+    return orjson.dumps({"inputs": inputs})
+
+
+def test_fast_row_path_equals_the_general_path(codec: InputCodec, rows: list[dict[str, Any]]) -> None:
+    """/v1 rows take the fast path; OIP tensors always take the general one: same inputs, same keys."""
+    variants = [dict(r) for r in rows[:8]]
+    variants[1]["hour"] = 7  # an int for a numeric feature
+    variants[2]["amount_avg_30d"] = None  # a null where the schema allows it
+    variants[3]["is_new_device"] = True
+    variants[4].pop("transaction_id")
+    variants[5]["event_time"] = "2026-01-01T12:00:00"  # naive: taken as UTC
+    fast = codec.encode_rows([dict(r) for r in variants])
+    general, _, _ = decode_v2(_v2_body(codec, variants), codec)
+    assert fast.rows is not None and general.rows is None
+    for a, b in zip(fast.block, general.block, strict=True):
+        assert a.shape == b.shape and a.flags.c_contiguous
+        assert a.tolist() == b.tolist() or np.array_equal(a, b, equal_nan=True)
+    assert fast.cache_key() == general.cache_key()
+    assert fast.times is not None and fast.times[5] is not None and fast.times[5].utcoffset() is not None
+
+
+def test_unusual_rows_fall_back_to_the_general_path(codec: InputCodec, rows: list[dict[str, Any]]) -> None:
+    unseen = codec.encode_rows([dict(rows[0], country="ZZ")])
+    assert unseen.rows is None and unseen.unseen == {"country": 1}
+    as_int = codec.encode_rows([dict(rows[0], is_new_device=1, transaction_id=42)])
+    assert as_int.rows is None and as_int.ids == ["42"] and as_int.logged["is_new_device"] == [True]
+    with pytest.raises(SchemaError, match=r"feature 'amount' must be in \[0.0, None\], got -1.0 \(row 1\)"):
+        codec.encode_rows([dict(rows[0]), dict(rows[1], amount=-1.0)])
+    with pytest.raises(SchemaError, match=r"field 'event_time' must be an ISO-8601 timestamp, got 'soon'"):
+        codec.encode_rows([dict(rows[0], event_time="soon")])
+
+
+def test_batch_block_joins_fast_and_general_requests(codec: InputCodec, rows: list[dict[str, Any]]) -> None:
+    parts = [codec.encode_rows([dict(r)]) for r in rows[:3]]
+    parts.append(codec.encode_rows([dict(rows[3], country="ZZ")]))  # general path
+    floats, strings = batch_block(parts)
+    assert floats.shape == (parts[0].block[0].shape[0], 4) and strings[:, 3].tolist().count("") == 1
+    only_fast = batch_block(parts[:3])
+    assert np.array_equal(only_fast[0], floats[:, :3], equal_nan=True)
+    assert only_fast[0].flags.c_contiguous and only_fast[1].tolist() == strings[:, :3].tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -81,3 +82,22 @@ def test_write_failure_is_counted_not_raised(tmp_path: Path) -> None:
     _append(plog, LogStream("fraud", 1, 0.5, KINDS), 0)
     plog.flush()
     assert plog.dropped == 2 and "shopml_prediction_log_write_errors_total 1.0" in metrics.render().decode()
+
+
+def test_fast_path_rows_log_the_same_table_as_columns(tmp_path: Path) -> None:
+    stream = LogStream("fraud", 3, 0.5, KINDS, "transaction_id", "event_time")
+    rows: list[dict[str, Any]] = [
+        {"amount": 1.5, "country": "DE", "is_new_device": True, "transaction_id": "t0", "event_time": "x"},
+        {"amount": None, "country": "FR", "is_new_device": False},
+    ]
+    times = [datetime(2026, 1, 1, tzinfo=UTC), None]
+    scores = np.array([0.25, 0.75], dtype=np.float32)
+    fast = stream.table(stream.row_lines(rows, ["r-0", "r-1"], scores, TS, 0.4, times))
+    columns: dict[str, list[Any]] = {
+        "amount": [1.5, math.nan],
+        "country": ["DE", "FR"],
+        "is_new_device": [True, False],
+    }
+    general = stream.table(stream.lines(["r-0", "r-1"], scores, columns, TS, 0.4, ["t0", None], times))
+    assert fast.equals(general) and fast.column("decision").to_pylist() == [0, 1]
+    assert fast.column("amount").to_pylist() == [1.5, None]

@@ -32,7 +32,7 @@ from shopml.errors import (
     UnauthorizedError,
 )
 from shopml.serve.codec import Encoded
-from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
+from shopml.serve.metrics import CONTENT_TYPE, FLUSH_INTERVAL_S, ServeMetrics
 from shopml.serve.openapi import openapi_spec
 from shopml.serve.predlog import PredictionLog
 from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2
@@ -123,14 +123,17 @@ class ServeApp:
         await asyncio.to_thread(self.repo.load_all)
         if self.poll:
             self._tasks.append(asyncio.create_task(self.repo.poll_forever()))
-        if self.plog is not None:
-            self._tasks.append(asyncio.create_task(self._publish_backlog(self.plog)))
+        self._tasks.append(asyncio.create_task(self._publish()))
 
-    @staticmethod
-    async def _publish_backlog(plog: PredictionLog) -> None:
-        while True:  # from the loop, so a stuck writer still shows its growing backlog
-            plog.publish()
-            await asyncio.sleep(0.5)
+    async def _publish(self) -> None:
+        """Flush the accumulated metrics and the log backlog gauge every ``FLUSH_INTERVAL_S``.
+
+        From the loop, so a stuck log writer still shows its growing backlog."""
+        while True:
+            self.metrics.flush()
+            if self.plog is not None:
+                self.plog.publish()
+            await asyncio.sleep(FLUSH_INTERVAL_S)
 
     async def shutdown(self) -> None:
         """Stop polling and write every logged prediction to disk."""
@@ -140,6 +143,7 @@ class ServeApp:
                 await task
         if self.plog is not None:
             await asyncio.to_thread(self.plog.close)
+        self.metrics.flush()
 
     # --- HTTP ----------------------------------------------------------------------------------
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -156,8 +160,16 @@ class ServeApp:
                 auth = v
         call = _Call(rid)
         ctype = JSON
+        path = scope["path"]
         try:
-            status, body, ctype = 200, *await self._route(scope, receive, call, clen, auth, t0)
+            if path[-8:] == "/predict" and path[:11] == "/v1/models/" and scope["method"] == "POST":
+                name = path[11:-8]  # the hot route, without the general router's work
+                if not name or "/" in name:
+                    raise NotFoundError(f"no route POST {path}")
+                call.endpoint = "v1_predict"
+                status, body = 200, await self._infer(receive, call, clen, name, None, t0, v2=False)
+            else:
+                status, body, ctype = 200, *await self._route(scope, receive, call, clen, auth, t0)
         except ShopmlError as exc:
             status, body = exc.status, orjson.dumps(exc.to_dict())
             self.metrics.errors.labels(exc.kind).inc()
@@ -301,7 +313,10 @@ class ServeApp:
     ) -> None:
         ts = time.time()
         latency_ms = (time.perf_counter() - t0) * 1000.0
-        data = served.stream.lines(ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
+        if enc.rows is not None:
+            data = served.stream.row_lines(enc.rows, ids, scores, ts, latency_ms, enc.times)
+        else:
+            data = served.stream.lines(ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
         plog.append(served.stream, ts, enc.n, data)
 
     # --- metadata, health, admin ---------------------------------------------------------------

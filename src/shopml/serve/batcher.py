@@ -32,6 +32,8 @@ _Item = tuple[Any, int, "asyncio.Future[np.ndarray]"]
 
 def concat_feeds(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Join per-input arrays of several requests (the default ``concat``)."""
+    if len(parts) == 1:
+        return parts[0]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -68,6 +70,11 @@ class MicroBatcher:
 
     async def submit(self, feeds: Any, n: int) -> np.ndarray:
         """Queue a payload of ``n`` rows and wait for their scores."""
+        return await self.enqueue(feeds, n)
+
+    def enqueue(self, feeds: Any, n: int) -> asyncio.Future[np.ndarray]:
+        """Queue a payload of ``n`` rows; the future gets their scores (one coroutine less than
+        :meth:`submit` on the request path). Call it from the event loop."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[np.ndarray] = loop.create_future()
         if not self._pending:
@@ -79,7 +86,7 @@ class MicroBatcher:
         elif not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._tick)
-        return await fut
+        return fut
 
     def _tick(self) -> None:
         self._scheduled = False
@@ -94,19 +101,23 @@ class MicroBatcher:
 
     def _flush(self) -> None:
         while self._pending:
-            batch: list[_Item] = []
-            rows = 0
-            while self._pending and (not batch or rows + self._pending[0][1] <= self.max_batch_size):
-                item = self._pending.pop(0)
-                batch.append(item)
-                rows += item[1]
+            pending = self._pending
+            if self._rows <= self.max_batch_size:  # the usual case: everything queued is one batch
+                self._pending, rows = [], self._rows
+                self._rows = 0
+                self._run(pending, rows)
+                continue
+            k, rows = 0, 0
+            while k < len(pending) and (k == 0 or rows + pending[k][1] <= self.max_batch_size):
+                rows += pending[k][1]
+                k += 1
+            self._pending = pending[k:]
             self._rows -= rows
-            self._run(batch, rows)
+            self._run(pending[:k], rows)
 
     def _run(self, batch: list[_Item], rows: int) -> None:
-        feeds = batch[0][0] if len(batch) == 1 else self.concat([b[0] for b in batch])
         try:
-            scores = self.predict(feeds)
+            scores = self.predict(self.concat([b[0] for b in batch]))
         except Exception as exc:
             for _, _, fut in batch:
                 if not fut.done():

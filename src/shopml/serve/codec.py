@@ -4,12 +4,17 @@ One :class:`InputCodec` per served model is compiled from the bundle: per input 
 bounds and known categories. Rows (``{"feature": value}`` objects) and Open Inference Protocol tensors
 both become per-feature value lists that go through the same checks. Errors name the feature, the row
 and the value; unseen categories are served as the contract's unknown token ``""`` and counted.
+
+Rows take a fast path first: one pass per row with type checks and precomputed bounds, keeping the
+row-major values and the client's own row dict (which becomes the log line). Anything unusual — a
+null where the schema forbids it, an int category, an unseen category, a bad value — falls back to
+the general column-wise path, which produces the same result or the full list of problems.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +24,7 @@ from shopml.errors import SchemaError
 from shopml.registry.bundle import ModelBundle
 from shopml.schema import FeatureKind
 
-__all__ = ["MISSING", "Block", "Encoded", "InputCodec", "concat_blocks"]
+__all__ = ["MISSING", "Block", "Encoded", "InputCodec", "batch_block", "concat_blocks"]
 
 MAX_PROBLEMS = 20
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -43,6 +48,7 @@ class _Input:
 
 #: The model inputs of a batch as two blocks: float32 [k, n] (numeric, boolean) and object [c, n] (strings).
 Block = tuple[np.ndarray, np.ndarray]
+_Plan = tuple[str, int, bool, float, float, "frozenset[str] | None"]
 
 
 def concat_blocks(blocks: list[Block]) -> Block:
@@ -50,26 +56,94 @@ def concat_blocks(blocks: list[Block]) -> Block:
     return np.concatenate([b[0] for b in blocks], axis=1), np.concatenate([b[1] for b in blocks], axis=1)
 
 
-@dataclass
-class Encoded:
-    """A validated batch: the model inputs, the values to log, and what was served as unknown."""
+def _block_of(frows: list[list[float]], srows: list[list[str]]) -> Block:
+    """Row-major values of a batch → the two contiguous blocks (one array call per kind per batch)."""
+    floats = np.ascontiguousarray(np.array(frows, dtype=np.float32).T)
+    strings = np.ascontiguousarray(np.array(srows, dtype=object).T)
+    return floats, strings
 
-    n: int
-    block: Block
-    logged: dict[str, list[Any]]
-    names: tuple[list[str], list[str]]
-    unseen: dict[str, int] = field(default_factory=dict)
-    ids: list[Any] | None = None
-    times: list[datetime | None] | None = None
+
+class Encoded:
+    """A validated batch: the model inputs, the values to log, and what was served as unknown.
+
+    The fast path keeps row-major values (``frows``, ``srows``) and the client's rows (``rows``, the
+    log lines to be); the general path keeps column blocks and column lists. ``block`` and ``logged``
+    are available either way.
+    """
+
+    __slots__ = ("_block", "_logged", "codec", "frows", "ids", "n", "rows", "srows", "times", "unseen")
+
+    def __init__(
+        self,
+        n: int,
+        codec: InputCodec,
+        *,
+        block: Block | None = None,
+        logged: dict[str, list[Any]] | None = None,
+        unseen: dict[str, int] | None = None,
+        ids: list[Any] | None = None,
+        times: list[datetime | None] | None = None,
+        rows: list[dict[str, Any]] | None = None,
+        frows: list[list[float]] | None = None,
+        srows: list[list[str]] | None = None,
+    ) -> None:
+        self.n = n
+        self.codec = codec
+        self._block = block
+        self._logged = logged
+        self.unseen = unseen if unseen is not None else {}
+        self.ids = ids
+        self.times = times
+        self.rows = rows
+        self.frows = frows
+        self.srows = srows
+
+    @property
+    def block(self) -> Block:
+        """The model inputs as two column blocks."""
+        if self._block is None:
+            if self.frows is None or self.srows is None:
+                raise RuntimeError("an Encoded batch holds neither blocks nor rows")
+            self._block = _block_of(self.frows, self.srows)
+        return self._block
+
+    @property
+    def logged(self) -> dict[str, list[Any]]:
+        """Per input, the values as logged (numeric null as NaN)."""
+        if self._logged is None:
+            if self.rows is None:
+                raise RuntimeError("an Encoded batch holds neither logged columns nor rows")
+            logged: dict[str, list[Any]] = {}
+            for inp in self.codec.inputs:
+                col = [r[inp.name] for r in self.rows]
+                if inp.code == _NUM:
+                    col = [math.nan if v is None else float(v) for v in col]
+                logged[inp.name] = col
+            self._logged = logged
+        return self._logged
 
     @property
     def feeds(self) -> dict[str, np.ndarray]:
         """The ONNX feeds: one [n, 1] array per input."""
-        return feeds_of(self.names, self.block)
+        return feeds_of(self.codec.block_names, self.block)
 
     def cache_key(self) -> tuple[Any, ...]:
         """A hashable canonical form of the inputs (the same for /v1 rows and OIP tensors)."""
         return tuple(tuple(v) for v in self.logged.values())
+
+
+def batch_block(parts: list[Encoded]) -> Block:
+    """The model inputs of several requests as one block (the micro-batcher's ``concat``)."""
+    if len(parts) == 1:
+        return parts[0].block
+    frows: list[list[float]] = []
+    srows: list[list[str]] = []
+    for p in parts:
+        if p.frows is None or p.srows is None:
+            return concat_blocks([q.block for q in parts])
+        frows += p.frows
+        srows += p.srows
+    return _block_of(frows, srows)
 
 
 class InputCodec:
@@ -97,12 +171,27 @@ class InputCodec:
         self.time_column = bundle.meta.time_column
         self.extras = frozenset(c for c in (self.id_column, self.time_column) if c)
         self.allowed = frozenset(self.names) | self.extras
+        # The fast path's checks: finite-and-in-bounds is one chained comparison (NaN fails it too).
+        self._plan: list[_Plan] = [
+            (
+                i.name,
+                i.code,
+                i.nullable,
+                -FLOAT32_MAX if i.lo is None else max(i.lo, -FLOAT32_MAX),
+                FLOAT32_MAX if i.hi is None else min(i.hi, FLOAT32_MAX),
+                i.categories,
+            )
+            for i in self.inputs
+        ]
 
     # --- rows (/v1) -----------------------------------------------------------------------------
     def encode_rows(self, rows: list[Any]) -> Encoded:
         """Validate a list of ``{feature: value}`` objects and convert them."""
         if not rows:
             raise SchemaError("'instances' is empty: send at least one row")
+        fast = self._fast_rows(rows)
+        if fast is not None:
+            return fast
         problems: list[str] = []
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
@@ -114,6 +203,63 @@ class InputCodec:
         ids = [r.get(self.id_column) for r in rows] if self.id_column else None
         times_raw = [r.get(self.time_column) for r in rows] if self.time_column else None
         return self._encode(len(rows), columns, ids, times_raw, problems)
+
+    def _fast_rows(self, rows: list[Any]) -> Encoded | None:
+        """Rows that need no conversion beyond int → float; None sends them to the general path."""
+        frows: list[list[float]] = []
+        srows: list[list[str]] = []
+        allowed, plan, nan = self.allowed, self._plan, math.nan
+        id_col, time_col = self.id_column, self.time_column
+        for row in rows:
+            if type(row) is not dict or not allowed.issuperset(row):
+                return None
+            floats: list[float] = []
+            strings: list[str] = []
+            for name, code, nullable, lo, hi, cats in plan:
+                v = row.get(name, MISSING)
+                t = type(v)
+                if code == _NUM:
+                    if t is float:
+                        if not lo <= v <= hi:
+                            return None
+                        floats.append(v)
+                    elif t is int:
+                        f = float(v)
+                        if not lo <= f <= hi:
+                            return None
+                        floats.append(f)
+                    elif v is None and nullable:
+                        floats.append(nan)
+                    else:
+                        return None
+                elif code == _CAT:
+                    if t is not str or (cats is not None and v not in cats):
+                        return None
+                    strings.append(v)
+                elif v is True:
+                    floats.append(1.0)
+                elif v is False:
+                    floats.append(0.0)
+                else:
+                    return None
+            if id_col is not None and type(row.get(id_col)) not in (str, type(None)):
+                return None
+            frows.append(floats)
+            srows.append(strings)
+        times = None
+        if time_col is not None:
+            times = [r.get(time_col) for r in rows]
+            for i, v in enumerate(times):
+                if v is not None:
+                    if type(v) is not str:
+                        return None
+                    try:
+                        ts = datetime.fromisoformat(v)
+                    except ValueError:
+                        return None
+                    times[i] = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        ids = [r.get(id_col) for r in rows] if id_col is not None else None
+        return Encoded(len(rows), self, ids=ids, times=times, rows=rows, frows=frows, srows=srows)
 
     # --- columns (OIP v2) -----------------------------------------------------------------------
     def encode_columns(self, n: int, columns: dict[str, list[Any]]) -> Encoded:
@@ -180,7 +326,7 @@ class InputCodec:
             more = len(problems) - MAX_PROBLEMS
             msg = "; ".join(problems[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
             raise SchemaError(msg, problems=problems)
-        return Encoded(n, block, logged, self.block_names, unseen, ids, times)
+        return Encoded(n, self, block=block, logged=logged, unseen=unseen, ids=ids, times=times)
 
     def feeds(self, block: Block) -> dict[str, np.ndarray]:
         """ONNX feeds of a (possibly concatenated) block."""

@@ -56,8 +56,8 @@ def _object(body: bytes, keys: frozenset[str]) -> dict[str, Any]:
     doc = parse_json(body)
     if not isinstance(doc, dict):
         raise BadRequestError(f"request body must be a JSON object, got {type(doc).__name__}")
-    extra = sorted(k for k in doc if k not in keys)
-    if extra:
+    if not keys.issuperset(doc):
+        extra = sorted(k for k in doc if k not in keys)
         raise BadRequestError(f"unexpected top-level fields {extra} (allowed: {sorted(keys)})")
     return doc
 
@@ -79,6 +79,17 @@ def encode_v1(
     model: str, version: int, threshold: float, request_ids: list[str], scores: np.ndarray
 ) -> bytes:
     """The ``/v1`` answer: per instance score, decision, model version and request id."""
+    if len(request_ids) == 1:  # the common single-row request, without the comprehension
+        s = float(scores[0])
+        pred = {
+            "request_id": request_ids[0],
+            "score": s,
+            "decision": int(s >= threshold),
+            "model_version": version,
+        }
+        return orjson.dumps(
+            {"model": model, "model_version": version, "threshold": threshold, "predictions": [pred]}
+        )
     preds = [
         {"request_id": rid, "score": s, "decision": int(s >= threshold), "model_version": version}
         for rid, s in zip(request_ids, scores.tolist(), strict=True)

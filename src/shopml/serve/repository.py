@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from shopml.errors import NotFoundError, NotReadyError, ShopmlError
 from shopml.registry.bundle import ModelBundle
 from shopml.serve.batcher import MicroBatcher
 from shopml.serve.cache import ScoreCache
-from shopml.serve.codec import Encoded, InputCodec, concat_blocks
+from shopml.serve.codec import Encoded, InputCodec, batch_block
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
 from shopml.serve.predlog import LogStream
@@ -71,17 +71,20 @@ class ServedModel:
         """The decision threshold of this version."""
         return self.bundle.threshold
 
-    async def scores(self, enc: Encoded) -> Any:
+    def scores(self, enc: Encoded) -> Awaitable[Any]:
         """Scores for a validated batch: from the cache when allowed and fresh, else the batcher."""
         if self.cache is None:
-            return await self.batcher.submit(enc.block, enc.n)
+            return self.batcher.enqueue(enc, enc.n)
+        return self._cached_scores(self.cache, enc)
+
+    async def _cached_scores(self, cache: ScoreCache, enc: Encoded) -> Any:
         key = enc.cache_key()
-        hit = self.cache.get(key)
+        hit = cache.get(key)
         self.metrics.observe_cache(self.name, hit is not None)
         if hit is not None:
             return hit
-        out = await self.batcher.submit(enc.block, enc.n)
-        self.cache.put(key, out)
+        out = await self.batcher.enqueue(enc, enc.n)
+        cache.put(key, out)
         return out
 
 
@@ -108,7 +111,7 @@ class ModelRepository:
         predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size))
         batcher = MicroBatcher(
             lambda block: predictor.predict(codec.feeds(block)),
-            concat=concat_blocks,
+            concat=batch_block,
             max_batch_size=s.max_batch_size,
             max_batch_delay_s=s.max_batch_delay_ms / 1000.0,
             on_batch=lambda rows: self.metrics.observe_batch(name, rows),
