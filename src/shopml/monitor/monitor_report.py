@@ -51,7 +51,8 @@ version {{ r.model_version if r.model_version is not none else "?" }}, windows o
 {{ e.summary }}</li>{% endfor %}</ul>{% else %}<p class="ok">None.</p>{% endif %}
 <h2>Performance over time</h2>
 <p>Realised metrics only on matured windows (label maturity ≥ {{ "%.0f"|format(100*min_maturity) }}%), with
-{{ "%.0f"|format(100*level) }}% bootstrap intervals; estimated metrics (CBPE: labels drawn from the calibrated
+{{ "%.0f"|format(100*level) }}% bootstrap intervals (resampling time blocks, not rows: frauds come in
+bursts); estimated metrics (CBPE: labels drawn from the calibrated
 scores) on every window, with {{ "%.0f"|format(100*level) }}% intervals.</p>
 {{ perf_plot|safe }}
 <table><tr><th>window start</th><th>rows</th><th>labelled</th><th>maturity</th>
