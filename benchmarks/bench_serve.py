@@ -8,7 +8,9 @@ httptools, one worker, prediction logging on for shopml) and is loaded over loop
 thread; install it with ``apt-get install -y wrk``) at 1 and 32 connections with a one-row
 ``POST /v1/models/fraud/predict``. Without wrk, a Python asyncio keep-alive load generator in a separate
 process is used instead (it saturates earlier than wrk: its figures are lower bounds for the servers).
-Also reported: in-process model time (ONNX Runtime single row and batched; XGBoost ``predict_proba``).
+Also reported: in-process model time (ONNX Runtime single row and batched; XGBoost ``predict_proba``)
+and the in-process cost per request of the shopml ASGI app vs the no-op app at 32 concurrent requests
+(no HTTP: what the app itself adds to uvicorn's own cost).
 """
 
 from __future__ import annotations
@@ -111,6 +113,67 @@ def in_process(fm: Any, rows: list[dict[str, Any]], reps: int) -> dict[str, floa
     }
 
 
+def app_in_process(ws: Path, rows: list[dict[str, Any]], concurrency: int, rounds: int) -> dict[str, float]:
+    """µs per request of the shopml ASGI app and of the no-op app driven in-process on uvloop, without
+    HTTP: rounds of ``concurrency`` concurrent one-row requests (prediction log on, real model)."""
+    import asyncio
+    import gc
+
+    import uvloop
+
+    from benchmarks.serve_apps import noop
+    from shopml.config import Settings
+    from shopml.serve import build_app
+
+    app = build_app(Settings(workspace=ws), poll=False)
+    bodies = [json.dumps({"instances": [r]}).encode() for r in rows]
+    statuses: list[int] = []
+
+    async def send(msg: dict[str, Any]) -> None:
+        if msg["type"] == "http.response.start":
+            statuses.append(msg["status"])
+
+    def request(target: Any, body: bytes) -> Any:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": PATH,
+            "headers": [(b"content-length", b"%d" % len(body))],
+        }
+        msg = {"type": "http.request", "body": body, "more_body": False}
+
+        async def receive() -> dict[str, Any]:
+            return msg
+
+        return target(scope, receive, send)
+
+    async def run(target: Any) -> float:
+        t = time.perf_counter()
+        for i in range(rounds):
+            await asyncio.gather(
+                *(request(target, bodies[(i + j) % len(bodies)]) for j in range(concurrency))
+            )
+        return (time.perf_counter() - t) / (rounds * concurrency) * 1e6
+
+    async def main() -> dict[str, float]:
+        await app.startup()
+        gc.collect()
+        gc.freeze()
+        try:
+            await run(app)  # warm-up
+            out = {
+                f"shopml_app_c{concurrency}_us": await run(app),
+                f"noop_app_c{concurrency}_us": await run(noop),
+            }
+        finally:
+            await app.shutdown()
+        if set(statuses) != {200}:
+            raise RuntimeError(f"in-process requests failed: statuses {sorted(set(statuses))}")
+        return out
+
+    return uvloop.run(main())
+
+
 def _load(url: str, body: bytes, conns: int, duration: float) -> dict[str, float]:
     if shutil.which("wrk"):
         return wrk_load(url, body, conns, duration)
@@ -141,7 +204,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Registry(Workspace(ws)).register(fm.bundle.path, params={}, metrics={})
         joblib.dump(fm.pipeline, tmp / "pipeline.joblib")
         model = in_process(fm, rows, 200 if args.quick else 3000)
-        print("in-process model time (median µs): " + ", ".join(f"{k}={v:.1f}" for k, v in model.items()))
+        model |= app_in_process(ws, rows, 32, 50 if args.quick else 500)
+        shutil.rmtree(ws / "logs", ignore_errors=True)  # the log check below counts the HTTP runs only
+        print(
+            "in-process time (µs; model: medians, app: means): "
+            + ", ".join(f"{k}={v:.1f}" for k, v in model.items())
+        )
 
         env = {**os.environ, "OMP_NUM_THREADS": "1", "BENCH_PIPELINE": str(tmp / "pipeline.joblib")}
         body = json.dumps({"instances": rows[:1]}).encode()
