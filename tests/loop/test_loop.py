@@ -124,3 +124,22 @@ def test_too_little_data_is_a_recorded_failure_not_a_crash(tmp_path: Path, world
     assert events[1].severity == "warning" and "need 100 rows and 1000000 positives" in events[1].summary
     state = loop.state()
     assert state.current is None and state.history[-1]["outcome"] == "failed"
+
+
+def test_weighted_window_trains_with_recency_sample_weights(champion_ws: Workspace, world: Path) -> None:
+    """A ``weighted`` window hands every row of the window to the fit with its weight (no subsampling)."""
+    from shopml.loop.window import load_known, split_at
+
+    from .conftest import policy_dict
+
+    data = policy_dict(world)
+    data["window"] = {**data["window"], "kind": "weighted", "half_life_days": 5}
+    policy = LoopPolicy.model_validate(data)
+    split = split_at(load_known(policy.data, day(38)), policy.data, policy.window, policy.gate, day(38))
+    assert split.weights.min() < 0.1  # old rows weigh little
+    events = Loop(champion_ws, policy).retrain("manual check", now=day(38))
+    retrain = next(e for e in events if e.kind == "retrain")
+    assert retrain.evidence["train_rows"] == split.train.num_rows
+    bundle = Registry(champion_ws).load_bundle("fraud", 2)  # the permissive gate promoted it
+    assert bundle.meta.lineage["config"]["weight_column"] == "__recency_weight"  # weights reached train
+    assert "__recency_weight" not in bundle.meta.inputs

@@ -1,10 +1,10 @@
 """Challenger training through the one training pipeline (``shopml.train``), on the loop's window.
 
 The loop hands over a point-in-time table (labels already resolved as known at the retrain moment, the
-label-availability column removed) and recency weights. The training API has no sample weights yet, so
-recency weighting is applied by weighted subsampling: each row is kept with probability equal to its
-weight (newest rows weigh 1), which makes the expected training loss the weighted one. The training
-split's label-delay gap (``split.test_gap_days``) defaults to 1 day here: labels are already point-in-time.
+label-availability column removed) and recency weights. Unequal weights (the ``weighted`` window) go to
+the model fit as per-row sample weights (``TrainConfig.weight_column``): every row is used, old ones
+count less. The training split's label-delay gap (``split.test_gap_days``) defaults to 1 day here:
+labels are already point-in-time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import pyarrow as pa
 
 from shopml.loop.policy import LoopPolicy
 
-__all__ = ["Trainer", "subsample_by_weight", "train_challenger"]
+__all__ = ["WEIGHT_COLUMN", "Trainer", "train_challenger"]
+
+#: The column that carries recency weights into ``shopml.train``.
+WEIGHT_COLUMN = "__recency_weight"
 
 
 class Trainer(Protocol):
@@ -31,25 +34,18 @@ class Trainer(Protocol):
         ...
 
 
-def subsample_by_weight(table: pa.Table, weights: np.ndarray, seed: int) -> pa.Table:
-    """Keep row ``i`` with probability ``weights[i] / max(weights)`` (all rows if the weights are equal)."""
-    if table.num_rows == 0 or np.allclose(weights, weights.max()):
-        return table
-    rng = np.random.default_rng(seed)
-    keep = rng.random(table.num_rows) < weights / weights.max()
-    return table.filter(pa.array(keep))
-
-
 def train_challenger(
     table: pa.Table, weights: np.ndarray, policy: LoopPolicy, out_dir: Path, now: datetime
 ) -> Path:
     """Train with ``shopml.train`` on ``table`` (the task preset overlaid by ``policy.train_config``)."""
     from shopml import train as train_api
 
-    seed = int(policy.train_config.get("seed", 42))
-    data = subsample_by_weight(table, weights, seed)
-    drop = [c for c in (policy.data.label_time_column,) if c in data.column_names]
-    data = data.drop_columns(drop)
+    drop = [c for c in (policy.data.label_time_column,) if c in table.column_names]
+    data = table.drop_columns(drop)
+    weighted: dict[str, Any] = {}
+    if data.num_rows and not np.allclose(weights, weights.max()):  # recency weights reach the model fit
+        data = data.append_column(WEIGHT_COLUMN, pa.array(np.asarray(weights, dtype=np.float64)))
+        weighted["weight_column"] = WEIGHT_COLUMN
     # labels are already resolved as known at ``now``: no label-delay gap is needed inside the window
     split = {"test_gap_days": 1.0, **policy.train_config.get("split", {})}
     overrides: dict[str, Any] = {
@@ -57,6 +53,7 @@ def train_challenger(
         "split": split,
         "label_available_column": None,
         "name": policy.model,
+        **weighted,
     }
     cfg = train_api.preset(policy.task, out_dir.parent, **overrides)
     result = train_api.train(cfg, table=data, out_dir=out_dir, register=False)

@@ -21,6 +21,7 @@ from shopml.errors import ConfigError
 __all__ = [
     "STRATEGIES",
     "TASKS",
+    "WEIGHTABLE",
     "CostConfig",
     "SearchConfig",
     "SplitConfig",
@@ -32,6 +33,8 @@ __all__ = [
 
 #: Imbalance strategies, in the order the comparison table lists them.
 STRATEGIES = ("none", "class_weight", "undersample", "smote", "adasyn", "smote_tomek")
+#: Strategies that keep the training rows as they are, so per-row weights (``weight_column``) line up.
+WEIGHTABLE = ("none", "class_weight")
 Imbalance = Literal["none", "class_weight", "undersample", "smote", "adasyn", "smote_tomek", "auto"]
 
 
@@ -118,6 +121,10 @@ class TrainConfig(_Model):
     time_column: str
     id_column: str | None = None
     label_available_column: str | None = None
+    weight_column: str | None = Field(
+        None,
+        description="per-row training weights (e.g. recency decay); not an input; none or class_weight only",
+    )
     features: list[str] | None = Field(None, description="model inputs (default: all usable columns)")
     drop_columns: list[str] = Field(default_factory=list)
     schema_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -142,6 +149,11 @@ class TrainConfig(_Model):
     def _check(self) -> TrainConfig:
         if self.split.valid_fraction + self.split.test_fraction >= 0.8:
             raise ValueError("split.valid_fraction + split.test_fraction must leave >= 20% for training")
+        if self.weight_column is not None and self.imbalance not in (*WEIGHTABLE, "auto"):
+            raise ValueError(
+                f"weight_column '{self.weight_column}' needs imbalance one of {', '.join(WEIGHTABLE)} or "
+                f"auto, got '{self.imbalance}': resampling adds or removes rows, the weights cannot follow"
+            )
         if any(not 0 < s <= 1 for s in self.learning_curve_sizes):
             raise ValueError(f"learning_curve_sizes must lie in (0, 1], got {self.learning_curve_sizes}")
         return self

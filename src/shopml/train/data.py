@@ -34,6 +34,7 @@ class Dataset:
     label_times: np.ndarray | None  # datetime64[us] or None
     fn_costs: np.ndarray  # cost of missing each row if positive
     fingerprint: str
+    weights: np.ndarray | None = None  # training weight per row (``weight_column``), else None
 
     @property
     def numeric(self) -> list[str]:
@@ -91,6 +92,7 @@ def _require_columns(table: pa.Table, cfg: TrainConfig) -> None:
         "id_column": cfg.id_column,
         "label_available_column": cfg.label_available_column,
         "costs.amount_column": cfg.costs.amount_column,
+        "weight_column": cfg.weight_column,
     }
     for role, name in named.items():
         if name is not None and name not in table.column_names:
@@ -136,7 +138,14 @@ def _times(table: pa.Table, name: str) -> np.ndarray:
 
 
 def _select_inputs(schema: Schema, cfg: TrainConfig) -> list[str]:
-    reserved = {cfg.target, cfg.time_column, cfg.id_column, cfg.label_available_column, *cfg.drop_columns}
+    reserved = {
+        cfg.target,
+        cfg.time_column,
+        cfg.id_column,
+        cfg.label_available_column,
+        cfg.weight_column,
+        *cfg.drop_columns,
+    }
     if cfg.features is not None:
         bad = [
             f
@@ -150,6 +159,25 @@ def _select_inputs(schema: Schema, cfg: TrainConfig) -> list[str]:
     if not inputs:
         raise DataError(f"{cfg.table}: no usable input columns (numeric, categorical or boolean)")
     return inputs
+
+
+def _weights(table: pa.Table, cfg: TrainConfig) -> np.ndarray | None:
+    """The ``weight_column`` as float64: finite, non-negative, not all zero."""
+    if cfg.weight_column is None:
+        return None
+    col = table.column(cfg.weight_column)
+    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+        raise DataError(f"weight_column '{cfg.weight_column}' must be numeric, got column type {col.type}")
+    w = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise DataError(
+            f"weight_column '{cfg.weight_column}': {int(bad.sum())} rows are null, negative or not finite "
+            f"(first at row {int(np.flatnonzero(bad)[0])}); expected weights >= 0"
+        )
+    if not w.any():
+        raise DataError(f"weight_column '{cfg.weight_column}' is zero in every row")
+    return np.asarray(w, dtype=np.float64)
 
 
 def _role_spec(spec: FeatureSpec, cfg: TrainConfig) -> FeatureSpec:
@@ -188,6 +216,7 @@ def load_dataset(cfg: TrainConfig, table: pa.Table | None = None) -> Dataset:
     else:
         fn_costs = np.full(raw.num_rows, cfg.costs.false_negative)
     selected = raw.select(keep)
+    weights = _weights(raw, cfg)
     return Dataset(
         table=selected,
         schema=schema,
@@ -198,5 +227,8 @@ def load_dataset(cfg: TrainConfig, table: pa.Table | None = None) -> Dataset:
         times=times,
         label_times=label_times,
         fn_costs=fn_costs,
-        fingerprint=fingerprint(selected),
+        fingerprint=fingerprint(
+            selected if weights is None else selected.append_column("__w", pa.array(weights))
+        ),
+        weights=weights,
     )

@@ -8,6 +8,8 @@ feature, float32 for numbers and booleans, string for categories.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 import pandas as pd
@@ -97,6 +99,27 @@ def _append_calibration(model: onnx.ModelProto, calibrator: ScoreCalibrator, pro
     g.output.append(helper.make_tensor_value_info("score", TensorProto.FLOAT, [None]))
 
 
+def _fix_base_margin(model: onnx.ModelProto, xgb: Any) -> None:
+    """Work around an onnxmltools 1.16 bug: when the first tree is a single leaf of value 0 (it happens
+    with strong sample weights), its XGBoost converter writes the base *probability* as the ensemble's
+    base *margin*. Rewrite it as ``logit(base_score)``, as the converter does in every other case."""
+    import json
+
+    booster = xgb.get_booster()
+    first = json.loads(booster.get_dump(dump_format="json")[0])
+    if first.get("leaf", None) != 0:
+        return
+    raw = json.loads(booster.save_config())["learner"]["learner_model_param"]["base_score"]
+    base = float(np.float32(str(raw).strip("[]")))
+    margin = 0.0 if base == 0.5 else float(-np.log(1 / np.float32(base) - 1.0))
+    for node in model.graph.node:
+        if node.op_type.startswith("TreeEnsemble"):
+            for attr in node.attribute:
+                if attr.name == "base_values":
+                    del attr.floats[:]
+                    attr.floats.extend([margin])
+
+
 def export_onnx(
     serving: Pipeline, calibrator: ScoreCalibrator, inputs: list[str], kinds: dict[str, FeatureKind]
 ) -> onnx.ModelProto:
@@ -121,6 +144,8 @@ def export_onnx(
         )
     except Exception as exc:  # converters raise many types; all mean "cannot export"
         raise ModelError(f"ONNX export of the serving pipeline failed: {exc}") from exc
+    if type(final).__name__ == "XGBClassifier":
+        _fix_base_margin(model, final)
     proba = next(o.name for o in model.graph.output if "prob" in o.name)
     _append_calibration(model, calibrator, proba)
     model.producer_name = "shopml"

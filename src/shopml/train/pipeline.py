@@ -25,7 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
 from shopml.errors import ConfigError
-from shopml.train.config import STRATEGIES, XGBParams
+from shopml.train.config import STRATEGIES, WEIGHTABLE, XGBParams
 
 __all__ = [
     "build_baseline",
@@ -110,15 +110,32 @@ def build_pipeline(
     return ImbPipeline(steps)
 
 
+def weight_kwargs(pipe: ImbPipeline | Pipeline, weights: np.ndarray | None) -> dict[str, Any]:
+    """``fit`` keyword arguments passing per-row ``weights`` to the model step (none when ``None``)."""
+    if weights is None:
+        return {}
+    if "sampler" in pipe.named_steps:
+        raise ConfigError(
+            "weight_column: per-row weights cannot go through a resampling imbalance strategy "
+            f"(rows are added or removed); use one of {', '.join(WEIGHTABLE)}"
+        )
+    return {"model__sample_weight": weights}
+
+
 def fit_pipeline(
-    pipe: ImbPipeline, X_train: pd.DataFrame, y_train: np.ndarray, X_valid: pd.DataFrame, y_valid: np.ndarray
+    pipe: ImbPipeline,
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> ImbPipeline:
     """Fit with early stopping on the validation period; the training period (before resampling) is the
-    first eval set so the validation curve shows both. Returns ``pipe``."""
+    first eval set so the validation curve shows both. ``weights``: per training row. Returns ``pipe``."""
     prep = clone(pipe.named_steps["prep"]).fit(X_train, y_train)
     eval_set = [(prep.transform(X_train), y_train), (prep.transform(X_valid), y_valid)]
     model = pipe.named_steps["model"]
-    fit_kw: dict[str, Any] = {"model__verbose": False}
+    fit_kw: dict[str, Any] = {"model__verbose": False, **weight_kwargs(pipe, weights)}
     if isinstance(model, XGBClassifier):
         fit_kw["model__eval_set"] = eval_set
     pipe.fit(X_train, y_train, **fit_kw)

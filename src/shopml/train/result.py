@@ -13,7 +13,7 @@ from shopml.train.data import Dataset
 from shopml.train.diagnostics import pr_auc
 from shopml.train.metrics import METRICS, MetricCI
 from shopml.train.model import CalibratedModel
-from shopml.train.pipeline import positive_scores
+from shopml.train.pipeline import positive_scores, weight_kwargs
 from shopml.train.select import Candidate, candidate_pipeline
 from shopml.train.splits import TimeSplit, rolling_origin
 from shopml.train.summary import RunSummary
@@ -70,7 +70,8 @@ def rolling_cv(best: Candidate, ds: Dataset, split: TimeSplit, cfg: TrainConfig)
         if y_tr.sum() < 6 or y_te.sum() == 0:
             continue
         pipe = candidate_pipeline(best.strategy, params, ds, cfg, y_tr)
-        pipe.fit(ds.frame.iloc[rows[tr]], y_tr)
+        w = None if ds.weights is None else ds.weights[rows[tr]]
+        pipe.fit(ds.frame.iloc[rows[tr]], y_tr, **weight_kwargs(pipe, w))
         folds.append(pr_auc(y_te, positive_scores(pipe, ds.frame.iloc[rows[te]])))
     arr = np.asarray(folds)
     return {

@@ -25,13 +25,13 @@ from shopml.registry.bundle import (
 )
 from shopml.train.bundle import registry_params, write_bundle
 from shopml.train.calibration import ScoreCalibrator, choose_threshold
-from shopml.train.config import STRATEGIES, TrainConfig
+from shopml.train.config import STRATEGIES, WEIGHTABLE, TrainConfig
 from shopml.train.data import Dataset, load_dataset
 from shopml.train.diagnostics import diagnose, learning_curve, pr_auc, rounds_curve
 from shopml.train.lineage import build_lineage
 from shopml.train.metrics import bootstrap_metrics
 from shopml.train.model import CalibratedModel
-from shopml.train.pipeline import build_baseline, positive_scores
+from shopml.train.pipeline import build_baseline, positive_scores, weight_kwargs
 from shopml.train.report import ReportData, render_report
 from shopml.train.result import TrainResult, feature_importance, flat_metrics, rolling_cv
 from shopml.train.select import Candidate, candidate_pipeline, compare_strategies, search_params
@@ -67,6 +67,7 @@ def _learning(
     params = best.refit_params()
     X_tr, y_tr = ds.frame.iloc[split.train], ds.y[split.train]
     X_va, y_va = ds.frame.iloc[split.valid], ds.y[split.valid]
+    w_tr = None if ds.weights is None else ds.weights[split.train]
 
     def fit_score(idx: np.ndarray) -> tuple[float, float]:
         if idx.size == y_tr.size:
@@ -75,7 +76,7 @@ def _learning(
         if y.sum() < 6 or y.sum() == y.size:
             return float("nan"), float("nan")
         pipe = candidate_pipeline(best.strategy, params, ds, cfg, y)
-        pipe.fit(X_tr.iloc[idx], y)
+        pipe.fit(X_tr.iloc[idx], y, **weight_kwargs(pipe, None if w_tr is None else w_tr[idx]))
         return pr_auc(y, positive_scores(pipe, X_tr.iloc[idx])), pr_auc(y_va, positive_scores(pipe, X_va))
 
     return learning_curve(fit_score, split.train.size, cfg.learning_curve_sizes)
@@ -104,6 +105,8 @@ def train(
     split = time_split(ds.times, ds.y, config.split, ds.label_times)
     y_tr, y_va, y_te = ds.y[split.train], ds.y[split.valid], ds.y[split.test]
     strategies: list[str] = list(STRATEGIES) if config.imbalance == "auto" else [config.imbalance]
+    if ds.weights is not None:  # resamplers add or drop rows: per-row weights cannot follow them
+        strategies = [s for s in strategies if s in WEIGHTABLE]
     first, imbalance_rows = compare_strategies(strategies, ds, split, config, say)
     best, search_rows = search_params(first, ds, split, config, say)
 
