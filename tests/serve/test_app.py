@@ -112,6 +112,9 @@ def test_bad_rows_are_422_naming_the_field(
         ("/v1/models/fraud/predict", b'{"instances": [3]}', 422, "row 0 must be an object"),
         ("/v1/models/fraud/predict", b'{"instances": [{"amount": NaN}]}', 400, "not valid JSON"),
         ("/v1/models/nope/predict", b'{"instances": []}', 404, "model 'nope' is not served"),
+        ("/v1/models//predict", b'{"instances": []}', 404, "no route POST"),
+        ("/v1/models/fraud/x/predict", b'{"instances": []}', 404, "no route POST"),
+        ("/v1/models/fraud/predict/", b"{not json", 400, "not valid JSON"),  # the general router
         (
             "/v2/models/fraud/infer",
             b'{"inputs": [{"name": "amount", "shape": [2], "datatype": "FP32", "data": [1.0]}]}',
