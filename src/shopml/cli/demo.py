@@ -20,6 +20,12 @@ def demo(
     days: Annotated[int, typer.Option("--days", min=30, max=365, help="Days to simulate.")] = 90,
     onset: Annotated[int, typer.Option("--onset", min=1, help="Day the drift starts.")] = 60,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated world.")] = 7,
+    customers: Annotated[
+        int,
+        typer.Option(
+            "--customers", min=1000, help="Customers in the simulated shop (~0.9 frauds/day per 1k)."
+        ),
+    ] = 8_000,
     compare: Annotated[
         bool, typer.Option("--compare/--no-compare", help="Also run the never/weekly comparison policies.")
     ] = True,
@@ -34,7 +40,9 @@ def demo(
     _, ws = resolve(workspace, config)
     if onset >= days:
         raise typer.BadParameter(f"--onset {onset} must be before --days {days}")
-    cfg = DemoConfig(scenario=scenario, days=days, onset=onset, seed=seed, compare=compare)
+    cfg = DemoConfig(
+        scenario=scenario, days=days, onset=onset, seed=seed, compare=compare, customers=customers
+    )
     result = run_demo(ws.root, cfg, console)
     table = Table(title="Outcomes")
     table.add_column("measure")
