@@ -77,7 +77,7 @@ def test_sigterm_flushes_every_answered_prediction(
         if proc.poll() is None:  # the server and its workers are one process group, started here
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    logged = duckdb.sql(
+    logged = duckdb.execute(
         f"select count(*), count(distinct request_id) from '{ws}/logs/predictions/**/*.parquet'"
     )
     assert logged.fetchall() == [(n, n)]

@@ -56,7 +56,7 @@ def test_promotion_swaps_under_load_without_failures(
     refs = {v: models[v].reference_scores(rows) for v in (1, 2)}
     for _, (i, body) in results:
         assert abs(body["predictions"][0]["score"] - refs[body["model_version"]][i]) < 1e-5
-    logged = duckdb.sql(
+    logged = duckdb.execute(
         f"select model_version, count(*) from read_parquet('{ws}/logs/predictions/**/*.parquet') group by 1"
     ).fetchall()
     assert dict(logged) == {v: versions.count(v) for v in set(versions)}

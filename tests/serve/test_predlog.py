@@ -41,6 +41,7 @@ def test_rows_land_in_contract_partitions(tmp_path: Path) -> None:
     assert list(tmp_path.glob("model=fraud/date=2026-01-02/part-*.parquet"))
     assert plog.written == 10 and plog.backlog == 0
     rel = duckdb.sql(f"select * from read_parquet('{tmp_path}/**/*.parquet', hive_partitioning=false)")
+    assert rel is not None
     types = dict(zip(rel.columns, [str(t) for t in rel.types], strict=True))
     assert list(types)[:8] == [
         "request_id",
@@ -58,7 +59,7 @@ def test_rows_land_in_contract_partitions(tmp_path: Path) -> None:
     )
     assert types["is_new_device"] == "BOOLEAN" and types["transaction_id"] == "VARCHAR"
     q = f"select decision, amount, country, transaction_id from read_parquet('{tmp_path}/**/*.parquet')"
-    rows = duckdb.sql(q + " order by score, request_id").fetchall()
+    rows = duckdb.execute(q + " order by score, request_id").fetchall()
     assert rows[0] == (0, 1.5, "DE", "t0") and rows[-1] == (1, None, "ZZ", None)
 
 
