@@ -11,7 +11,7 @@ from benchmarks.serve_fixture import FixtureModel
 
 from shopml.errors import SchemaError
 from shopml.serve import BadRequestError, InputCodec
-from shopml.serve.codec import batch_block
+from shopml.serve.batch import batch_block
 from shopml.serve.protocol import decode_v1, decode_v2, encode_v2
 
 

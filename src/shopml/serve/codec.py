@@ -23,6 +23,7 @@ import numpy as np
 from shopml.errors import SchemaError
 from shopml.registry.bundle import ModelBundle
 from shopml.schema import FeatureKind
+from shopml.serve.batch import Block, Encoded, batch_block, concat_blocks, feeds_of
 
 __all__ = ["MISSING", "Block", "Encoded", "InputCodec", "batch_block", "concat_blocks"]
 
@@ -46,104 +47,7 @@ class _Input:
     categories: frozenset[str] | None
 
 
-#: The model inputs of a batch as two blocks: float32 [k, n] (numeric, boolean) and object [c, n] (strings).
-Block = tuple[np.ndarray, np.ndarray]
 _Plan = tuple[str, int, bool, float, float, "frozenset[str] | None"]
-
-
-def concat_blocks(blocks: list[Block]) -> Block:
-    """Join the blocks of several requests along the row axis (two copies, whatever the feature count)."""
-    return np.concatenate([b[0] for b in blocks], axis=1), np.concatenate([b[1] for b in blocks], axis=1)
-
-
-def _block_of(frows: list[list[float]], srows: list[list[str]]) -> Block:
-    """Row-major values of a batch → the two contiguous blocks (one array call per kind per batch)."""
-    floats = np.ascontiguousarray(np.array(frows, dtype=np.float32).T)
-    strings = np.ascontiguousarray(np.array(srows, dtype=object).T)
-    return floats, strings
-
-
-class Encoded:
-    """A validated batch: the model inputs, the values to log, and what was served as unknown.
-
-    The fast path keeps row-major values (``frows``, ``srows``) and the client's rows (``rows``, the
-    log lines to be); the general path keeps column blocks and column lists. ``block`` and ``logged``
-    are available either way.
-    """
-
-    __slots__ = ("_block", "_logged", "codec", "frows", "ids", "n", "rows", "srows", "times", "unseen")
-
-    def __init__(
-        self,
-        n: int,
-        codec: InputCodec,
-        *,
-        block: Block | None = None,
-        logged: dict[str, list[Any]] | None = None,
-        unseen: dict[str, int] | None = None,
-        ids: list[Any] | None = None,
-        times: list[datetime | None] | None = None,
-        rows: list[dict[str, Any]] | None = None,
-        frows: list[list[float]] | None = None,
-        srows: list[list[str]] | None = None,
-    ) -> None:
-        self.n = n
-        self.codec = codec
-        self._block = block
-        self._logged = logged
-        self.unseen = unseen if unseen is not None else {}
-        self.ids = ids
-        self.times = times
-        self.rows = rows
-        self.frows = frows
-        self.srows = srows
-
-    @property
-    def block(self) -> Block:
-        """The model inputs as two column blocks."""
-        if self._block is None:
-            if self.frows is None or self.srows is None:
-                raise RuntimeError("an Encoded batch holds neither blocks nor rows")
-            self._block = _block_of(self.frows, self.srows)
-        return self._block
-
-    @property
-    def logged(self) -> dict[str, list[Any]]:
-        """Per input, the values as logged (numeric null as NaN)."""
-        if self._logged is None:
-            if self.rows is None:
-                raise RuntimeError("an Encoded batch holds neither logged columns nor rows")
-            logged: dict[str, list[Any]] = {}
-            for inp in self.codec.inputs:
-                col = [r[inp.name] for r in self.rows]
-                if inp.code == _NUM:
-                    col = [math.nan if v is None else float(v) for v in col]
-                logged[inp.name] = col
-            self._logged = logged
-        return self._logged
-
-    @property
-    def feeds(self) -> dict[str, np.ndarray]:
-        """The ONNX feeds: one [n, 1] array per input."""
-        return feeds_of(self.codec.block_names, self.block)
-
-    def cache_key(self) -> tuple[Any, ...]:
-        """A hashable canonical form of the inputs (the same for /v1 rows and OIP tensors)."""
-        return tuple(tuple(v) for v in self.logged.values())
-
-
-def batch_block(parts: list[Encoded]) -> Block:
-    """The model inputs of several requests as one block (the micro-batcher's ``concat``)."""
-    if len(parts) == 1:
-        return parts[0].block
-    frows: list[list[float]] = []
-    srows: list[list[str]] = []
-    for p in parts:
-        if p.frows is None or p.srows is None:
-            return concat_blocks([q.block for q in parts])
-        frows += p.frows
-        srows += p.srows
-    return _block_of(frows, srows)
 
 
 class InputCodec:
@@ -261,6 +165,14 @@ class InputCodec:
         ids = [r.get(id_col) for r in rows] if id_col is not None else None
         return Encoded(len(rows), self, ids=ids, times=times, rows=rows, frows=frows, srows=srows)
 
+    def logged_columns(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        """Per input, the logged values of fast-path rows (numeric null as NaN, as the general path)."""
+        logged: dict[str, list[Any]] = {}
+        for inp in self.inputs:
+            col = [r[inp.name] for r in rows]
+            logged[inp.name] = [math.nan if v is None else float(v) for v in col] if inp.code == _NUM else col
+        return logged
+
     # --- columns (OIP v2) -----------------------------------------------------------------------
     def encode_columns(self, n: int, columns: dict[str, list[Any]]) -> Encoded:
         """Validate per-feature value lists of length ``n`` (already shape-checked) and convert them."""
@@ -331,15 +243,6 @@ class InputCodec:
     def feeds(self, block: Block) -> dict[str, np.ndarray]:
         """ONNX feeds of a (possibly concatenated) block."""
         return feeds_of(self.block_names, block)
-
-
-def feeds_of(names: tuple[list[str], list[str]], block: Block) -> dict[str, np.ndarray]:
-    """One contiguous [n, 1] view per input name."""
-    floats, strings = block
-    n = floats.shape[1] if floats.size else strings.shape[1]
-    feeds = dict(zip(names[0], floats.reshape(len(names[0]), n, 1), strict=True))
-    feeds.update(zip(names[1], strings.reshape(len(names[1]), n, 1), strict=True))
-    return feeds
 
 
 def _numeric(inp: _Input, values: list[Any], problems: list[str]) -> list[float]:

@@ -17,9 +17,10 @@ from typing import Any, Protocol
 from shopml.config.settings import ServeSettings
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
 from shopml.registry.bundle import ModelBundle
+from shopml.serve.batch import Encoded, batch_block
 from shopml.serve.batcher import MicroBatcher
 from shopml.serve.cache import ScoreCache
-from shopml.serve.codec import Encoded, InputCodec, batch_block
+from shopml.serve.codec import InputCodec
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
 from shopml.serve.predlog import LogStream
