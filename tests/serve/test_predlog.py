@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,6 @@ import duckdb
 import numpy as np
 
 from shopml.serve import LogStream, PredictionLog, ServeMetrics
-from shopml.serve.predlog import WRITER_NICENESS
 
 KINDS = {"amount": "numeric", "country": "categorical", "is_new_device": "boolean"}
 TS = datetime(2026, 1, 2, 3, 4, tzinfo=UTC).timestamp()
@@ -105,18 +102,3 @@ def test_fast_path_rows_log_the_same_table_as_columns(tmp_path: Path) -> None:
     general = stream.table(stream.lines(["r-0", "r-1"], scores, columns, TS, 0.4, ["t0", None], times))
     assert fast.equals(general) and fast.column("decision").to_pylist() == [0, 1]
     assert fast.column("amount").to_pylist() == [1.5, None]
-
-
-def test_writer_thread_runs_nicer_than_the_caller(tmp_path: Path) -> None:
-    plog = PredictionLog(tmp_path, ServeMetrics(), flush_interval_s=0.05).start()
-    try:
-        thread = plog._thread
-        assert thread is not None and thread.native_id is not None
-        deadline = time.monotonic() + 5
-        while (niceness := os.getpriority(os.PRIO_PROCESS, thread.native_id)) == os.getpriority(
-            os.PRIO_PROCESS, 0
-        ) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICENESS, 19)
-    finally:
-        plog.close()

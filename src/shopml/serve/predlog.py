@@ -7,7 +7,6 @@ GIL, so the writer barely competes with the event loop (a Python-heavy writer th
 for whole scheduler slices on a busy machine). Files go to ``model=NAME/date=YYYY-MM-DD/part-<uuid>
 .parquet``, written under a temporary name and renamed. Beyond ``max_backlog_rows`` queued rows new
 records are dropped and counted, never silently; the backlog is a gauge. :meth:`close` drains everything.
-The writer thread runs at a lower priority (``WRITER_NICENESS``) than the event loop.
 """
 
 from __future__ import annotations
@@ -37,20 +36,6 @@ log = logging.getLogger(__name__)
 _TS = pa.timestamp("us", tz="UTC")
 _KIND_TYPES = {"numeric": pa.float64(), "categorical": pa.string(), "boolean": pa.bool_()}
 _NL = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
-
-
-#: The writer thread runs this much nicer than the event loop (Linux: niceness is per thread), so that on a
-#: busy machine it takes idle CPU rather than the event loop's time slices; it still gets its share.
-WRITER_NICENESS = 10
-
-
-def _lower_thread_priority(niceness: int) -> None:
-    """Raise the calling thread's niceness by ``niceness`` where the OS supports per-thread niceness."""
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-    except (AttributeError, OSError):  # not Linux-like: the writer keeps the process priority
-        log.debug("prediction log: cannot lower the writer thread's priority")
 
 
 class LogStream:
@@ -216,7 +201,6 @@ class PredictionLog:
         self.metrics.log_backlog.set(self.backlog)
 
     def _run(self) -> None:
-        _lower_thread_priority(WRITER_NICENESS)
         while not self._stop.is_set():
             self._wake.wait(self.flush_interval_s)
             self._wake.clear()
