@@ -43,7 +43,7 @@ def synthetic_log(
     score = 1 / (1 + np.exp(-logit))
     if blur_day is not None:  # the model loses its edge: scores shrink to the mean, still calibrated
         late_rows = offsets >= blur_day * 86400
-        score[late_rows] = 0.3 * score[late_rows] + 0.7 * score.mean()
+        score[late_rows] = 0.1 * score[late_rows] + 0.9 * score.mean()
     p_true = score.copy()
     if concept_day is not None:
         late = offsets >= concept_day * 86400

@@ -113,6 +113,33 @@ def test_cbpe_interval_covers_realised_value_at_stated_rate() -> None:
         assert abs(h / runs - level) < 0.065, (m, h / runs)
 
 
+def _bursty_scores(rng: np.random.Generator, hours: int) -> tuple[np.ndarray, np.ndarray]:
+    """60 ordinary rows an hour, and in 5% of the hours a burst of 15 high scores (card testing)."""
+    s, hour = [], []
+    for h in range(hours):
+        burst = rng.random() < 0.05
+        part = np.r_[rng.beta(0.5, 40, 60), np.clip(rng.normal(0.6, 0.1, 15 if burst else 0), 0.01, 0.99)]
+        s.append(part)
+        hour.append(np.full(part.size, h))
+    return np.concatenate(s), np.concatenate(hour)
+
+
+def test_block_cbpe_does_not_cry_wolf_on_bursty_stationary_traffic() -> None:
+    """Alert rule "interval high < expected level - 0.05" on 100 seeded 3-day windows of one stationary,
+    bursty process: label-only intervals alarm far more often than 5%; with hour blocks they do not."""
+    big, _ = _bursty_scores(np.random.default_rng(999), 4000)
+    level = estimate_performance(big, big >= 0.3, n_samples=50, rng=np.random.default_rng(0))["pr_auc"].value
+    alarms = {"labels": 0, "blocks": 0}
+    for seed in range(100):
+        s, hour = _bursty_scores(np.random.default_rng(seed), 72)
+        for kind, blocks in (("labels", None), ("blocks", hour)):
+            rng = np.random.default_rng(seed)
+            e = estimate_performance(s, s >= 0.3, n_samples=100, rng=rng, blocks=blocks)["pr_auc"]
+            alarms[kind] += e.high < level - 0.05
+    assert alarms["labels"] >= 10, alarms
+    assert alarms["blocks"] <= 5, alarms
+
+
 def test_cbpe_sees_a_drop_in_scores() -> None:
     rng = np.random.default_rng(7)
     s, _ = _calibrated(3000, rng)

@@ -238,7 +238,8 @@ def _baseline(
     seed: int,
 ) -> dict[str, Any] | None:
     """CBPE on the first ``max_pool`` windows after this version's first prediction, on as many rows as
-    the latest estimate used: the level the estimate had when the model was fresh (same size, same bias)."""
+    the latest estimate used: the level the estimate had when the model was fresh (same size, same bias),
+    with its hour-block interval (``low``): a week of bursty fraud is one noisy sample too."""
     first = log.span().start
     if first is None or latest.estimated_from is None:
         return None
@@ -246,19 +247,24 @@ def _baseline(
     if latest.estimated_from < end:
         return None  # the latest estimate still overlaps the baseline period
     rows = min(cfg.max_rows, sum(int(d.scores.size) for d in data if d.start >= latest.estimated_from))
-    t = log.read(first, end, ["score", "decision"])
+    t = log.read(first, end, ["score", "decision", "__time"])
     if t.num_rows < max(rows, cfg.min_rows):
         return None
     rng = np.random.default_rng(seed)
     s = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
     d = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
-    order = np.lexsort((d, s))  # DuckDB's row order may vary between runs; the sample must not
+    block_us = int(parse_window(cfg.block).total_seconds() * 1e6)
+    b = t.column("__time").to_numpy().astype("datetime64[us]").astype(np.int64) // block_us
+    order = np.lexsort((b, d, s))  # DuckDB's row order may vary between runs; the sample must not
     idx = order[rng.choice(t.num_rows, rows, replace=False)]
-    s, d = s[idx], d[idx]
+    s, d, b = s[idx], d[idx], b[idx]
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
-    est = estimate_performance(s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng)
+    est = estimate_performance(
+        s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng, blocks=b
+    )
     return {
         "value": est[cfg.alert_metric].value,
+        "low": est[cfg.alert_metric].low,
         "start": first.isoformat(),
         "end": end.isoformat(),
         "rows": rows,

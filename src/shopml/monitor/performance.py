@@ -243,10 +243,15 @@ def estimated_part(
         )
     s = np.concatenate([x.scores for x in pool])
     d = np.concatenate([x.decisions for x in pool])
+    blocks = [x.blocks for x in pool if x.blocks is not None]
+    b = np.concatenate(blocks) if len(blocks) == len(pool) else None
     idx = _subsample(s.size, cfg.max_rows, rng)
-    s, d = (s, d) if idx is None else (s[idx], d[idx])
+    if idx is not None:
+        s, d, b = s[idx], d[idx], (None if b is None else b[idx])
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
-    est = estimate_performance(s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng)
+    est = estimate_performance(
+        s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng, blocks=b
+    )
     return Part(est, pool[0].start, None)
 
 
