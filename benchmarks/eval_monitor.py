@@ -7,6 +7,7 @@ and 90. The baseline in the same run is the naive rule "alert when a single day'
 below the reference minus the drop", without pooling rare positives.
 
     .venv/bin/python -m benchmarks.eval_monitor            # ~8,000 customers, both scenarios
+    .venv/bin/python -m benchmarks.eval_monitor --customers 24000   # three times the fraud volume
     .venv/bin/python -m benchmarks.eval_monitor --quick    # 3,000 customers, scenario none only
 """
 
@@ -134,11 +135,13 @@ def main() -> None:
     """Run the evaluation."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller world, scenario none only")
+    parser.add_argument("--customers", type=int, default=None, help="world size [8,000; quick 3,000]")
     args = parser.parse_args()
     scenarios = ["none"] if args.quick else ["none", "gradual_concept"]
+    customers = args.customers or (3_000 if args.quick else 8_000)
     for scenario in scenarios:
         with tempfile.TemporaryDirectory() as tmp:
-            evaluate(scenario, 3_000 if args.quick else 8_000, Path(tmp))
+            evaluate(scenario, customers, Path(tmp))
 
 
 if __name__ == "__main__":
