@@ -27,3 +27,20 @@ def test_period_metrics_empty_and_pooled() -> None:
     assert none == {"pr_auc": None, "cost_per_day": None}
     pooled = period_metrics(np.ones(4, bool), y, s, thr, amounts, 5.0, 2)
     assert pooled == {"pr_auc": 1.0, "cost_per_day": 0.0}
+
+
+def test_policy_against_never_retrain_has_a_paired_interval() -> None:
+    from shopml.demo.compare import _vs_never
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    y = (rng.random(n) < 0.05).astype(np.int8)
+    hours = (np.arange(n) // 40).astype("datetime64[h]")
+    never = rng.normal(size=n) + 0.5 * y
+    better = never + 1.5 * y  # the same model plus a clear extra signal on the frauds
+    everything = np.ones(n, bool)
+    diff, low, high = _vs_never(y, never, better, hours, everything) or (0.0, 0.0, 0.0)
+    assert 0 < low < diff < high
+    assert _vs_never(y, never, never.copy(), hours, everything) == (0.0, 0.0, 0.0)
+    assert _vs_never(y, never, better, hours, np.zeros(n, bool)) is None
+    assert _vs_never(np.zeros(n, np.int8), never, better, hours, everything) is None

@@ -51,10 +51,13 @@ def demo(
         table.add_row(k, str(v))
     console.print(table)
     if result.policy_table:
+        vs = "PR-AUC vs never, onset→end [95% CI]"
         pt = Table(title="Retraining policies on the same period")
-        for col in result.policy_table[0]:
+        for col in (c for c in result.policy_table[0] if c != vs):
             pt.add_column(col, justify="right" if col != "policy" else "left")
         for row in result.policy_table:
-            pt.add_row(*(str(v) for v in row.values()))
+            pt.add_row(*(str(v) for k, v in row.items() if k != vs))
         console.print(pt)
+        for row in result.policy_table[1:]:  # too wide for the table: one line per policy
+            console.print(f"{row['policy']}: {vs} {row.get(vs, '–')}")
     console.print(f"dashboard: [bold]{result.dashboard}[/]  ({result.seconds:.0f}s in all)")

@@ -18,6 +18,7 @@ from rich.console import Console
 from shopml.config import Workspace
 from shopml.demo.policies import PolicyOutcome, daily_outcome, period_metrics
 from shopml.loop import Loop, LoopPolicy
+from shopml.loop.bootstrap import paired_bootstrap
 from shopml.loop.scoring import score_table
 from shopml.monitor import EventStore, PredictionLog
 from shopml.registry import ModelBundle, Registry
@@ -35,6 +36,24 @@ class PolicyRun:
     name: str
     outcome: PolicyOutcome
     periods: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    #: PR-AUC of this policy minus never-retrain from drift onset to the end, with its 95% interval
+    #: (paired bootstrap of hour blocks on the same rows); None for never-retrain itself
+    vs_never: tuple[float, float, float] | None = None
+
+
+def _vs_never(
+    y: np.ndarray, never: np.ndarray, scores: np.ndarray, hours: np.ndarray, mask: np.ndarray
+) -> tuple[float, float, float] | None:
+    """``(difference, low, high)`` of PR-AUC (policy - never) on the rows in ``mask``."""
+    yy = y[mask]
+    if not mask.any() or yy.min() == yy.max():
+        return None  # no period, or one class only: PR-AUC undefined
+    if np.array_equal(never[mask], scores[mask]):
+        return 0.0, 0.0, 0.0  # the policy never changed model after onset
+    pb = paired_bootstrap(
+        yy, never[mask], scores[mask], n_resamples=1000, confidence=0.95, groups=hours[mask]
+    )
+    return pb.diff, pb.diff_ci[0], pb.diff_ci[1]
 
 
 def _period_rows(world: Path, start: datetime, first_day: int, days: int) -> pa.Table:
@@ -148,12 +167,15 @@ def compare_policies(
 
     swap = next((c for c in changes if c >= (start + timedelta(days=cfg.onset)).isoformat()), None)
     periods = _periods(day, start, cfg, swap)
+    hours = table.column("event_time").to_numpy().astype("datetime64[h]")
+    after_onset = day >= (start + timedelta(days=cfg.onset)).strftime("%Y-%m-%d")
     out = []
-    for name, scores, thr, promos, n in runs:
+    for i, (name, scores, thr, promos, n) in enumerate(runs):
         outcome = daily_outcome(name, day, y, scores, thr, amounts, cfg.fp_cost)
         outcome.promotions, outcome.retrains = promos, n
         pm = {p: period_metrics(m, y, scores, thr, amounts, cfg.fp_cost, k) for p, (m, k) in periods.items()}
-        out.append(PolicyRun(name=name, outcome=outcome, periods=pm))
+        vs = None if i == 0 else _vs_never(y, runs[0][1], scores, hours, after_onset)
+        out.append(PolicyRun(name=name, outcome=outcome, periods=pm, vs_never=vs))
     return out
 
 

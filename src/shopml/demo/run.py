@@ -287,5 +287,9 @@ def _policy_table(runs: list[PolicyRun]) -> list[dict[str, Any]]:
             pr, cost = m.get("pr_auc"), m.get("cost_per_day")
             row[f"PR-AUC {period}"] = "–" if pr is None else f"{pr:.3f}"
             row[f"cost/day {period}"] = "–" if cost is None else f"{cost:,.0f}"
+        vs = p.vs_never
+        row["PR-AUC vs never, onset→end [95% CI]"] = (
+            "–" if vs is None else f"{vs[0]:+.3f} [{vs[1]:+.3f}, {vs[2]:+.3f}]"
+        )
         rows.append(row)
     return rows
