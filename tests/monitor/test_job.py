@@ -128,3 +128,21 @@ def test_cli_monitor_exit_codes(workspace: Path, synth: Synth, bundle: ModelBund
     assert "drift" in res.output and "report:" in res.output
     bad = runner.invoke(app, [*args, "--window", "fortnight"])
     assert bad.exit_code == 2 and "window must look like" in bad.output
+
+
+def test_a_flattering_test_metric_does_not_raise_drops(
+    workspace: Path, synth: Synth, make_bundle: Callable[..., ModelBundle]
+) -> None:
+    """The bundle claims PR-AUC 0.95 [0.93, 0.97]; the stationary world realises far less from day one.
+    Once the model's first 7 production days have matured, their realised interval is the reference
+    too (the lower one counts): no drop is raised for a level the model never had."""
+    ref, _ = synth(20_000, 30, seed=999, threshold=0.2)
+    b = make_bundle(threshold=0.2, metrics={"pr_auc": 0.95, "pr_auc_low": 0.93, "pr_auc_high": 0.97})
+    build_profile(ref.slice(0, 5000), b.schema).save(b.profile_path)
+    _world(workspace, synth)
+    result = run_monitor(workspace, "fraud", "1d", NOW, bundle=b)
+    fresh = result.reference["realised_baseline"]
+    assert fresh is not None and fresh["start"].startswith("2026-03-01") and fresh["low"] < 0.9
+    assert not [e for e in result.events if e.evidence.get("source") == "realised"]
+    early = run_monitor(workspace, "fraud", "1d", START + timedelta(days=16), bundle=b, write=False)
+    assert early.reference["realised_baseline"] is None  # the first week's labels are not all in yet

@@ -40,6 +40,7 @@ from shopml.monitor.performance import (
     estimated_part,
     estimated_pool,
     realised_part,
+    realised_performance,
     realised_pool,
 )
 from shopml.monitor.predlog import PredictionLog, as_utc
@@ -190,7 +191,7 @@ def _performance(
     cfg: PerformanceSettings,
     seed: int,
     cache: bool = True,
-) -> tuple[list[WindowPerformance], np.ndarray, np.ndarray, dict[str, Any] | None]:
+) -> tuple[list[WindowPerformance], np.ndarray, np.ndarray, dict[str, Any] | None, dict[str, Any] | None]:
     target = bundle.meta.target
     if not target:
         raise DataError(
@@ -225,8 +226,58 @@ def _performance(
             errors.append((d.decisions[known] != d.labels[known]).astype(np.float64))
             times.append(ts[known])
     stream = np.concatenate(errors) if errors else np.empty(0)
-    base = _baseline(log, out[-1], data, bounds[-1][1] - bounds[-1][0], cfg, seed)
-    return out, stream, (np.concatenate(times) if times else np.empty(0, "datetime64[us]")), base
+    span = bounds[-1][1] - bounds[-1][0]
+    base = _baseline(log, out[-1], data, span, cfg, seed)
+    fresh = _realised_baseline(log, labels, bundle, span, now, cfg, seed, block_us)
+    return out, stream, (np.concatenate(times) if times else np.empty(0, "datetime64[us]")), base, fresh
+
+
+def _realised_baseline(
+    log: PredictionLog,
+    labels: LabelStore,
+    bundle: ModelBundle,
+    span: timedelta,
+    now: datetime,
+    cfg: PerformanceSettings,
+    seed: int,
+    block_us: int,
+) -> dict[str, Any] | None:
+    """Realised ``alert_metric`` over this version's first ``max_pool`` windows in production, once they
+    have matured, with its hour-block interval: what the model showed when fresh, measured the way later
+    windows are. ``None`` until then (or without ``min_positives`` labelled positives)."""
+    first = log.span().start
+    if first is None or bundle.meta.target is None:
+        return None
+    end = first + cfg.max_pool * span
+    if end > now:
+        return None
+    table = labels.materialise(log, bundle.meta.target, bundle.meta.id_column, first, end, now)
+    t = labels.window(log, table, first, end)
+    label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    known = ~np.isnan(label)
+    if not t.num_rows or known.mean() < cfg.min_maturity or np.nansum(label) < cfg.min_positives:
+        return None
+    score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[known]
+    decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[known]
+    blocks = t.column("__time").to_numpy().astype("datetime64[us]").astype(np.int64)[known] // block_us
+    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+    m = realised_performance(
+        score,
+        decision,
+        label[known],
+        costs=costs,
+        n_bootstrap=cfg.n_bootstrap,
+        level=cfg.confidence,
+        rng=np.random.default_rng(seed),
+        blocks=blocks,
+    )[cfg.alert_metric]
+    return {
+        "value": m.value,
+        "low": m.low,
+        "start": first.isoformat(),
+        "end": end.isoformat(),
+        "positives": int(np.nansum(label)),
+    }
 
 
 def _baseline(
@@ -306,10 +357,10 @@ def run_monitor(
     bounds = [(at - (k + 1) * span, at - k * span) for k in reversed(range(count))]
     bounds = [bd for bd in bounds if first is not None and bd[1] > first] or bounds[-1:]
     labels = LabelStore(ws, model)
-    windows, errors, times, base = _performance(served, labels, b, bounds, at, cfg, st.seed, cache)
+    windows, errors, times, base, fresh = _performance(served, labels, b, bounds, at, cfg, st.seed, cache)
     drift, note = window_drift(log, b, *bounds[-1])
     stream = detect_stream(errors, times)
-    reference = {**_reference(b, cfg.alert_metric), "estimated_baseline": base}
+    reference = {**_reference(b, cfg.alert_metric), "estimated_baseline": base, "realised_baseline": fresh}
     result = MonitorResult(model, b.version, at, span, reference, windows, drift, note, stream, logged.end)
     result.traffic = window_traffic(log, *bounds[-1])
     if not write:
