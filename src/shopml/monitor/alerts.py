@@ -93,11 +93,7 @@ def raise_alerts(
                     "critical",
                     f"realised {metric} {r.value:.3f} [{r.low:.3f}, {r.high:.3f}] below {limit:.3f} "
                     f"(test {ref:.3f}, interval low {ref_low if ref_low is not None else ref:.3f}"
-                    + (
-                        f"; fresh in production {early['value']:.3f}, low {early['low']:.3f}"
-                        if early
-                        else ""
-                    )
+                    + (f"; fresh in production {early['value']:.3f}, low {early['low']:.3f}" if early else "")
                     + ") "
                     f"in window from {w.start:%Y-%m-%d %H:%M}",
                     {
