@@ -257,14 +257,17 @@ def _realised_baseline(
     known = ~np.isnan(label)
     if not t.num_rows or known.mean() < cfg.min_maturity or np.nansum(label) < cfg.min_positives:
         return None
-    score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[known]
-    decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[known]
-    blocks = t.column("__time").to_numpy().astype("datetime64[us]").astype(np.int64)[known] // block_us
+    keep = np.flatnonzero(known)
+    if keep.size > cfg.max_rows:  # bounded like every window: a uniform, seeded sample
+        keep = np.sort(np.random.default_rng([seed, 4]).choice(keep, cfg.max_rows, replace=False))
+    score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    blocks = t.column("__time").to_numpy().astype("datetime64[us]").astype(np.int64)[keep] // block_us
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
     m = realised_performance(
         score,
         decision,
-        label[known],
+        label[keep],
         costs=costs,
         n_bootstrap=cfg.n_bootstrap,
         level=cfg.confidence,
