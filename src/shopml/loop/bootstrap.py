@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
 
 __all__ = ["PairedBootstrap", "paired_bootstrap", "stratified_counts", "weighted_average_precision"]
@@ -65,9 +66,8 @@ def stratified_counts(
     """
     n = y.size
     if groups is not None:
-        _, gid = np.unique(np.asarray(groups), return_inverse=True)
-        gid = gid.reshape(-1)
-        has_pos = np.zeros(int(gid.max()) + 1, dtype=np.int8)
+        gid, k = block_index(groups)
+        has_pos = np.zeros(k, dtype=np.int8)
         np.maximum.at(has_pos, gid, y.astype(np.int8))
         return stratified_counts(has_pos, n_resamples, rng)[:, gid]
     counts = np.zeros((n_resamples, n), dtype=np.float64)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
 from shopml.monitor.metrics import METRICS, Costs, Interval, SortedScores
 
@@ -54,9 +55,8 @@ def estimate_performance(
     if blocks is None:
         draws = sorted_.metrics(y, None, costs)
     else:
-        _, gid = np.unique(np.asarray(blocks)[sorted_.order], return_inverse=True)
-        gid = gid.reshape(-1)
-        w = gen.poisson(1.0, size=(n_samples, int(gid.max()) + 1)).astype(np.float32)[:, gid]
+        gid, k = block_index(blocks, sorted_.order)
+        w = gen.poisson(1.0, size=(n_samples, k)).astype(np.float32)[:, gid]
         draws = sorted_.metrics(y, w, costs)
     out = {}
     for m in METRICS:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from shopml.blocks import time_blocks
 from shopml.config import Settings, Workspace, load_settings
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import ConfigError, DataError
@@ -200,7 +201,7 @@ def _performance(
     data: list[WindowData] = []
     stamps: list[np.ndarray] = []
     table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
-    block_us = int(parse_window(cfg.block).total_seconds() * 1e6)
+    block_s = parse_window(cfg.block).total_seconds()
     for start, end in bounds:
         t = labels.window(log, table, start, end)
         keep = np.arange(t.num_rows)
@@ -211,7 +212,7 @@ def _performance(
         label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
         counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
         stamp = t.column("__time").to_numpy()[keep]
-        blocks = stamp.astype("datetime64[us]").astype(np.int64) // block_us
+        blocks = time_blocks(stamp, block_s)
         data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts, blocks))
         stamps.append(stamp)
     weights = bootstrap_weights(seed, cfg.n_bootstrap, cfg.max_rows)  # shared draws, once per process
@@ -228,7 +229,7 @@ def _performance(
     stream = np.concatenate(errors) if errors else np.empty(0)
     span = bounds[-1][1] - bounds[-1][0]
     base = _baseline(log, out[-1], data, span, cfg, seed)
-    fresh = _realised_baseline(log, labels, bundle, span, now, cfg, seed, block_us)
+    fresh = _realised_baseline(log, labels, bundle, span, now, cfg, seed)
     return out, stream, (np.concatenate(times) if times else np.empty(0, "datetime64[us]")), base, fresh
 
 
@@ -240,7 +241,6 @@ def _realised_baseline(
     now: datetime,
     cfg: PerformanceSettings,
     seed: int,
-    block_us: int,
 ) -> dict[str, Any] | None:
     """Realised ``alert_metric`` over this version's first ``max_pool`` windows in production, once they
     have matured, with its hour-block interval: what the model showed when fresh, measured the way later
@@ -262,7 +262,7 @@ def _realised_baseline(
         keep = np.sort(np.random.default_rng([seed, 4]).choice(keep, cfg.max_rows, replace=False))
     score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
     decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
-    blocks = t.column("__time").to_numpy().astype("datetime64[us]").astype(np.int64)[keep] // block_us
+    blocks = time_blocks(t.column("__time").to_numpy()[keep], parse_window(cfg.block).total_seconds())
     costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
     m = realised_performance(
         score,
@@ -307,8 +307,7 @@ def _baseline(
     rng = np.random.default_rng(seed)
     s = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
     d = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
-    block_us = int(parse_window(cfg.block).total_seconds() * 1e6)
-    b = t.column("__time").to_numpy().astype("datetime64[us]").astype(np.int64) // block_us
+    b = time_blocks(t.column("__time").to_numpy(), parse_window(cfg.block).total_seconds())
     order = np.lexsort((b, d, s))  # DuckDB's row order may vary between runs; the sample must not
     idx = order[rng.choice(t.num_rows, rows, replace=False)]
     s, d, b = s[idx], d[idx], b[idx]

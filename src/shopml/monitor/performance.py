@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from shopml.blocks import block_index
 from shopml.config.settings import PerformanceSettings
 from shopml.monitor.estimate import estimate_performance
 from shopml.monitor.metrics import METRICS, Costs, Interval, SortedScores
@@ -110,8 +111,7 @@ def realised_performance(
     if blocks is None:
         ids, k = None, sorted_.n
     else:
-        _, inverse = np.unique(np.asarray(blocks)[sorted_.order], return_inverse=True)
-        ids, k = inverse.reshape(-1), int(inverse.max()) + 1 if inverse.size else 0
+        ids, k = block_index(blocks, sorted_.order)
     if weights is not None and weights.shape[1] >= k:
         weights = weights[:, :k]
     else:
@@ -284,11 +284,8 @@ def realised_part(
     ks = np.concatenate([x.scores[k] for x, k in zip(pool, known, strict=True)])
     kd = np.concatenate([x.decisions[k] for x, k in zip(pool, known, strict=True)])
     ky = np.concatenate([x.labels[k] for x, k in zip(pool, known, strict=True)])
-    kb = (
-        None
-        if any(x.blocks is None for x in pool)
-        else np.concatenate([x.blocks[k] for x, k in zip(pool, known, strict=True) if x.blocks is not None])
-    )
+    blocks = [x.blocks[k] for x, k in zip(pool, known, strict=True) if x.blocks is not None]
+    kb = np.concatenate(blocks) if len(blocks) == len(pool) else None
     idx = _subsample(ks.size, cfg.max_rows, rng)
     if idx is not None:
         ks, kd, ky = ks[idx], kd[idx], ky[idx]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopml.blocks import block_index
 from shopml.errors import InsufficientDataError
 
 __all__ = ["METRICS", "MetricCI", "bootstrap_metrics", "point_metrics"]
@@ -158,8 +159,7 @@ def bootstrap_metrics(
         gid, m = None, n
     else:
         order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
-        _, inverse = np.unique(np.asarray(groups)[order], return_inverse=True)
-        gid, m = inverse.reshape(-1), int(inverse.max()) + 1
+        gid, m = block_index(groups, order)
     point = _weighted(np.ones((1, n)), yy, s, c, ends, pred, fp_cost, min_precision)
     rng = np.random.default_rng(seed)
     block = max(1, min(n_boot, _CELLS // n))
