@@ -192,6 +192,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--rounds", type=int, default=3, help="alternating c=32 runs of shopml and no-op; medians [3]"
     )
+    ap.add_argument(
+        "--busy-us",
+        type=float,
+        default=0.0,
+        help="also serve a no-op that spins this many µs per request (the stack's ceiling for an app "
+        "with that much work) [off]",
+    )
     args = ap.parse_args(argv)
     duration = args.duration or (2.0 if args.quick else 10.0)
     tool = "wrk" if shutil.which("wrk") else "python-asyncio (wrk not found: apt-get install -y wrk)"
@@ -221,8 +228,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
 
         env = {**os.environ, "OMP_NUM_THREADS": "1", "BENCH_PIPELINE": str(tmp / "pipeline.joblib")}
+        env["BENCH_BUSY_US"] = str(args.busy_us)
         body = json.dumps({"instances": rows[:1]}).encode()
         ports = {"shopml": _port(), "noop": _port(), "naive": _port()}
+        if args.busy_us > 0:
+            ports["busy"] = _port()
         shopml_cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
         specs = {
             "shopml": (
@@ -238,6 +248,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"http://127.0.0.1:{ports['naive']}/health",
             ),
         }
+        if args.busy_us > 0:
+            specs["busy"] = (
+                _uvicorn("benchmarks.serve_apps:busy", ports["busy"]),
+                f"http://127.0.0.1:{ports['busy']}/",
+            )
         results: dict[str, dict[str, Any]] = {}
         live: dict[str, subprocess.Popen[bytes]] = {}
         for name, (cmd, health) in specs.items():
@@ -290,7 +305,7 @@ def _measure(
     for name, proc in live.items():
         _resume(proc, urls[name], body)
         results[name] = {"c1": _load(urls[name], body, 1, duration)}
-        if name == "naive":
+        if name in ("naive", "busy"):
             results[name]["c32"] = _load(urls[name], body, 32, duration)
         _pause(proc)
     runs: dict[str, list[dict[str, float]]] = {"shopml": [], "noop": []}
@@ -340,6 +355,12 @@ def _verdict(
         f"shopml/no-op {s32['rps'] / max(o32['rps'], 1):.0%}; prediction log rows {logged} "
         f"(>= {answered} answered in measured runs, warm-up included in the log)"
     )
+    if "busy" in results:
+        b32 = results["busy"]["c32"]
+        print(
+            f"no-op spinning --busy-us per request, c=32: {b32['rps']:.0f} req/s = "
+            f"{b32['rps'] / max(o32['rps'], 1):.0%} of no-op"
+        )
     for k, ok in checks.items():
         print(f"  [{'ok' if ok else 'MISS'}] {k}")
     return {

@@ -1,15 +1,18 @@
 """The comparison apps of ``bench_serve``, run on the same uvicorn stack (uvloop + httptools).
 
 - ``noop``: a bare ASGI app answering a constant JSON body; the ceiling for Python HTTP here.
+- ``busy``: the no-op that first spins ``$BENCH_BUSY_US`` microseconds of CPU per request: how much of
+  the no-op's rate an app with a fixed per-request cost can keep on this stack.
 - ``naive_app``: the common way — FastAPI + pydantic request model + a pandas frame + XGBoost
   ``predict_proba`` on the fitted scikit-learn pipeline (loaded with joblib from ``$BENCH_PIPELINE``;
   pickle is fine for a baseline, never on shopml's serving path).
 """
 
 import os
+import time
 from typing import Any
 
-__all__ = ["naive_app", "noop"]
+__all__ = ["busy", "naive_app", "noop"]
 
 _BODY = b'{"ok":true}'
 _HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_BODY)).encode())]
@@ -30,6 +33,18 @@ async def noop(scope: dict[str, Any], receive: Any, send: Any) -> None:
         more = (await receive()).get("more_body", False)
     await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
     await send({"type": "http.response.body", "body": _BODY})
+
+
+_BUSY_NS = int(float(os.environ.get("BENCH_BUSY_US", "0")) * 1000)
+
+
+async def busy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``noop`` after spinning ``$BENCH_BUSY_US`` µs on the event loop (a stand-in for app work)."""
+    if scope["type"] == "http":
+        end = time.perf_counter_ns() + _BUSY_NS
+        while time.perf_counter_ns() < end:
+            pass
+    await noop(scope, receive, send)
 
 
 def naive_app() -> Any:
