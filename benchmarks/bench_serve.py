@@ -1,16 +1,19 @@
 """Serving benchmark: shopml serve vs a no-op ASGI app vs a naive FastAPI + XGBoost server, one run.
 
-    .venv/bin/python -m benchmarks.bench_serve [--quick] [--duration S] [--rounds N] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_serve [--quick] [--duration S] [--rounds N] [--workers N]
+                                               [--stock-http] [--json OUT]
 
 A fraud model (XGBoost, 300 trees, depth 6, 13 inputs, exported to ONNX per the bundle contract) is
-registered in a fresh workspace registry; each server runs as its own process on uvicorn (uvloop +
-httptools, one worker, prediction logging on for shopml) and is loaded over loopback by ``wrk`` (one
-thread; install it with ``apt-get install -y wrk``) at 1 and 32 connections with a one-row
-``POST /v1/models/fraud/predict``. The servers run side by side, each stopped (SIGSTOP) while another
-is measured; the c=32 points of shopml and the no-op app alternate for ``--rounds`` rounds and each
-reports its median run, so that a busy machine weighs on both alike. Without wrk, a Python asyncio
-keep-alive load generator in a separate process is used instead (it saturates earlier than wrk: its
-figures are lower bounds for the servers).
+registered in a fresh workspace registry; each server runs as its own process on the same uvicorn stack
+(uvloop + httptools with shopml's coalescing protocol, which sends a response's head and body in one
+write — ``--stock-http``: uvicorn's own httptools protocol for all three; ``--workers`` N each, prediction
+logging on for shopml) and is loaded over loopback by ``wrk`` (one thread; install it with
+``apt-get install -y wrk``) at 1 and 32 connections with one-row ``POST /v1/models/fraud/predict``
+requests cycling through 200 different rows (the response cache is off: every request is scored).
+The servers run side by side, each stopped (SIGSTOP) while another is measured; the c=32 points of
+shopml and the no-op app alternate for ``--rounds`` rounds and each reports its median run, so that a
+busy machine weighs on both alike. Without wrk, a Python asyncio keep-alive load generator in a
+separate process is used instead (it saturates earlier than wrk: its figures are lower bounds).
 Also reported: in-process model time (ONNX Runtime single row and batched; XGBoost ``predict_proba``)
 and the in-process cost per request of the shopml ASGI app vs the no-op app at 32 concurrent requests
 (no HTTP: what the app itself adds to uvicorn's own cost).
@@ -36,6 +39,7 @@ import numpy as np
 
 from benchmarks.loadgen import python_load, wrk_load
 from benchmarks.serve_fixture import make_bundle, make_rows
+from shopml.serve.http import PROTOCOL
 
 PATH = "/v1/models/fraud/predict"
 TARGETS = "c=32: >= 4x naive req/s, >= 50% of no-op, p99 <= 10 ms, 0 errors; c=1: p50 <= 300 us"
@@ -75,9 +79,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _uvicorn(target: str, port: int, factory: bool = False) -> list[str]:
+def _uvicorn(target: str, port: int, http: str, workers: int, factory: bool = False) -> list[str]:
     cmd = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--loop", "uvloop"]
-    cmd += ["--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    cmd += ["--http", http, "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     return [*cmd, "--factory"] if factory else cmd
 
 
@@ -178,7 +182,7 @@ def app_in_process(ws: Path, rows: list[dict[str, Any]], concurrency: int, round
     return uvloop.run(main())
 
 
-def _load(url: str, body: bytes, conns: int, duration: float) -> dict[str, float]:
+def _load(url: str, body: list[bytes], conns: int, duration: float) -> dict[str, float]:
     if shutil.which("wrk"):
         return wrk_load(url, body, conns, duration)
     return python_load(url, body, conns, duration)
@@ -199,11 +203,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="also serve a no-op that spins this many µs per request (the stack's ceiling for an app "
         "with that much work) [off]",
     )
+    ap.add_argument("--workers", type=int, default=1, help="worker processes of every server [1]")
+    ap.add_argument(
+        "--stock-http",
+        action="store_true",
+        help="run every server on uvicorn's own httptools protocol (head and body in two writes)",
+    )
     args = ap.parse_args(argv)
     duration = args.duration or (2.0 if args.quick else 10.0)
     tool = "wrk" if shutil.which("wrk") else "python-asyncio (wrk not found: apt-get install -y wrk)"
+    http = "httptools" if args.stock_http else PROTOCOL
+    load = os.getloadavg()
     print(
-        f"load generator: {tool}; {duration:.0f} s per point, c=32 x {args.rounds} rounds; targets: {TARGETS}"
+        f"load generator: {tool}; {duration:.0f} s per point, c=32 x {args.rounds} rounds; "
+        f"http: {http}; workers: {args.workers}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n"
+        f"targets: {TARGETS}"
     )
     tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-serve-"))
     procs: list[subprocess.Popen[bytes]] = []
@@ -229,28 +243,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         env = {**os.environ, "OMP_NUM_THREADS": "1", "BENCH_PIPELINE": str(tmp / "pipeline.joblib")}
         env["BENCH_BUSY_US"] = str(args.busy_us)
-        body = json.dumps({"instances": rows[:1]}).encode()
+        env["SHOPML_SERVE__COALESCE_WRITES"] = "false" if args.stock_http else "true"
+        body = [json.dumps({"instances": [r]}).encode() for r in rows]
         ports = {"shopml": _port(), "noop": _port(), "naive": _port()}
         if args.busy_us > 0:
             ports["busy"] = _port()
         shopml_cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
         specs = {
             "shopml": (
-                [*shopml_cmd, "--port", str(ports["shopml"]), "--workers", "1"],
+                [*shopml_cmd, "--port", str(ports["shopml"]), "--workers", str(args.workers)],
                 f"http://127.0.0.1:{ports['shopml']}/v2/health/ready",
             ),
             "noop": (
-                _uvicorn("benchmarks.serve_apps:noop", ports["noop"]),
+                _uvicorn("benchmarks.serve_apps:noop", ports["noop"], http, args.workers),
                 f"http://127.0.0.1:{ports['noop']}/",
             ),
             "naive": (
-                _uvicorn("benchmarks.serve_apps:naive_app", ports["naive"], factory=True),
+                _uvicorn("benchmarks.serve_apps:naive_app", ports["naive"], http, args.workers, factory=True),
                 f"http://127.0.0.1:{ports['naive']}/health",
             ),
         }
         if args.busy_us > 0:
             specs["busy"] = (
-                _uvicorn("benchmarks.serve_apps:busy", ports["busy"]),
+                _uvicorn("benchmarks.serve_apps:busy", ports["busy"], http, args.workers),
                 f"http://127.0.0.1:{ports['busy']}/",
             )
         results: dict[str, dict[str, Any]] = {}
@@ -271,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 )
         logged = _logged_rows(ws)
         report = _verdict(results, model, logged, tool, duration, c32_runs)
+        report |= {"http": http, "workers": args.workers, "loadavg": [load, os.getloadavg()]}
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
         return report
@@ -284,7 +301,7 @@ def _pause(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGSTOP)
 
 
-def _resume(proc: subprocess.Popen[bytes], url: str, body: bytes) -> None:
+def _resume(proc: subprocess.Popen[bytes], url: str, body: list[bytes]) -> None:
     """Continue a paused server and let it catch up (timers, log flush) before it is measured."""
     os.killpg(proc.pid, signal.SIGCONT)
     time.sleep(0.3)
@@ -294,7 +311,7 @@ def _resume(proc: subprocess.Popen[bytes], url: str, body: bytes) -> None:
 def _measure(
     live: dict[str, subprocess.Popen[bytes]],
     ports: dict[str, int],
-    body: bytes,
+    body: list[bytes],
     duration: float,
     rounds: int,
     results: dict[str, dict[str, Any]],

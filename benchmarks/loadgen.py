@@ -1,7 +1,8 @@
 """HTTP load generators for ``bench_serve``: ``wrk`` (preferred) and an honest Python fallback.
 
-Both drive keep-alive connections with the same request in a closed loop for a fixed duration and
-report requests/s, p50/p99 latency (µs) and errors (socket errors + non-2xx answers).
+Both drive keep-alive connections in a closed loop for a fixed duration, cycling through the given
+request bodies (so consecutive requests differ), and report requests/s, p50/p99 latency (µs) and errors
+(socket errors + non-2xx answers).
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ import numpy as np
 __all__ = ["python_load", "wrk_load"]
 
 _LUA = """
-wrk.method = "POST"
 local f = assert(io.open(os.getenv("WRK_BODY_FILE"), "rb"))
-wrk.body = f:read("*a")
+local text = f:read("*a")
 f:close()
-wrk.headers["Content-Type"] = "application/json"
+local reqs, i = {}, 0
+local headers = {["Content-Type"] = "application/json"}
+for line in text:gmatch("[^\\n]+") do
+  reqs[#reqs + 1] = wrk.format("POST", nil, headers, line)
+end
+request = function()
+  i = i % #reqs + 1
+  return reqs[i]
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT %d %d %d %d %d %d %d %.1f %.1f\\n", summary.requests, summary.duration,
@@ -33,12 +41,19 @@ end
 """
 
 
-def wrk_load(url: str, body: bytes, conns: int, duration: float) -> dict[str, float]:
-    """Run ``wrk -t1 -c<conns>`` for ``duration`` seconds (latency percentiles from wrk's histogram)."""
+def _lines(bodies: list[bytes]) -> bytes:
+    if any(b"\n" in b or not b for b in bodies):
+        raise ValueError("request bodies must be non-empty single-line JSON")
+    return b"\n".join(bodies) + b"\n"
+
+
+def wrk_load(url: str, bodies: list[bytes], conns: int, duration: float) -> dict[str, float]:
+    """Run ``wrk -t1 -c<conns>`` for ``duration`` seconds, POSTing ``bodies`` in turn (requests are
+    pre-formatted once; latency percentiles from wrk's histogram)."""
     with tempfile.TemporaryDirectory() as d:
-        script, data = Path(d) / "post.lua", Path(d) / "body.json"
+        script, data = Path(d) / "post.lua", Path(d) / "bodies.jsonl"
         script.write_text(_LUA)
-        data.write_bytes(body)
+        data.write_bytes(_lines(bodies))
         cmd = [
             "wrk",
             "-t1",
@@ -67,7 +82,7 @@ def wrk_load(url: str, body: bytes, conns: int, duration: float) -> dict[str, fl
 
 
 async def _client(
-    host: str, port: int, req: bytes, deadline: float, lat: list[float], errs: list[int]
+    host: str, port: int, reqs: list[bytes], deadline: float, lat: list[float], errs: list[int]
 ) -> None:
     try:
         reader, writer = await asyncio.open_connection(host, port)
@@ -75,9 +90,11 @@ async def _client(
         errs.append(1)
         return
     try:
+        i = 0
         while time.perf_counter() < deadline:
             t = time.perf_counter()
-            writer.write(req)
+            writer.write(reqs[i % len(reqs)])
+            i += 1
             head = await reader.readuntil(b"\r\n\r\n")
             m = re.search(rb"content-length:\s*(\d+)", head, re.IGNORECASE)
             await reader.readexactly(int(m.group(1)) if m else 0)
@@ -90,21 +107,25 @@ async def _client(
         writer.close()
 
 
-def python_load(url: str, body: bytes, conns: int, duration: float) -> dict[str, float]:
+def python_load(url: str, bodies: list[bytes], conns: int, duration: float) -> dict[str, float]:
     """A raw-socket asyncio (uvloop) closed-loop generator; it saturates before wrk does."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    req = (
-        f"POST {parts.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    reqs = [
+        (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+        for body in bodies
+    ]
     lat: list[float] = []
     errs: list[int] = []
 
     async def run() -> float:
         t = time.perf_counter()
         deadline = t + duration
-        await asyncio.gather(*(_client(host, port, req, deadline, lat, errs) for _ in range(conns)))
+        await asyncio.gather(*(_client(host, port, reqs, deadline, lat, errs) for _ in range(conns)))
         return time.perf_counter() - t
 
     try:

@@ -25,6 +25,7 @@ from shopml.config import Settings, Workspace  # noqa: E402
 from shopml.config.settings import ServeSettings  # noqa: E402
 from shopml.registry import Registry  # noqa: E402
 from shopml.serve import ServeApp, build_app  # noqa: E402
+from shopml.serve.http import CoalescingHttpToolsProtocol  # noqa: E402
 
 TOKEN = "s3cret-token"
 
@@ -74,11 +75,12 @@ class Running:
 
 
 def start_server(settings: Settings, registry: Registry, *, poll: bool = True) -> Running:
-    """Start ``build_app`` on uvicorn (uvloop + httptools) on a free port and wait until ready."""
+    """Start ``build_app`` on uvicorn (uvloop + httptools, serve's protocol) on a free port; wait for it."""
     app = build_app(settings, registry, poll=poll)
     port = free_port()
+    http: Any = CoalescingHttpToolsProtocol if settings.serve.coalesce_writes else "httptools"
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", lifespan="on", log_level="warning"
+        app, host="127.0.0.1", port=port, loop="uvloop", http=http, lifespan="on", log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

@@ -115,3 +115,47 @@ def test_admin_endpoints_off_without_token_and_cache_serves_new_version_fresh(
         )
     finally:
         run.stop()
+
+
+class _CountingRegistry:
+    """The real registry, counting the full ``list_models`` queries the poller makes."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.tracking_uri = registry.tracking_uri
+        self.queries = 0
+
+    def list_models(self) -> Any:
+        self.queries += 1
+        return self.registry.list_models()
+
+    def load_bundle(self, name: str, ref: str | int = "champion") -> Any:
+        return self.registry.load_bundle(name, ref)
+
+
+def test_poller_queries_the_registry_only_when_its_database_changed(
+    tmp_path: Path, models: dict[int, FixtureModel]
+) -> None:
+    from shopml.config.settings import ServeSettings
+    from shopml.serve import ServeMetrics
+    from shopml.serve.repository import ModelRepository
+
+    ws = tmp_path / "ws"
+    source = _CountingRegistry(make_registry(ws, models, versions=2))
+    repo = ModelRepository(source, ServeSettings(poll_interval_s=0.02), ServeMetrics())
+
+    async def main() -> tuple[int, int, float]:
+        await asyncio.to_thread(repo.load_all)
+        poller = asyncio.create_task(repo.poll_forever())
+        await asyncio.sleep(0.5)  # ~25 polls of an unchanged registry
+        idle_queries = source.queries
+        await asyncio.to_thread(Registry(Workspace(ws)).promote, "fraud", 2, "test")
+        t = time.monotonic()
+        while repo.models["fraud"].version != 2 and time.monotonic() - t < 10:
+            await asyncio.sleep(0.01)
+        poller.cancel()
+        return idle_queries, repo.models["fraud"].version, time.monotonic() - t
+
+    idle_queries, version, took = asyncio.run(main())
+    assert idle_queries == 2  # load_all, then the first poll's full check
+    assert version == 2 and took < 5

@@ -42,6 +42,7 @@ class ServeSettings(_Section):
     cache_models: list[str] = Field(default_factory=list)  # models whose answers may be cached ("*": all)
     log_predictions: bool = True
     log_max_backlog_rows: int = Field(1_000_000, ge=1)
+    coalesce_writes: bool = True  # response head + body in one socket write (shopml.serve.http)
 
 
 class PerformanceSettings(_Section):

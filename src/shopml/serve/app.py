@@ -57,13 +57,14 @@ class _ClientGoneError(Exception):
 
 
 class _Call:
-    __slots__ = ("endpoint", "model", "rid", "version")
+    __slots__ = ("endpoint", "logged", "model", "rid", "version")
 
     def __init__(self, rid: str | None) -> None:
         self.rid = rid
         self.endpoint = "other"
         self.model = ""
         self.version = ""
+        self.logged: tuple[ServedModel, Encoded, list[str], Any] | None = None  # written after the answer
 
 
 class ServeApp:
@@ -167,9 +168,9 @@ class ServeApp:
                 if not name or "/" in name:
                     raise NotFoundError(f"no route POST {path}")
                 call.endpoint = "v1_predict"
-                status, body = 200, await self._infer(receive, call, clen, name, None, t0, v2=False)
+                status, body = 200, await self._infer(receive, call, clen, name, None, v2=False)
             else:
-                status, body, ctype = 200, *await self._route(scope, receive, call, clen, auth, t0)
+                status, body, ctype = 200, *await self._route(scope, receive, call, clen, auth)
         except ShopmlError as exc:
             status, body = exc.status, orjson.dumps(exc.to_dict())
             self.metrics.errors.labels(exc.kind).inc()
@@ -182,21 +183,24 @@ class ServeApp:
             self.metrics.errors.labels("internal").inc()
         if call.rid is None:
             call.rid = self.new_id()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", ctype),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", call.rid.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-        self.metrics.observe_request(
-            call.model, call.version, call.endpoint, status, time.perf_counter() - t0
-        )
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", ctype),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-request-id", call.rid.encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+        finally:  # the log line and the counts after the answer: off the client's wait
+            elapsed = time.perf_counter() - t0
+            if call.logged is not None and self.plog is not None:
+                self._log(self.plog, *call.logged, elapsed)
+            self.metrics.observe_request(call.model, call.version, call.endpoint, status, elapsed)
 
     def new_id(self) -> str:
         """A request id unique across workers: a random per-process prefix and a counter."""
@@ -230,7 +234,7 @@ class ServeApp:
                 return b"".join(chunks)
 
     async def _route(
-        self, scope: dict[str, Any], receive: Any, call: _Call, clen: Any, auth: Any, t0: float
+        self, scope: dict[str, Any], receive: Any, call: _Call, clen: Any, auth: Any
     ) -> tuple[bytes, bytes]:
         method, path = scope["method"], scope["path"]
         parts = path.rstrip("/").split("/")[1:] if path != "/" else []
@@ -240,14 +244,14 @@ class ServeApp:
             if parts[0] == "v1" and n == 4 and parts[3] == "predict":
                 call.endpoint = "v1_predict"
                 self._method(method, "POST", path)
-                return await self._infer(receive, call, clen, name, None, t0, v2=False), JSON
+                return await self._infer(receive, call, clen, name, None, v2=False), JSON
             if parts[0] == "v2" and parts[-1] == "infer" and n in (4, 6):
                 call.endpoint = "v2_infer"
                 version = self._version(parts[4]) if n == 6 and parts[3] == "versions" else None
                 if n == 6 and parts[3] != "versions":
                     raise NotFoundError(f"no route {path}")
                 self._method(method, "POST", path)
-                return await self._infer(receive, call, clen, name, version, t0, v2=True), JSON
+                return await self._infer(receive, call, clen, name, version, v2=True), JSON
         call.endpoint = "meta"
         if method in ("GET", "HEAD"):
             return self._get(parts, path, call)
@@ -272,7 +276,7 @@ class ServeApp:
         return int(text)
 
     async def _infer(
-        self, receive: Any, call: _Call, clen: Any, name: str, version: int | None, t0: float, v2: bool
+        self, receive: Any, call: _Call, clen: Any, name: str, version: int | None, v2: bool
     ) -> bytes:
         served = self.repo.acquire(name, version)
         call.model, call.version = served.name, served.label
@@ -302,17 +306,17 @@ class ServeApp:
                 for feature, count in enc.unseen.items():
                     self.metrics.unseen.labels(name, feature).inc(count)
             if self.plog is not None:
-                self._log(self.plog, served, enc, ids, scores, t0)
+                call.logged = (served, enc, ids, scores)
             return out
         finally:
             self.repo.release(served)
 
     @staticmethod
     def _log(
-        plog: PredictionLog, served: ServedModel, enc: Encoded, ids: list[str], scores: Any, t0: float
+        plog: PredictionLog, served: ServedModel, enc: Encoded, ids: list[str], scores: Any, elapsed: float
     ) -> None:
         ts = time.time()
-        latency_ms = (time.perf_counter() - t0) * 1000.0
+        latency_ms = elapsed * 1000.0
         if enc.rows is not None:
             data = served.stream.row_lines(enc.rows, ids, scores, ts, latency_ms, enc.times)
         else:

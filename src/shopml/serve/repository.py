@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +30,8 @@ __all__ = ["ModelRepository", "ModelSource", "ServedModel"]
 
 log = logging.getLogger(__name__)
 CHAMPION = "champion"
+#: With an unchanged registry database, the full registry query is still made this often (seconds).
+FULL_CHECK_S = 30.0
 
 
 class _ModelInfo(Protocol):
@@ -101,6 +104,9 @@ class ModelRepository:
         self._failed: dict[str, str] = {}
         self._unloaded: set[str] = set()
         self._lock = asyncio.Lock()
+        self._db = _sqlite_files(getattr(source, "tracking_uri", None))
+        self._seen: tuple[int, ...] | None = None  # the database's fingerprint at the last full check
+        self._checked = 0.0
 
     # --- loading (blocking; run in a thread from the event loop) --------------------------------
     def build(self, name: str, version: int) -> ServedModel:
@@ -175,13 +181,41 @@ class ModelRepository:
             return {n: m.version for n, m in self._models.items() if only in (None, n)}
 
     async def poll_forever(self) -> None:
-        """Follow champion moves every ``poll_interval_s`` (errors are logged, polling goes on)."""
+        """Follow champion moves every ``poll_interval_s`` (errors are logged, polling goes on).
+
+        A SQLite registry (the workspace default) is queried only when its files changed since the last
+        query (size, mtime, inode of the database and its WAL: a few µs), when a model failed to load, or
+        after ``FULL_CHECK_S``: the MLflow query takes tens of ms of Python, holding the GIL the event
+        loop needs."""
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.settings.poll_interval_s)
+            seen = self.fingerprint()
+            unchanged = seen is not None and seen == self._seen and not self._failed
+            if unchanged and loop.time() - self._checked < FULL_CHECK_S:
+                continue
             try:
+                self._seen, self._checked = seen, loop.time()
                 await self.refresh()
             except Exception:
+                self._seen = None
                 log.exception("polling the registry failed")
+
+    def fingerprint(self) -> tuple[int, ...] | None:
+        """Size, mtime and inode of the registry's SQLite files (None: not SQLite, or not readable)."""
+        if self._db is None:
+            return None
+        out: list[int] = []
+        for path in self._db:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                out += (0, 0, 0)
+                continue
+            except OSError:
+                return None
+            out += (st.st_size, st.st_mtime_ns, st.st_ino)
+        return tuple(out)
 
     def unload(self, name: str) -> None:
         """Stop serving ``name`` until it is loaded again (admin)."""
@@ -230,3 +264,11 @@ class ModelRepository:
     def failed(self) -> dict[str, str]:
         """Models that could not be loaded, with the reason."""
         return dict(self._failed)
+
+
+def _sqlite_files(uri: object) -> tuple[str, str] | None:
+    """The database and WAL files of a ``sqlite:///`` tracking URI, else None."""
+    if not isinstance(uri, str) or not uri.startswith("sqlite:///"):
+        return None
+    db = uri[len("sqlite:///") :].split("?", 1)[0]
+    return (db, db + "-wal") if db and db != ":memory:" else None

@@ -1,5 +1,8 @@
 """Assemble the app from settings and run it on uvicorn (uvloop + httptools), one or several workers.
 
+Responses go out through :class:`~shopml.serve.http.CoalescingHttpToolsProtocol` (head and body in one
+write) unless ``serve.coalesce_writes`` is off.
+
 Several workers share one port (uvicorn's supervisor); each worker builds its own app from the
 environment (``create_app`` is the uvicorn factory), loads the champions from the registry and writes
 its own prediction-log files. With ``workers > 1`` metrics use prometheus_client's multiprocess mode
@@ -53,6 +56,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int, config: Path 
     """Serve until SIGTERM/SIGINT; shutdown drains in-flight requests and flushes the prediction log."""
     import uvicorn
 
+    from shopml.serve.http import CoalescingHttpToolsProtocol
+
     os.environ["SHOPML_WORKSPACE"] = str(Path(settings.workspace).resolve())
     if config is not None:
         os.environ["SHOPML_CONFIG"] = str(Path(config).resolve())
@@ -74,7 +79,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, config: Path 
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            http=CoalescingHttpToolsProtocol if settings.serve.coalesce_writes else "httptools",
             lifespan="on",
             access_log=False,
             log_level="warning",
