@@ -94,3 +94,20 @@ def test_model_failure_reaches_every_waiter() -> None:
         return await asyncio.gather(*(b.submit(_feeds(1.0), 1) for _ in range(3)), return_exceptions=True)
 
     assert all(isinstance(e, RuntimeError) for e in asyncio.run(main()))
+
+
+def test_run_now_scores_a_lone_request_inline_only_when_nothing_waits() -> None:
+    model = _Model()
+    sizes: list[int] = []
+    b = MicroBatcher(model, max_batch_size=64, on_batch=sizes.append)
+
+    async def main() -> tuple[object, object, np.ndarray]:
+        out = b.run_now(_feeds(1.0, 2.0), 2)
+        queued = b.enqueue(_feeds(3.0), 1)
+        refused = b.run_now(_feeds(4.0), 1)  # something is queued: the caller must enqueue
+        return out, refused, await queued
+
+    out, refused, queued = asyncio.run(main())
+    np.testing.assert_array_equal(out, [2.0, 4.0])  # type: ignore[arg-type]
+    assert refused is None and model.calls == [2, 1] and sizes == [2, 1]
+    np.testing.assert_array_equal(queued, [6.0])

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
-from shopml.serve.http import CoalescingHttpToolsProtocol
+from shopml.serve.http import LIVE_REQUESTS, CoalescingHttpToolsProtocol
 
 from .conftest import free_port
 
@@ -49,6 +49,14 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += msg.get("body", b"")
         more = msg.get("more_body", False)
     path = scope["path"]
+    if path == "/live":
+        live = scope.get("extensions", {}).get(LIVE_REQUESTS)
+        out = str(-1 if live is None else len(live)).encode()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(out))]}
+        )
+        await send({"type": "http.response.body", "body": out})
+        return
     if path == "/boom":
         raise RuntimeError("boom before the response")
     if path == "/stream":
@@ -144,3 +152,15 @@ def test_expect_continue_and_pipelined_requests(url: str) -> None:
         while got.count(b"echo:") < 2:
             got += s.recv(1000)
     assert first.startswith(b"HTTP/1.1 201") and got.index(b"echo:1") < got.index(b"echo:2")
+
+
+def test_the_app_sees_how_many_requests_are_live(url: str, stock_url: str) -> None:
+    assert httpx.get(f"{url}/live").text == "1"  # a lone request: the app may skip the batcher
+    assert httpx.get(f"{stock_url}/live").text == "-1"  # uvicorn's own protocol does not tell
+
+    async def many() -> list[str]:
+        async with httpx.AsyncClient() as client:
+            rs = await asyncio.gather(*(client.get(f"{url}/live") for _ in range(8)))
+        return [r.text for r in rs]
+
+    assert all(int(x) >= 1 for x in asyncio.run(many()))

@@ -17,6 +17,7 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Sized
 from typing import Any
 
 import orjson
@@ -32,6 +33,7 @@ from shopml.errors import (
     UnauthorizedError,
 )
 from shopml.serve.codec import Encoded
+from shopml.serve.http import LIVE_REQUESTS
 from shopml.serve.metrics import CONTENT_TYPE, FLUSH_INTERVAL_S, ServeMetrics
 from shopml.serve.openapi import openapi_spec
 from shopml.serve.predlog import PredictionLog
@@ -57,10 +59,11 @@ class _ClientGoneError(Exception):
 
 
 class _Call:
-    __slots__ = ("endpoint", "logged", "model", "rid", "version")
+    __slots__ = ("endpoint", "live", "logged", "model", "rid", "version")
 
-    def __init__(self, rid: str | None) -> None:
+    def __init__(self, rid: str | None, live: Sized | None) -> None:
         self.rid = rid
+        self.live = live  # the server's live requests, when it tells (shopml.serve.http)
         self.endpoint = "other"
         self.model = ""
         self.version = ""
@@ -159,7 +162,8 @@ class ServeApp:
                 clen = v
             elif k == b"authorization":
                 auth = v
-        call = _Call(rid)
+        extensions = scope.get("extensions")
+        call = _Call(rid, extensions.get(LIVE_REQUESTS) if extensions else None)
         ctype = JSON
         path = scope["path"]
         try:
@@ -296,7 +300,11 @@ class ServeApp:
             if call.rid is None:
                 call.rid = self.new_id()
             rid = call.rid
-            scores = await served.scores(enc)
+            scores = None
+            if call.live is not None and len(call.live) == 1:
+                scores = served.scores_now(enc)
+            if scores is None:
+                scores = await served.scores(enc)
             ids = [rid] if enc.n == 1 else [f"{rid}-{i}" for i in range(enc.n)]
             if v2:
                 out = encode_v2(name, served.version, served.threshold, body_id or rid, scores, outputs)

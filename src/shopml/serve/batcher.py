@@ -6,6 +6,7 @@ Policy (bounded by ``max_batch_size`` rows and ``max_batch_delay`` seconds):
   request that uvicorn parsed in the same loop iteration joins the same batch — under load that is
   all the connections that became readable together;
 - a lone request is never held: when the loop has nothing else in hand, the next tick comes at once;
+  when the server knows it is the only live request, it runs inline (:meth:`MicroBatcher.run_now`);
 - while other requests are known to be mid-arrival (:meth:`arriving`), the flush waits for them, but
   never past ``max_batch_delay`` after the oldest queued request;
 - a batch reaching ``max_batch_size`` rows is run immediately.
@@ -87,6 +88,17 @@ class MicroBatcher:
             self._scheduled = True
             loop.call_soon(self._tick)
         return fut
+
+    def run_now(self, payload: Any, n: int) -> np.ndarray | None:
+        """Score a lone request inline — no future, no tick, no extra loop turn — when nothing is queued
+        or arriving; None: :meth:`enqueue` it instead. The caller knows no other request is about to
+        run (e.g. the server has one live request)."""
+        if self._pending or self._arriving:
+            return None
+        scores = self.predict(self.concat([payload]))
+        if self.on_batch is not None:
+            self.on_batch(n)
+        return scores
 
     def _tick(self) -> None:
         self._scheduled = False

@@ -15,9 +15,11 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-__all__ = ["CoalescingCycle", "CoalescingHttpToolsProtocol"]
+__all__ = ["LIVE_REQUESTS", "PROTOCOL", "CoalescingCycle", "CoalescingHttpToolsProtocol"]
 
 PROTOCOL = "shopml.serve.http:CoalescingHttpToolsProtocol"
+#: The scope extension holding the worker's live request tasks (a sized collection).
+LIVE_REQUESTS = "shopml.live_requests"
 
 
 class _Held:
@@ -99,8 +101,18 @@ class CoalescingCycle(RequestResponseCycle):
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol running :class:`CoalescingCycle` request cycles."""
+    """uvicorn's httptools protocol running :class:`CoalescingCycle` request cycles.
+
+    The scope's ``extensions`` carry :data:`LIVE_REQUESTS`: this worker's set of request tasks alive
+    (started or only created), so that the app can tell a lone request from one of many that are about
+    to run (see :meth:`shopml.serve.batcher.MicroBatcher.run_now`)."""
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         cycle.__class__ = CoalescingCycle
+        scope: Any = cycle.scope
+        extensions = scope.get("extensions")
+        if extensions is None:
+            scope["extensions"] = {LIVE_REQUESTS: self.tasks}
+        else:
+            extensions[LIVE_REQUESTS] = self.tasks
         super()._start_asgi_task(cycle, app)

@@ -81,6 +81,13 @@ class ServedModel:
             return self.batcher.enqueue(enc, enc.n)
         return self._cached_scores(self.cache, enc)
 
+    def scores_now(self, enc: Encoded) -> Any | None:
+        """Scores computed inline for a lone request (see :meth:`MicroBatcher.run_now`); None: use
+        :meth:`scores` (a cached model, or something queued)."""
+        if self.cache is not None:
+            return None
+        return self.batcher.run_now(enc, enc.n)
+
     async def _cached_scores(self, cache: ScoreCache, enc: Encoded) -> Any:
         key = enc.cache_key()
         hit = cache.get(key)
