@@ -75,3 +75,27 @@ def test_bad_weights_are_named(tmp_path: Path, transactions: pa.Table, small_con
     text = transactions.append_column("w", pa.array(["1"] * n))
     with pytest.raises(DataError, match="weight_column 'w' must be numeric"):
         train(small_config(tmp_path, weight_column="w"), table=text)
+
+
+def test_a_weight_of_two_counts_as_a_duplicated_row_in_calibration_threshold_and_metrics() -> None:
+    from shopml.train.calibration import ScoreCalibrator, choose_threshold
+    from shopml.train.metrics import bootstrap_metrics, point_metrics
+
+    rng = np.random.default_rng(5)
+    s = rng.random(3000)
+    y = (rng.random(3000) < s**3).astype(int)
+    w = np.where(rng.random(3000) < 0.3, 2.0, 1.0)
+    dup = np.repeat(np.arange(3000), w.astype(int))  # each weight-2 row twice
+    for method in ("sigmoid", "isotonic"):
+        a = ScoreCalibrator(method).fit(s, y, sample_weight=w).transform(s)
+        b = ScoreCalibrator(method).fit(s[dup], y[dup]).transform(s)
+        assert np.allclose(a, b, atol=1e-4), method
+    for objective in ("f1", "cost"):
+        ta = choose_threshold(s, y, objective, fp_cost=0.2, sample_weight=w)  # type: ignore[arg-type]
+        tb = choose_threshold(s[dup], y[dup], objective, fp_cost=0.2)  # type: ignore[arg-type]
+        assert ta.threshold == tb.threshold and ta.value == pytest.approx(tb.value)
+    weighted = bootstrap_metrics(y, s, 0.5, n_boot=50, sample_weight=w)
+    plain = point_metrics(y[dup], s[dup], 0.5)
+    for k in ("pr_auc", "roc_auc", "f1", "expected_cost", "brier"):
+        assert weighted[k].value == pytest.approx(plain[k]), k
+        assert weighted[k].low <= weighted[k].value <= weighted[k].high

@@ -94,11 +94,14 @@ def _policy(world: Path, **triggers: Any) -> LoopPolicy:
             # One drifted day is not an episode: a weekend's score mix can cross the relevance floor.
             "triggers": {"cooldown_hours": 48, "drift": {"min_events": 2}, **triggers},
             # Fraud labels mature slowly (chargebacks: weeks). The demo's loop acts within days: rows at
-            # least a week old with no chargeback yet count as legit; the gate's holdout is the latest
-            # week-old period, grown back until it holds enough frauds to decide. A challenger must be
-            # better with 95% confidence (superior): a merely non-inferior one swapped in on every drift
-            # retrain only added variance (the champion changed every other day on sudden_covariate).
-            "window": {"kind": "sliding", "days": 35, "pending_labels": "negative", "min_label_age_days": 7},
+            # least two days old with no chargeback yet count as legit, and every chargeback that has
+            # arrived weighs 1 / (share of chargebacks in by its age), so that the newest frauds are not
+            # drowned (loop.delay); the gate's holdout is the latest week-old period, grown back until it
+            # holds enough frauds to decide, weighted the same way. A challenger must be better with 95%
+            # confidence (superior): a merely non-inferior one swapped in on every drift retrain only added
+            # variance (the champion changed every other day on sudden_covariate).
+            "window": {"kind": "sliding", "days": 35, "pending_labels": "negative", "min_label_age_days": 2},
+            "label_delay": {"correction": "arrival_weights"},
             "gate": {"label_maturity_days": 7, "holdout_days": 5, "max_holdout_days": 21, "mode": "superior"},
         }
     )

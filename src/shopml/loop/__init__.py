@@ -5,20 +5,23 @@ from shopml.loop.audit import SIGNATURE_HEADER, Audit, sign, verify_signature
 from shopml.loop.bootstrap import PairedBootstrap, paired_bootstrap, weighted_average_precision
 from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SimulatedClock, SystemClock
+from shopml.loop.delay import ArrivalCurve, arrival_curve, arrival_weights
 from shopml.loop.gate import GateDecision, decide, write_gate_report
 from shopml.loop.lock import LoopLock
 from shopml.loop.loop import FAILPOINT_ENV, Loop, rollback
-from shopml.loop.policy import LoopPolicy, load_policy
+from shopml.loop.policy import LabelDelayPolicy, LoopPolicy, load_policy
 from shopml.loop.state import LoopState, StateStore
 from shopml.loop.triggers import Firing, RetrainRequest, evaluate_triggers
 
 __all__ = [
     "FAILPOINT_ENV",
     "SIGNATURE_HEADER",
+    "ArrivalCurve",
     "Audit",
     "Clock",
     "Firing",
     "GateDecision",
+    "LabelDelayPolicy",
     "Loop",
     "LoopLock",
     "LoopPolicy",
@@ -29,6 +32,8 @@ __all__ = [
     "StateStore",
     "SystemClock",
     "Trainer",
+    "arrival_curve",
+    "arrival_weights",
     "decide",
     "evaluate_triggers",
     "load_policy",

@@ -119,9 +119,11 @@ def paired_bootstrap(
     seed: int = 0,
     chunk: int = 250,
     groups: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> PairedBootstrap:
     """Bootstrap the PR-AUC difference ``challenger - champion`` on the same resampled rows (whole
-    ``groups`` when given, see :func:`stratified_counts`)."""
+    ``groups`` when given, see :func:`stratified_counts`); ``sample_weight`` weighs rows (weighted
+    average precision; a resample multiplies its counts by them)."""
     y = np.asarray(y).astype(np.int8).ravel()
     a = np.asarray(champion, dtype=np.float64).ravel()
     b = np.asarray(challenger, dtype=np.float64).ravel()
@@ -138,15 +140,21 @@ def paired_bootstrap(
         )
     if np.isnan(a).any() or np.isnan(b).any():
         raise DataError("scores contain NaN")
+    if sample_weight is None:
+        sw = np.ones(y.size)
+    else:
+        sw = np.asarray(sample_weight, dtype=np.float64).ravel()
+        if sw.size != y.size or not np.isfinite(sw).all() or (sw < 0).any():
+            raise DataError(f"sample_weight must hold {y.size} finite weights >= 0 (got {sw.size} values)")
     rng = np.random.default_rng(seed)
-    full = np.ones((1, y.size))
+    full = sw[None, :]
     pa, pb = (
         float(weighted_average_precision(y, a, full)[0]),
         float(weighted_average_precision(y, b, full)[0]),
     )
     ra, rb = [], []
     for start in range(0, n_resamples, chunk):
-        w = stratified_counts(y, min(chunk, n_resamples - start), rng, groups)
+        w = stratified_counts(y, min(chunk, n_resamples - start), rng, groups) * sw
         ra.append(weighted_average_precision(y, a, w))
         rb.append(weighted_average_precision(y, b, w))
     boot_a, boot_b = np.concatenate(ra), np.concatenate(rb)

@@ -81,9 +81,11 @@ def decide(
     champion: np.ndarray | None,
     policy: GatePolicy,
     groups: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> GateDecision:
     """Apply the gate to holdout labels ``y`` and both models' scores on the same rows; ``groups``
-    (e.g. event hours) makes the bootstrap resample whole groups."""
+    (e.g. event hours) makes the bootstrap resample whole groups; ``weights`` are per-row sample weights
+    (e.g. label-delay weights of positives whose chargebacks are still partly to come)."""
     y = np.asarray(y).astype(np.int8)
     has_champion = champion is not None
     rule = _rule_text(policy, has_champion)
@@ -102,6 +104,7 @@ def decide(
         confidence=policy.confidence,
         seed=policy.seed,
         groups=groups,
+        sample_weight=weights,
     )
     reasons: list[str] = []
     floor_ok = boot.challenger >= policy.min_metric

@@ -26,6 +26,7 @@ __all__ = [
     "DataPolicy",
     "DriftTrigger",
     "GatePolicy",
+    "LabelDelayPolicy",
     "LabelsTrigger",
     "LoopPolicy",
     "MonitorPolicy",
@@ -139,6 +140,19 @@ class WindowPolicy(_Section):
     min_positives: int = Field(10, ge=1)
 
 
+class LabelDelayPolicy(_Section):
+    """Delayed-feedback correction for the training window and the gate's holdout (see ``loop.delay``)."""
+
+    correction: Literal["none", "arrival_weights"] = Field(
+        "none", description="arrival_weights: each arrived positive weighs 1 / P(its label is in by its age)"
+    )
+    horizon_days: float = Field(
+        45.0, gt=0, description="the arrival curve is estimated from positives at least this old"
+    )
+    max_weight: float = Field(10.0, ge=1, description="cap of a positive's weight")
+    min_positives: int = Field(30, ge=1, description="fewer old positives: no correction (and said so)")
+
+
 class GatePolicy(_Section):
     """The promotion gate: floors plus a paired bootstrap of the metric difference."""
 
@@ -198,6 +212,7 @@ class LoopPolicy(_Section):
     data: DataPolicy = Field(default_factory=lambda: DataPolicy())
     triggers: TriggerPolicy = Field(default_factory=lambda: TriggerPolicy())
     window: WindowPolicy = Field(default_factory=lambda: WindowPolicy())
+    label_delay: LabelDelayPolicy = Field(default_factory=lambda: LabelDelayPolicy())
     gate: GatePolicy = Field(default_factory=lambda: GatePolicy())
     webhook: WebhookPolicy = Field(default_factory=lambda: WebhookPolicy())
     monitor: MonitorPolicy = Field(default_factory=lambda: MonitorPolicy())

@@ -82,7 +82,7 @@ class Retrainer:
     def _split(self, job: Job) -> Split:
         p = self.policy
         table = load_known(p.data, job.request.time)
-        return split_at(table, p.data, p.window, p.gate, job.request.time)
+        return split_at(table, p.data, p.window, p.gate, job.request.time, p.label_delay)
 
     def run(self, state: LoopState, now: datetime) -> list[Event]:
         """Run (or resume) ``state.current`` to its end; returns the events appended."""
@@ -226,7 +226,9 @@ class Retrainer:
         hours = (  # hour blocks: frauds come in bursts that a model catches or misses together
             split.holdout.column(self.policy.data.time_column).to_numpy().astype("datetime64[h]")
         )
-        decision = decide(y, chal_scores, champ_scores, self.policy.gate, groups=hours)
+        decision = decide(
+            y, chal_scores, champ_scores, self.policy.gate, groups=hours, weights=split.holdout_weights
+        )
         decision.model = self.policy.model
         decision.challenger_version = job.version
         decision.champion_version = champion.version if champion is not None and not same else None

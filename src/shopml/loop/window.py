@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from shopml.errors import DataError, InsufficientDataError
-from shopml.loop.policy import DataPolicy, GatePolicy, WindowPolicy
+from shopml.loop.delay import arrival_weights
+from shopml.loop.policy import DataPolicy, GatePolicy, LabelDelayPolicy, WindowPolicy
 
 __all__ = ["Split", "count_new_labels", "load_known", "split_at"]
 
@@ -86,7 +87,8 @@ def _positives(table: pa.Table, data: DataPolicy) -> int:
 
 @dataclass(frozen=True)
 class Split:
-    """The point-in-time training rows (with recency weights) and the holdout rows of one retrain."""
+    """The point-in-time training rows (with their weights: recency times label delay) and the holdout
+    rows of one retrain (with their label-delay weights, all 1 without a correction)."""
 
     train: pa.Table
     weights: np.ndarray
@@ -94,6 +96,8 @@ class Split:
     holdout_start: datetime
     holdout_end: datetime
     train_start: datetime | None
+    holdout_weights: np.ndarray | None = None
+    label_delay: dict[str, object] | None = None
 
     def describe(self) -> dict[str, object]:
         """Row and positive counts and period bounds, for reports and events."""
@@ -103,13 +107,20 @@ class Split:
             "holdout_rows": self.holdout.num_rows,
             "holdout_start": self.holdout_start.isoformat(),
             "holdout_end": self.holdout_end.isoformat(),
+            **({"label_delay": self.label_delay} if self.label_delay else {}),
         }
 
 
 def split_at(
-    table: pa.Table, data: DataPolicy, window: WindowPolicy, gate: GatePolicy, now: datetime
+    table: pa.Table,
+    data: DataPolicy,
+    window: WindowPolicy,
+    gate: GatePolicy,
+    now: datetime,
+    delay: LabelDelayPolicy | None = None,
 ) -> Split:
-    """Cut ``table`` (rows up to ``now``) into the training window and the matured holdout."""
+    """Cut ``table`` (rows up to ``now``) into the training window and the matured holdout; ``delay``
+    reweights arrived positives for the labels still to come (both parts)."""
     _check_columns(table.column_names, data, Path(str(data.path)))
     ts_type = pa.timestamp("us", "UTC")
     holdout_end = now - timedelta(days=gate.label_maturity_days)
@@ -138,10 +149,23 @@ def split_at(
         event_us = pc.cast(train.column(data.time_column), pa.int64()).to_numpy(zero_copy_only=False)
         age_days = (int(now.timestamp() * 1e6) - event_us) / 86_400e6
         weights = np.power(0.5, np.clip(age_days, 0, None) / window.half_life_days)
+    delay = delay or LabelDelayPolicy()
+    train_delay, info = arrival_weights(train, data, now, delay, table)
+    holdout_delay, _ = arrival_weights(holdout, data, now, delay, table)
+    weights = weights * train_delay
     positives = _positives(train, data)
     if train.num_rows < window.min_rows or positives < window.min_positives:
         raise InsufficientDataError(
             f"training window at {now.isoformat()} holds {train.num_rows} labelled rows and"
             f" {positives} positives; need {window.min_rows} rows and {window.min_positives} positives"
         )
-    return Split(train, weights, holdout, holdout_start, holdout_end, train_start)
+    return Split(
+        train,
+        weights,
+        holdout,
+        holdout_start,
+        holdout_end,
+        train_start,
+        holdout_delay,
+        info if delay.correction != "none" else None,
+    )

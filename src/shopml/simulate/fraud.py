@@ -5,7 +5,9 @@ Each pattern leaves a different, partly ambiguous footprint; none sets a feature
   buy small digital goods too, and legit sessions come in bursts);
 - account takeover: an established account on a new device, often from abroad, buys high-value goods
   (legit customers travel, change devices and buy electronics); the *new tactic* (gradual_concept) uses
-  the victim's own device and country and buys gift cards/digital goods at ordinary amounts;
+  the victim's own device and country and drains the account in a quick run of gift-card/digital
+  purchases at a few times its usual spend: a region the old tactic never visited (the first model
+  scores it as legit) that a model trained on its labels can learn;
 - friendly fraud: a legit purchase later disputed by its owner; only weakly tied to the features.
 """
 
@@ -30,6 +32,10 @@ PATTERNS: tuple[str, ...] = ("none", "card_testing", "account_takeover", "friend
 #: Share of fraudulent transactions per pattern, and mean transactions per incident.
 SHARES = {"card_testing": (0.30, 4.0), "account_takeover": (0.35, 1.8), "friendly_fraud": (0.35, 1.0)}
 _DAY_MS = DAY_S * 1000
+#: The new takeover tactic: mean minutes between its purchases (in ms) and its spend per purchase as a
+#: multiple of the victim's usual spend.
+_NEW_GAP_MS = 120_000.0
+_NEW_SPEND = 5.0
 
 
 def _pick(rng: np.random.Generator, names: dict[str, float], n: int) -> np.ndarray:
@@ -38,8 +44,11 @@ def _pick(rng: np.random.Generator, names: dict[str, float], n: int) -> np.ndarr
     return idx[rng.choice(len(idx), size=n, p=w / w.sum())]
 
 
-def _bursts(rng: np.random.Generator, sizes: np.ndarray, start: np.ndarray, gap_ms: float) -> np.ndarray:
-    """Event times of bursts: each burst starts at ``start`` and continues with exponential gaps."""
+def _bursts(
+    rng: np.random.Generator, sizes: np.ndarray, start: np.ndarray, gap_ms: float | np.ndarray
+) -> np.ndarray:
+    """Event times of bursts: each burst starts at ``start`` and continues with exponential gaps (mean
+    ``gap_ms``, one value or one per event)."""
     owner = np.repeat(np.arange(len(sizes)), sizes)
     gaps = rng.exponential(gap_ms, len(owner))
     first = np.cumsum(sizes) - sizes
@@ -95,19 +104,20 @@ def account_takeover(
     ok = (day - pop.signup_day[draws]) > 60
     victim = draws[np.arange(n_incidents), np.argmax(ok, axis=1)].astype(np.int64)
     sizes = 1 + np.minimum(rng.poisson(0.8, n_incidents), 3)
+    new_tactic = rng.random(n_incidents) < new_tactic_share
+    sizes = sizes + new_tactic  # the new tactic's runs are one purchase longer (2-5)
     owner = np.repeat(np.arange(n_incidents), sizes)
     cust = victim[owner]
     n = len(owner)
-    new_tactic = rng.random(n_incidents) < new_tactic_share
     start = np.where(
         new_tactic, local_times_ms(rng, pop.tz[victim]), local_times_ms(rng, pop.tz[victim], flat=True)
     )
-    t = _bursts(rng, sizes, start, 600_000.0)
     nt = new_tactic[owner]
+    t = _bursts(rng, sizes, start, np.where(nt, _NEW_GAP_MS, 600_000.0))
     old_mix = {"electronics": 0.5, "jewelry": 0.15, "gift_cards": 0.2, "travel": 0.15}
-    new_mix = {"gift_cards": 0.45, "digital_goods": 0.25, "fashion": 0.2, "electronics": 0.1}
+    new_mix = {"gift_cards": 0.6, "digital_goods": 0.3, "electronics": 0.1}
     merchant = np.where(nt, _pick(rng, new_mix, n), _pick(rng, old_mix, n))
-    scale = pop.fx[cust] * np.where(nt, pop.spend[cust] * 1.2, 1.8 * np.sqrt(pop.spend[cust]))
+    scale = pop.fx[cust] * np.where(nt, pop.spend[cust] * _NEW_SPEND, 1.8 * np.sqrt(pop.spend[cust]))
     amount = merchant_amounts(rng, merchant, scale, amount_mult)
     home = pop.market[victim].astype(np.int16)
     abroad = rng.random(n_incidents) < 0.6

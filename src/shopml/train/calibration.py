@@ -52,8 +52,10 @@ class ScoreCalibrator(BaseEstimator):
         self.method = method
         self.min_positives_isotonic = min_positives_isotonic
 
-    def fit(self, scores: np.ndarray, y: np.ndarray) -> ScoreCalibrator:
-        """Fit on held-out scores and labels; returns self."""
+    def fit(
+        self, scores: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> ScoreCalibrator:
+        """Fit on held-out scores and labels (optionally weighted per row); returns self."""
         y = np.asarray(y)
         positives = int(y.sum())
         if positives == 0 or positives == y.size:
@@ -69,11 +71,12 @@ class ScoreCalibrator(BaseEstimator):
         self.n_positives_ = positives
         s = np.asarray(scores, dtype=np.float64)
         if method == "sigmoid":
-            lr = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(s, EPS).reshape(-1, 1), y)
+            lr = LogisticRegression(C=1e6, max_iter=1000)
+            lr.fit(_logit(s, EPS).reshape(-1, 1), y, sample_weight=sample_weight)
             self.slope_ = float(lr.coef_[0, 0])
             self.intercept_ = float(lr.intercept_[0])
         else:
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y)
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y, sample_weight)
             x, v = _centred(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
             if x.size == 1:
                 x, v = np.array([x[0], x[0] + 1.0]), np.array([v[0], v[0]])
@@ -107,9 +110,10 @@ def choose_threshold(
     *,
     fn_costs: np.ndarray | None = None,
     fp_cost: float = 1.0,
+    sample_weight: np.ndarray | None = None,
 ) -> ThresholdChoice:
     """Threshold maximising F1, or minimising total cost (a missed positive costs ``fn_costs[i]``, a false
-    alarm ``fp_cost``), over every distinct score.
+    alarm ``fp_cost``), over every distinct score; rows count ``sample_weight`` times (default once).
 
     >>> choose_threshold(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])).threshold
     0.35
@@ -117,17 +121,18 @@ def choose_threshold(
     s = np.asarray(scores, dtype=np.float64)
     yy = np.asarray(y, dtype=np.float64)
     order = np.argsort(-s, kind="stable")
+    w = np.ones_like(s) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[order]
     s, yy = s[order], yy[order]
     ends = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
-    tp = np.cumsum(yy)[ends]
-    fp = np.cumsum(1 - yy)[ends]
+    tp = np.cumsum(w * yy)[ends]
+    fp = np.cumsum(w * (1 - yy))[ends]
     if objective == "f1":
-        f1 = 2 * tp / (tp + fp + yy.sum())
+        f1 = 2 * tp / (tp + fp + (w * yy).sum())
         k = int(np.argmax(f1))
         return ThresholdChoice(float(s[ends[k]]), "max_f1", float(f1[k]))
     if objective != "cost":
         raise ConfigError(f"threshold objective must be 'f1' or 'cost', got {objective!r}")
-    c = np.ones_like(s) if fn_costs is None else np.asarray(fn_costs, dtype=np.float64)[order]
+    c = w * (np.ones_like(s) if fn_costs is None else np.asarray(fn_costs, dtype=np.float64)[order])
     missed = (yy * c).sum() - np.cumsum(yy * c)[ends]
     cost = missed + fp * fp_cost
     k = int(np.argmin(cost))

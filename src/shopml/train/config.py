@@ -123,7 +123,8 @@ class TrainConfig(_Model):
     label_available_column: str | None = None
     weight_column: str | None = Field(
         None,
-        description="per-row training weights (e.g. recency decay); not an input; none or class_weight only",
+        description="per-row weights (e.g. recency decay) for every fit, calibration, threshold and test"
+        " metrics; not an input; none or class_weight only",
     )
     features: list[str] | None = Field(None, description="model inputs (default: all usable columns)")
     drop_columns: list[str] = Field(default_factory=list)

@@ -146,8 +146,10 @@ def bootstrap_metrics(
     level: float = 0.95,
     seed: int = 0,
     groups: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, MetricCI]:
-    """Point estimates with percentile intervals from ``n_boot`` resamples (threshold held fixed).
+    """Point estimates with percentile intervals from ``n_boot`` resamples (threshold held fixed); rows
+    count ``sample_weight`` times (default once), in the point estimate and in every resample.
 
     ``groups``: a group id per row (e.g. the hour of the event); whole groups are resampled, so rows that
     move together (a burst of card-testing payments) count once, not as independent evidence.
@@ -155,12 +157,13 @@ def bootstrap_metrics(
     """
     yy, s, c, ends, pred = _prepare(y, scores, threshold, fn_costs)
     n = yy.size
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[order]
     if groups is None:
         gid, m = None, n
     else:
-        order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
         gid, m = block_index(groups, order)
-    point = _weighted(np.ones((1, n)), yy, s, c, ends, pred, fp_cost, min_precision)
+    point = _weighted(sw[None, :], yy, s, c, ends, pred, fp_cost, min_precision)
     rng = np.random.default_rng(seed)
     block = max(1, min(n_boot, _CELLS // n))
     draws: dict[str, list[np.ndarray]] = {k: [] for k in METRICS}
@@ -171,6 +174,7 @@ def bootstrap_metrics(
         W = np.bincount(idx.ravel(), minlength=b * m).reshape(b, m).astype(np.float64)
         if gid is not None:
             W = W[:, gid]
+        W *= sw
         for k, v in _weighted(W, yy, s, c, ends, pred, fp_cost, min_precision).items():
             draws[k].append(v)
         done += b

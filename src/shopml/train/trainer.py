@@ -111,7 +111,10 @@ def train(
     best, search_rows = search_params(first, ds, split, config, say)
 
     say("calibration, threshold and test metrics")
-    cal = ScoreCalibrator(config.calibration, config.isotonic_min_positives).fit(best.valid_scores, y_va)
+    # per-row weights (``weight_column``) count in calibration, the threshold and the test metrics too
+    w_va = None if ds.weights is None else ds.weights[split.valid]
+    cal = ScoreCalibrator(config.calibration, config.isotonic_min_positives)
+    cal.fit(best.valid_scores, y_va, sample_weight=w_va)
     valid_cal = cal.transform(best.valid_scores)
     choice = choose_threshold(
         valid_cal,
@@ -119,6 +122,7 @@ def train(
         config.objective,
         fn_costs=ds.fn_costs[split.valid],
         fp_cost=config.costs.false_positive,
+        sample_weight=w_va,
     )
     model = CalibratedModel(best.pipeline, cal, choice.threshold, ds.inputs, ds.kinds)
     test_scores = model.scores(ds.frame.iloc[split.test])
@@ -130,6 +134,7 @@ def train(
         "level": config.ci_level,
         "seed": config.seed,
         "groups": ds.times[split.test].astype("datetime64[h]"),  # hour blocks: fraud comes in bursts
+        "sample_weight": None if ds.weights is None else ds.weights[split.test],
     }
     metrics = bootstrap_metrics(y_te, test_scores, choice.threshold, **kw)  # type: ignore[arg-type]
     base_scores, base_thr = _baseline(ds, split, config)
