@@ -102,3 +102,18 @@ def test_fast_path_rows_log_the_same_table_as_columns(tmp_path: Path) -> None:
     general = stream.table(stream.lines(["r-0", "r-1"], scores, columns, TS, 0.4, ["t0", None], times))
     assert fast.equals(general) and fast.column("decision").to_pylist() == [0, 1]
     assert fast.column("amount").to_pylist() == [1.5, None]
+
+
+def test_one_flush_splits_versions_and_days_into_their_own_files(tmp_path: Path) -> None:
+    v1 = LogStream("fraud", 1, 0.5, KINDS, "transaction_id", "event_time")
+    v2 = LogStream("fraud", 2, 0.5, KINDS, "transaction_id", "event_time")
+    plog = PredictionLog(tmp_path, ServeMetrics())  # not started: one explicit flush takes everything
+    for i, stream in enumerate([v1, v2, v1, v2, v1]):
+        _append(plog, stream, i * 86400)  # i days later: a new date partition each time
+    assert plog.flush() == 10 and plog.backlog == 0
+    files = sorted(p.parent.name for p in tmp_path.glob("model=fraud/date=*/part-*.parquet"))
+    assert files == [f"date=2026-01-{d:02d}" for d in range(2, 7)]
+    got = duckdb.execute(
+        f"select model_version, count(*) from read_parquet('{tmp_path}/**/*.parquet') group by 1 order by 1"
+    ).fetchall()
+    assert got == [(1, 6), (2, 4)]
