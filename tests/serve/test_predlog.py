@@ -117,3 +117,33 @@ def test_one_flush_splits_versions_and_days_into_their_own_files(tmp_path: Path)
         f"select model_version, count(*) from read_parquet('{tmp_path}/**/*.parquet') group by 1 order by 1"
     ).fetchall()
     assert got == [(1, 6), (2, 4)]
+
+
+TRICKY = ['say "hi"', "back\\slash", "two\nlines", "a,b", "tab\there", "\x01ctl", "ünï €", "null", "", "\\"]
+
+
+def test_every_string_reads_back_exactly_from_the_csv_lines() -> None:
+    stream = LogStream("fraud", 1, 0.5, KINDS, "transaction_id", "event_time")
+    n = len(TRICKY)
+    rows: list[dict[str, Any]] = [
+        {"amount": [3, None, 1e-300][i % 3], "country": s, "is_new_device": i % 2 == 0, "transaction_id": s}
+        for i, s in enumerate(TRICKY)
+    ]
+    scores = np.linspace(0, 1, n, dtype=np.float32)
+    ids = [f"{s}-{i}" for i, s in enumerate(TRICKY)]
+    t = stream.table(stream.row_lines(rows, ids, scores, TS, 0.4, [None] * n))
+    assert t.num_rows == n
+    assert t.column("country").to_pylist() == TRICKY and t.column("transaction_id").to_pylist() == TRICKY
+    assert t.column("request_id").to_pylist() == ids
+    assert t.column("amount").to_pylist() == [[3.0, None, 1e-300][i % 3] for i in range(n)]
+    assert t.column("is_new_device").to_pylist() == [i % 2 == 0 for i in range(n)]
+    assert t.column("event_time").null_count == n
+    columns: dict[str, list[Any]] = {
+        "amount": [math.nan] * n,
+        "country": [None, *TRICKY[1:]],
+        "is_new_device": [None] * n,
+    }
+    g = stream.table(stream.lines(ids, scores, columns, TS, 0.4, TRICKY, None))
+    assert g.column("country").to_pylist() == [None, *TRICKY[1:]]
+    assert g.column("transaction_id").to_pylist() == TRICKY
+    assert g.column("amount").null_count == n and g.column("is_new_device").null_count == n
