@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -110,3 +111,19 @@ def test_bootstrap_and_gate_take_sample_weights() -> None:
         paired_bootstrap(y, a, b, sample_weight=np.full(3000, -1.0))
     d = decide(y, b, a, GatePolicy(mode="superior", n_bootstrap=200), weights=np.full(3000, 3.0))
     assert d.verdict == "promote" and d.bootstrap is not None
+
+
+def test_policy_yaml_with_correction_needs_pending_as_negative(tmp_path: Path) -> None:
+    from shopml.errors import ConfigError
+    from shopml.loop.policy import load_policy
+
+    bad = tmp_path / "loop.yaml"
+    bad.write_text("label_delay: {correction: arrival_weights}\nwindow: {pending_labels: drop}\n")
+    with pytest.raises(ConfigError, match=r"loop.yaml.*needs window.pending_labels: negative \(got 'drop'"):
+        load_policy(bad)
+    bad.write_text("label_delay: {correction: arrival_weights, max_weight: 0.5}\n")
+    with pytest.raises(ConfigError, match=r"key 'label_delay.max_weight' = 0.5"):
+        load_policy(bad)
+    good = tmp_path / "ok.yaml"
+    good.write_text("label_delay: {correction: arrival_weights}\nwindow: {pending_labels: negative}\n")
+    assert load_policy(good).label_delay.correction == "arrival_weights"

@@ -75,10 +75,16 @@ def arrival_curve(table: pa.Table, data: DataPolicy, now: datetime, horizon_days
 
 
 def arrival_weights(
-    table: pa.Table, data: DataPolicy, now: datetime, policy: LabelDelayPolicy, history: pa.Table
+    table: pa.Table,
+    data: DataPolicy,
+    now: datetime,
+    policy: LabelDelayPolicy,
+    history: pa.Table,
+    curve: ArrivalCurve | None = None,
 ) -> tuple[np.ndarray, dict[str, object]]:
     """Per-row weights for ``table`` (labels already resolved at ``now``): ``1 / F(age)`` for positives,
-    1 for the rest; the curve comes from ``history``. Returns the weights and a description for events.
+    1 for the rest; the curve comes from ``history`` (or is given, to reuse it). Returns the weights and
+    a description for reports.
 
     Too few old positives to estimate the curve (``policy.min_positives``): all weights 1, and the
     description says why.
@@ -86,7 +92,7 @@ def arrival_weights(
     ones = np.ones(table.num_rows)
     if policy.correction == "none":
         return ones, {"correction": "none"}
-    curve = arrival_curve(history, data, now, policy.horizon_days)
+    curve = curve or arrival_curve(history, data, now, policy.horizon_days)
     info: dict[str, object] = {"correction": policy.correction, **curve.describe()}
     if curve.delays.size < policy.min_positives:
         info["skipped"] = (

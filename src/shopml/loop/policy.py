@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import yaml
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopml.errors import ConfigError
 from shopml.monitor.events import SEVERITIES
@@ -218,6 +218,17 @@ class LoopPolicy(_Section):
     monitor: MonitorPolicy = Field(default_factory=lambda: MonitorPolicy())
     interval_s: float = Field(60.0, gt=0, description="loop run: seconds between passes")
     stale_lock_hours: float = Field(6.0, gt=0, description="a lock older than this is stale")
+
+    @model_validator(mode="after")
+    def _delay_needs_negative_pending(self) -> LoopPolicy:
+        if self.label_delay.correction != "none" and self.window.pending_labels != "negative":
+            raise ValueError(
+                f"label_delay.correction '{self.label_delay.correction}' weighs the arrived positives against"
+                " pending rows taken as negative; it needs window.pending_labels: negative (got"
+                f" '{self.window.pending_labels}': with 'drop' the young negatives are gone and the"
+                " positives would be counted up twice)"
+            )
+        return self
 
 
 def load_policy(path: str | Path | None, default_dir: Path | None = None) -> LoopPolicy:

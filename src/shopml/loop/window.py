@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from shopml.errors import DataError, InsufficientDataError
-from shopml.loop.delay import arrival_weights
+from shopml.loop.delay import arrival_curve, arrival_weights
 from shopml.loop.policy import DataPolicy, GatePolicy, LabelDelayPolicy, WindowPolicy
 
 __all__ = ["Split", "count_new_labels", "load_known", "split_at"]
@@ -150,8 +150,9 @@ def split_at(
         age_days = (int(now.timestamp() * 1e6) - event_us) / 86_400e6
         weights = np.power(0.5, np.clip(age_days, 0, None) / window.half_life_days)
     delay = delay or LabelDelayPolicy()
-    train_delay, info = arrival_weights(train, data, now, delay, table)
-    holdout_delay, _ = arrival_weights(holdout, data, now, delay, table)
+    curve = arrival_curve(table, data, now, delay.horizon_days) if delay.correction != "none" else None
+    train_delay, info = arrival_weights(train, data, now, delay, table, curve)
+    holdout_delay, _ = arrival_weights(holdout, data, now, delay, table, curve)
     weights = weights * train_delay
     positives = _positives(train, data)
     if train.num_rows < window.min_rows or positives < window.min_positives:
