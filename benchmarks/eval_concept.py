@@ -15,6 +15,7 @@ with every label it will ever get; then, scored on the last week (days 83-89):
 Paired differences against the first model come with hour-block 95% intervals.
 
     .venv/bin/python -m benchmarks.eval_concept [--customers 24000] [--seed 7]
+    .venv/bin/python -m benchmarks.eval_concept --quick     # 4,000 customers: a smoke run (~1 min)
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=24_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="4,000 customers (a smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.customers = 4_000
     common = {"customers": args.customers, "seed": args.seed}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

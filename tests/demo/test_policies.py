@@ -39,8 +39,14 @@ def test_policy_against_never_retrain_has_a_paired_interval() -> None:
     never = rng.normal(size=n) + 0.5 * y
     better = never + 1.5 * y  # the same model plus a clear extra signal on the frauds
     everything = np.ones(n, bool)
-    diff, low, high = _vs_never(y, never, better, hours, everything) or (0.0, 0.0, 0.0)
+    one = np.ones(n, np.int64)
+    diff, low, high = _vs_never(y, never, better, hours, everything, one) or (0.0, 0.0, 0.0)
     assert 0 < low < diff < high
-    assert _vs_never(y, never, never.copy(), hours, everything) == (0.0, 0.0, 0.0)
-    assert _vs_never(y, never, better, hours, np.zeros(n, bool)) is None
-    assert _vs_never(np.zeros(n, np.int8), never, better, hours, everything) is None
+    assert _vs_never(y, never, never.copy(), hours, everything, one) == (0.0, 0.0, 0.0)
+    assert _vs_never(y, never, better, hours, np.zeros(n, bool), one) is None
+    assert _vs_never(np.zeros(n, np.int8), never, better, hours, everything, one) is None
+    # a switch to a model that ranks the same but scores on another scale is no loss (per model period)
+    switch = (np.arange(n) >= n // 2).astype(np.int64) + 1
+    rescaled = np.where(switch == 2, 0.2 * never - 3.0, never)
+    diff, low, high = _vs_never(y, never, rescaled, hours, everything, switch) or (1.0, 1.0, 1.0)
+    assert diff == 0.0 and low == 0.0 and high == 0.0

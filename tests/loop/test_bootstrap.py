@@ -128,3 +128,23 @@ def test_group_counts_keep_groups_whole() -> None:
     c = stratified_counts(y, 30, np.random.default_rng(0), groups)
     assert (c[:, 0] == c[:, 1]).all() and (c[:, 0] == c[:, 2]).all() and (c[:, 3] == c[:, 4]).all()
     assert (c[:, [0, 3]].sum(axis=1) == 2).all()  # two positive-bearing groups drawn twice in all
+
+
+def test_segments_rank_within_each_period_only() -> None:
+    """A model switch that rescales scores (same ranking within each period) is no loss per segment,
+    while pooling both periods' scores in one ranking calls it one."""
+    from shopml.loop.bootstrap import segmented_average_precision
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    y = (rng.random(n) < 0.05).astype(np.int8)
+    a = rng.random(n) + y * 0.7
+    seg = (np.arange(n) >= n // 2).astype(int)
+    b = np.where(seg == 1, a * 0.3, a)  # the second model's scores: same order, another scale
+    pooled = paired_bootstrap(y, a, b, n_resamples=200)
+    split = paired_bootstrap(y, a, b, n_resamples=200, segments=seg)
+    assert pooled.diff < -0.05 and split.diff == pytest.approx(0.0, abs=1e-12)
+    one = segmented_average_precision(y, a, np.ones((1, n)), np.zeros(n))
+    assert one[0] == pytest.approx(weighted_average_precision(y, a, np.ones((1, n)))[0])
+    with pytest.raises(DataError, match="segments must hold one id per row"):
+        paired_bootstrap(y, a, b, segments=seg[:10])

@@ -37,21 +37,34 @@ class PolicyRun:
     outcome: PolicyOutcome
     periods: dict[str, dict[str, float | None]] = field(default_factory=dict)
     #: PR-AUC of this policy minus never-retrain from drift onset to the end, with its 95% interval
-    #: (paired bootstrap of hour blocks on the same rows); None for never-retrain itself
+    #: (paired bootstrap of hour blocks on the same rows; PR-AUC within each period the policy served one
+    #: model, averaged by frauds, so two models' scores are never ranked together); None for never-retrain
     vs_never: tuple[float, float, float] | None = None
 
 
 def _vs_never(
-    y: np.ndarray, never: np.ndarray, scores: np.ndarray, hours: np.ndarray, mask: np.ndarray
+    y: np.ndarray,
+    never: np.ndarray,
+    scores: np.ndarray,
+    hours: np.ndarray,
+    mask: np.ndarray,
+    versions: np.ndarray,
 ) -> tuple[float, float, float] | None:
-    """``(difference, low, high)`` of PR-AUC (policy - never) on the rows in ``mask``."""
+    """``(difference, low, high)`` of PR-AUC (policy - never) on the rows in ``mask``, within the periods
+    of the policy's model ``versions``."""
     yy = y[mask]
     if not mask.any() or yy.min() == yy.max():
         return None  # no period, or one class only: PR-AUC undefined
     if np.array_equal(never[mask], scores[mask]):
         return 0.0, 0.0, 0.0  # the policy never changed model after onset
     pb = paired_bootstrap(
-        yy, never[mask], scores[mask], n_resamples=1000, confidence=0.95, groups=hours[mask]
+        yy,
+        never[mask],
+        scores[mask],
+        n_resamples=1000,
+        confidence=0.95,
+        groups=hours[mask],
+        segments=versions[mask],
     )
     return pb.diff, pb.diff_ci[0], pb.diff_ci[1]
 
@@ -66,11 +79,12 @@ def _period_rows(world: Path, start: datetime, first_day: int, days: int) -> pa.
 
 def _champion_per_day(
     bundles: dict[int, ModelBundle], switches: list[tuple[datetime, int]], table: pa.Table
-) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and thresholds when the champion changes at ``switches`` (time, version), in order."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores, thresholds and model versions when the champion changes at ``switches`` (time, version)."""
     times = table.column("event_time")
     scores = np.zeros(table.num_rows)
     thresholds = np.zeros(table.num_rows)
+    versions = np.zeros(table.num_rows, dtype=np.int64)
     bounds = [*switches, (datetime.max.replace(tzinfo=switches[0][0].tzinfo), -1)]
     for (since, version), (until, _) in itertools.pairwise(bounds):
         mask = pc.and_(
@@ -81,7 +95,8 @@ def _champion_per_day(
             bundle = bundles[version]
             scores[mask] = score_table(bundle, table.filter(pa.array(mask)))
             thresholds[mask] = bundle.threshold
-    return scores, thresholds
+            versions[mask] = version
+    return scores, thresholds, versions
 
 
 def _weekly(
@@ -137,16 +152,16 @@ def compare_policies(
     first = reg.load_bundle("fraud", versions[0])
     first_now = start + timedelta(days=cfg.first_train_day)
 
-    runs: list[tuple[str, np.ndarray, np.ndarray, list[str], int]] = []
-    s, t = _champion_per_day({versions[0]: first}, [(first_now, versions[0])], table)
-    runs.append(("never retrain", s, t, [], 0))
+    runs: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, list[str], int]] = []
+    s, t, v = _champion_per_day({versions[0]: first}, [(first_now, versions[0])], table)
+    runs.append(("never retrain", s, t, v, [], 0))
 
     if cfg.compare:
         switches, bundles, retrains = _weekly(
             Workspace(ws.root / "weekly"), policy, first, start, cfg, console
         )
-        s, t = _champion_per_day(bundles, switches, table)
-        runs.append(("weekly schedule", s, t, [w.isoformat() for w, _ in switches[1:]], retrains))
+        s, t, v = _champion_per_day(bundles, switches, table)
+        runs.append(("weekly schedule", s, t, v, [w.isoformat() for w, _ in switches[1:]], retrains))
 
     logged = triggered_log.read(
         start, start + timedelta(days=cfg.days + 1), ["transaction_id", "score", "threshold", "model_version"]
@@ -163,18 +178,18 @@ def compare_policies(
         table.column("event_time")[i].as_py().isoformat() for i in np.flatnonzero(np.diff(mv) != 0) + 1
     ]
     retrained = len(EventStore(ws).read(kind=["retrain"], model=policy.model))  # promoted or not
-    runs.append(("shopml triggered", s, t, changes, retrained))
+    runs.append(("shopml triggered", s, t, mv.astype(np.int64), changes, retrained))
 
     swap = next((c for c in changes if c >= (start + timedelta(days=cfg.onset)).isoformat()), None)
     periods = _periods(day, start, cfg, swap)
     hours = table.column("event_time").to_numpy().astype("datetime64[h]")
     after_onset = day >= (start + timedelta(days=cfg.onset)).strftime("%Y-%m-%d")
     out = []
-    for i, (name, scores, thr, promos, n) in enumerate(runs):
+    for i, (name, scores, thr, mvs, promos, n) in enumerate(runs):
         outcome = daily_outcome(name, day, y, scores, thr, amounts, cfg.fp_cost)
         outcome.promotions, outcome.retrains = promos, n
         pm = {p: period_metrics(m, y, scores, thr, amounts, cfg.fp_cost, k) for p, (m, k) in periods.items()}
-        vs = None if i == 0 else _vs_never(y, runs[0][1], scores, hours, after_onset)
+        vs = None if i == 0 else _vs_never(y, runs[0][1], scores, hours, after_onset, mvs)
         out.append(PolicyRun(name=name, outcome=outcome, periods=pm, vs_never=vs))
     return out
 

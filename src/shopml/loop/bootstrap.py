@@ -22,7 +22,13 @@ import numpy as np
 from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
 
-__all__ = ["PairedBootstrap", "paired_bootstrap", "stratified_counts", "weighted_average_precision"]
+__all__ = [
+    "PairedBootstrap",
+    "paired_bootstrap",
+    "segmented_average_precision",
+    "stratified_counts",
+    "weighted_average_precision",
+]
 
 
 def weighted_average_precision(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -52,6 +58,30 @@ def weighted_average_precision(y: np.ndarray, score: np.ndarray, weights: np.nda
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(seen > 0, tp / seen, 0.0)
         out: np.ndarray = np.sum(np.where(total > 0, tp_seg / total, np.nan) * precision, axis=1)
+    return out
+
+
+def segmented_average_precision(
+    y: np.ndarray, score: np.ndarray, weights: np.ndarray, segments: np.ndarray | None
+) -> np.ndarray:
+    """Average precision within each segment (e.g. the period one model served), averaged with the
+    segments' positive weights as weights → shape ``[B]``. Scores of different segments are never ranked
+    against each other: a model switch with differently scaled scores is not penalised for the scale.
+    ``segments=None``: plain :func:`weighted_average_precision`."""
+    if segments is None:
+        return weighted_average_precision(y, score, weights)
+    acc = np.zeros(weights.shape[0])
+    total = np.zeros(weights.shape[0])
+    for g in np.unique(segments):
+        m = segments == g
+        if not y[m].any():
+            continue
+        pos = weights[:, m] @ y[m].astype(np.float64)
+        ap = weighted_average_precision(y[m], score[m], weights[:, m])
+        acc += np.where(pos > 0, np.nan_to_num(ap) * pos, 0.0)
+        total += pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = acc / total
     return out
 
 
@@ -120,10 +150,12 @@ def paired_bootstrap(
     chunk: int = 250,
     groups: np.ndarray | None = None,
     sample_weight: np.ndarray | None = None,
+    segments: np.ndarray | None = None,
 ) -> PairedBootstrap:
     """Bootstrap the PR-AUC difference ``challenger - champion`` on the same resampled rows (whole
     ``groups`` when given, see :func:`stratified_counts`); ``sample_weight`` weighs rows (weighted
-    average precision; a resample multiplies its counts by them)."""
+    average precision; a resample multiplies its counts by them); ``segments`` computes PR-AUC within
+    each segment and averages (see :func:`segmented_average_precision`)."""
     y = np.asarray(y).astype(np.int8).ravel()
     a = np.asarray(champion, dtype=np.float64).ravel()
     b = np.asarray(challenger, dtype=np.float64).ravel()
@@ -148,15 +180,18 @@ def paired_bootstrap(
             raise DataError(f"sample_weight must hold {y.size} finite weights >= 0 (got {sw.size} values)")
     rng = np.random.default_rng(seed)
     full = sw[None, :]
+    seg = None if segments is None else np.asarray(segments).ravel()
+    if seg is not None and seg.size != y.size:
+        raise DataError(f"segments must hold one id per row ({y.size}), got {seg.size}")
     pa, pb = (
-        float(weighted_average_precision(y, a, full)[0]),
-        float(weighted_average_precision(y, b, full)[0]),
+        float(segmented_average_precision(y, a, full, seg)[0]),
+        float(segmented_average_precision(y, b, full, seg)[0]),
     )
     ra, rb = [], []
     for start in range(0, n_resamples, chunk):
         w = stratified_counts(y, min(chunk, n_resamples - start), rng, groups) * sw
-        ra.append(weighted_average_precision(y, a, w))
-        rb.append(weighted_average_precision(y, b, w))
+        ra.append(segmented_average_precision(y, a, w, seg))
+        rb.append(segmented_average_precision(y, b, w, seg))
     boot_a, boot_b = np.concatenate(ra), np.concatenate(rb)
     diffs = boot_b - boot_a
     return PairedBootstrap(
