@@ -74,3 +74,17 @@ def test_rolling_origin_respects_gap_and_order() -> None:
         assert tr.max() + 3 < te.min()
     with pytest.raises(InsufficientDataError, match="at least 2 folds"):
         rolling_origin(100, 1)
+
+
+def test_test_period_grows_back_until_it_holds_the_positives() -> None:
+    """Delayed labels: the newest rows hold no positive yet; the test period reaches back for some."""
+    t = np.arange(1000).astype("datetime64[h]").astype("datetime64[us]")
+    y = np.zeros(1000, dtype=int)
+    y[np.arange(0, 700, 7)] = 1  # positives only in the oldest 70% of rows
+    cfg = SplitConfig(valid_fraction=0.15, test_fraction=0.15, gap_days=0, test_gap_days=0)
+    grown = time_split(t, y, cfg.model_copy(update={"min_test_positives": 3}))
+    assert y[grown.test].sum() >= 3 and grown.test.size == 350  # 15% + 4 x 5% of the rows
+    assert y[grown.valid].sum() > 0 and grown.train.max() < grown.valid.min() < grown.test.min()
+    only_old = np.where(np.arange(1000) < 500, y, 0)  # none in the newest 45%: still a named error
+    with pytest.raises(InsufficientDataError, match="no positives in the test period"):
+        time_split(t, only_old, cfg)

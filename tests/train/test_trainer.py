@@ -129,11 +129,12 @@ def test_single_class(tmp_path: Path, transactions: pa.Table, small_config: Smal
         _bad(small_config, tmp_path, transactions.set_column(13, "is_fraud", zeros))
 
 
-def test_no_positives_in_validation(tmp_path: Path, transactions: pa.Table, small_config: Small) -> None:
+def test_no_recent_positives_is_named(tmp_path: Path, transactions: pa.Table, small_config: Small) -> None:
+    """No positive after day 20: the test period grows back to 45% of the rows and still has none."""
     t = transactions.column("event_time")
     late = pc.greater(t, pc.min(t).as_py().replace(day=20))
     y = pc.if_else(late, pa.scalar(0, pa.int8()), transactions.column("is_fraud"))
-    with pytest.raises(InsufficientDataError, match="no positives in the valid period"):
+    with pytest.raises(InsufficientDataError, match="no positives in the test period"):
         _bad(small_config, tmp_path, transactions.set_column(13, "is_fraud", y))
 
 

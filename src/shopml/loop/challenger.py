@@ -4,7 +4,8 @@ The loop hands over a point-in-time table (labels already resolved as known at t
 label-availability column removed) and recency weights. Unequal weights (the ``weighted`` window) go to
 the model fit as per-row sample weights (``TrainConfig.weight_column``): every row is used, old ones
 count less. The training split's label-delay gap (``split.test_gap_days``) defaults to 1 day here:
-labels are already point-in-time.
+labels are already point-in-time; its test period grows back until it holds 5 positives
+(``split.min_test_positives``), since the newest rows' chargebacks are mostly still to come.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def train_challenger(
     if data.num_rows and not np.allclose(weights, weights.max()):  # recency weights reach the model fit
         data = data.append_column(WEIGHT_COLUMN, pa.array(np.asarray(weights, dtype=np.float64)))
         weighted["weight_column"] = WEIGHT_COLUMN
-    # labels are already resolved as known at ``now``: no label-delay gap is needed inside the window
-    split = {"test_gap_days": 1.0, **policy.train_config.get("split", {})}
+    # labels are already resolved as known at ``now``: no label-delay gap is needed inside the window;
+    # the newest rows hold few chargebacks yet, so the test period grows back until it holds some
+    split = {"test_gap_days": 1.0, "min_test_positives": 5, **policy.train_config.get("split", {})}
     overrides: dict[str, Any] = {
         **policy.train_config,
         "split": split,

@@ -55,6 +55,11 @@ class SplitConfig(_Model):
 
     valid_fraction: float = Field(0.15, gt=0, lt=0.5)
     test_fraction: float = Field(0.15, gt=0, lt=0.5)
+    min_test_positives: int = Field(
+        1,
+        ge=1,
+        description="grow the test period back (up to 45% of rows) until it holds this many positives",
+    )
     gap_days: float = Field(1.0, ge=0, description="gap between the training and validation periods")
     test_gap_days: float | None = Field(
         None, ge=0, description="gap between validation and test; default: the 95th-percentile label delay"

@@ -1,6 +1,7 @@
 """Time-aware splits: train | gap | validation | test gap | test by event time, and rolling-origin folds.
 
-The test period is the last ``test_fraction`` of rows; the validation period the ``valid_fraction`` of
+The test period is the last ``test_fraction`` of rows (grown back in steps of 5% of the rows, up to 45%,
+while it holds fewer than ``min_test_positives`` positives); the validation period the ``valid_fraction`` of
 rows just before the test gap; training is everything before the validation period and its ``gap_days``
 gap. The test gap (``test_gap_days``) defaults to the label delay of 95% of rows (the 95th percentile of
 ``label_available_at − event_time``, e.g. the 14-day maturity of legit transactions), at least
@@ -25,6 +26,8 @@ from shopml.train.config import SplitConfig
 __all__ = ["TimeSplit", "rolling_origin", "time_split"]
 
 LABEL_DELAY_QUANTILE = 0.95
+#: The test period grows back at most to this share of the rows (``SplitConfig.min_test_positives``).
+MAX_TEST_FRACTION = 0.45
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,12 @@ def time_split(
             delay = (label_times - times) / np.timedelta64(1, "D")
             test_gap_days = max(cfg.gap_days, float(np.quantile(delay, LABEL_DELAY_QUANTILE)))
     test_gap = np.timedelta64(round(test_gap_days * 86_400_000_000), "us")
-    test_start = times[min(n - 1, int(n * (1 - cfg.test_fraction)))]
+    fraction = cfg.test_fraction
+    while True:  # with delayed labels the newest rows may hold no positive yet: grow the test period back
+        test_start = times[min(n - 1, int(n * (1 - fraction)))]
+        if int(y[times >= test_start].sum()) >= cfg.min_test_positives or fraction >= MAX_TEST_FRACTION:
+            break
+        fraction = min(MAX_TEST_FRACTION, fraction + 0.05)
     before = int(np.searchsorted(times, test_start - test_gap, side="left"))  # rows before the test gap
     valid_start = times[max(0, before - int(n * cfg.valid_fraction))] if before else test_start
     train_mask = times < valid_start - gap
