@@ -74,13 +74,14 @@ class Running:
         self.thread.join(30)
 
 
-def start_server(settings: Settings, registry: Registry, *, poll: bool = True) -> Running:
-    """Start ``build_app`` on uvicorn (uvloop + httptools, serve's protocol) on a free port; wait for it."""
-    app = build_app(settings, registry, poll=poll)
+def run_uvicorn(
+    app: Any, http: Any, *, lifespan: str = "on", log_level: str = "warning"
+) -> tuple[str, uvicorn.Server, threading.Thread]:
+    """Run ``app`` on uvicorn (uvloop, protocol ``http``) in a thread on a free loopback port; wait until
+    it listens. Returns its URL, the server (set ``should_exit`` to stop) and the thread."""
     port = free_port()
-    http: Any = CoalescingHttpToolsProtocol if settings.serve.coalesce_writes else "httptools"
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="uvloop", http=http, lifespan="on", log_level="warning"
+        app, host="127.0.0.1", port=port, loop="uvloop", http=http, lifespan=lifespan, log_level=log_level
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
@@ -90,7 +91,15 @@ def start_server(settings: Settings, registry: Registry, *, poll: bool = True) -
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("server did not start")
         time.sleep(0.02)
-    return Running(f"http://127.0.0.1:{port}", app, settings, server, thread)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+def start_server(settings: Settings, registry: Registry, *, poll: bool = True) -> Running:
+    """Start ``build_app`` on uvicorn (uvloop + httptools, serve's protocol) on a free port; wait for it."""
+    app = build_app(settings, registry, poll=poll)
+    http: Any = CoalescingHttpToolsProtocol if settings.serve.coalesce_writes else "httptools"
+    url, server, thread = run_uvicorn(app, http)
+    return Running(url, app, settings, server, thread)
 
 
 def serve_settings(ws: Path, **serve: Any) -> Settings:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from shopml.serve.http import LIVE_REQUESTS, CoalescingHttpToolsProtocol
 
-from .conftest import free_port
+from .conftest import run_uvicorn
 
 WRITES: list[bytes] = []
 
@@ -79,19 +76,8 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def _serve(protocol: Any) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        _app, host="127.0.0.1", port=port, loop="uvloop", http=protocol, lifespan="off", log_level="critical"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
+    url, server, thread = run_uvicorn(_app, protocol, lifespan="off", log_level="critical")
+    yield url
     server.should_exit = True
     thread.join(10)
 
