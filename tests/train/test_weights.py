@@ -99,3 +99,11 @@ def test_a_weight_of_two_counts_as_a_duplicated_row_in_calibration_threshold_and
     for k in ("pr_auc", "roc_auc", "f1", "expected_cost", "brier"):
         assert weighted[k].value == pytest.approx(plain[k]), k
         assert weighted[k].low <= weighted[k].value <= weighted[k].high
+
+
+def test_bad_metric_weights_are_named() -> None:
+    from shopml.train.metrics import bootstrap_metrics
+
+    y, s = np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.3, 0.6])
+    with pytest.raises(DataError, match="sample_weight must hold 4 finite weights"):
+        bootstrap_metrics(y, s, 0.5, n_boot=10, sample_weight=np.array([1.0, -1.0, 1.0, 1.0]))

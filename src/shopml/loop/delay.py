@@ -38,6 +38,11 @@ def _us(table: pa.Table, column: str) -> np.ndarray:
     return np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
+def _positive(table: pa.Table, data: DataPolicy) -> np.ndarray:
+    """True where the (resolved) target is 1."""
+    return np.asarray(pc.fill_null(table.column(data.target), 0).to_numpy(zero_copy_only=False)) == 1
+
+
 @dataclass(frozen=True)
 class ArrivalCurve:
     """The empirical label arrival curve: sorted delays (days) of positives older than the horizon."""
@@ -67,7 +72,7 @@ def arrival_curve(table: pa.Table, data: DataPolicy, now: datetime, horizon_days
     now_us = now.timestamp() * 1e6
     event = _us(table, data.time_column)
     label = _us(table, data.label_time_column)
-    y = np.asarray(pc.fill_null(table.column(data.target), 0).to_numpy(zero_copy_only=False)) == 1
+    y = _positive(table, data)
     old = (now_us - event) >= horizon_days * _DAY_US
     arrived = ~np.isnan(label) & (label <= now_us)
     delays = (label - event)[y & old & arrived] / _DAY_US
@@ -103,7 +108,7 @@ def arrival_weights(
     if table.num_rows == 0:
         return ones, info
     age = (now.timestamp() * 1e6 - _us(table, data.time_column)) / _DAY_US
-    y = np.asarray(pc.fill_null(table.column(data.target), 0).to_numpy(zero_copy_only=False)) == 1
+    y = _positive(table, data)
     f = np.maximum(curve.cdf(np.clip(age, 0.0, None)), 1.0 / policy.max_weight)
     weights = np.where(y, 1.0 / f, 1.0)
     info["max_weight_used"] = round(float(weights.max()), 2)

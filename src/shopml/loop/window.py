@@ -160,13 +160,5 @@ def split_at(
             f"training window at {now.isoformat()} holds {train.num_rows} labelled rows and"
             f" {positives} positives; need {window.min_rows} rows and {window.min_positives} positives"
         )
-    return Split(
-        train,
-        weights,
-        holdout,
-        holdout_start,
-        holdout_end,
-        train_start,
-        holdout_delay,
-        info if delay.correction != "none" else None,
-    )
+    label_delay = info if delay.correction != "none" else None
+    return Split(train, weights, holdout, holdout_start, holdout_end, train_start, holdout_delay, label_delay)

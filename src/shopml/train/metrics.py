@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopml.blocks import block_index
-from shopml.errors import InsufficientDataError
+from shopml.errors import DataError, InsufficientDataError
 
 __all__ = ["METRICS", "MetricCI", "bootstrap_metrics", "point_metrics"]
 
@@ -157,8 +157,15 @@ def bootstrap_metrics(
     """
     yy, s, c, ends, pred = _prepare(y, scores, threshold, fn_costs)
     n = yy.size
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
-    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[order]
+    order = None
+    if sample_weight is not None or groups is not None:
+        order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
+    sw = np.ones(n)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float64).ravel()
+        if sw.size != n or not np.isfinite(sw).all() or (sw < 0).any():
+            raise DataError(f"sample_weight must hold {n} finite weights >= 0 (got {sw.size} values)")
+        sw = sw[order]
     if groups is None:
         gid, m = None, n
     else:
