@@ -5,19 +5,25 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections import Counter
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import httpx
+import orjson
+import pytest
 from benchmarks.serve_fixture import FixtureModel
 from typer.testing import CliRunner
 
 from shopml.cli.main import app
 from shopml.serve.metrics import FLUSH_INTERVAL_S
+from shopml.serve.server import BALANCED, ReusePortSocket
 
 from .conftest import free_port, make_registry
 
@@ -71,6 +77,10 @@ def test_sigterm_flushes_every_answered_prediction(
                     break
                 time.sleep(FLUSH_INTERVAL_S / 5)
         assert counts and all(float(c) == 120 for c in counts), counts
+        if BALANCED:  # a burst of connections is spread over both workers (see shopml.serve.server)
+            per_worker = _burst(port, rows[0], 32)
+            n += 32
+            assert len(per_worker) == 2 and min(per_worker.values()) >= 6, per_worker
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     finally:
@@ -81,6 +91,57 @@ def test_sigterm_flushes_every_answered_prediction(
         f"select count(*), count(distinct request_id) from '{ws}/logs/predictions/**/*.parquet'"
     )
     assert logged.fetchall() == [(n, n)]
+
+
+def _burst(port: int, row: dict[str, Any], conns: int) -> Counter[str]:
+    """Open ``conns`` connections at once, then send one request on each; answers per worker (the
+    request id's prefix is per process)."""
+    body = orjson.dumps({"instances": [row]})
+    head = f"POST /v1/models/fraud/predict HTTP/1.1\r\nHost: t\r\nContent-Length: {len(body)}\r\n\r\n"
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(conns)]
+    workers: Counter[str] = Counter()
+    try:
+        for s in socks:
+            s.sendall(head.encode() + body)
+        for s in socks:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(65536)
+            assert data.startswith(b"HTTP/1.1 200"), data[:200]
+            rid = re.search(rb"(?i)x-request-id: *([0-9a-f]+)-", data)
+            assert rid is not None, data[:300]
+            workers[rid.group(1).decode()] += 1
+    finally:
+        for s in socks:
+            s.close()
+    return workers
+
+
+@pytest.mark.skipif(not BALANCED, reason="SO_REUSEPORT balancing is Linux-only")
+def test_reuse_port_socket_reserves_the_port_and_becomes_a_listener_in_a_worker() -> None:
+    with ReusePortSocket.bind_to("127.0.0.1", 0, 16) as held:
+        port = held.getsockname()[1]
+        assert held.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 0  # takes no connections
+        with ForkingPickler.loads(ForkingPickler.dumps(held)) as worker:  # what a worker process gets
+            assert type(worker) is socket.socket and worker.getsockname()[1] == port
+            assert worker.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+            assert worker.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                conn, _ = worker.accept()
+                conn.close()
+
+
+@pytest.mark.skipif(not BALANCED, reason="SO_REUSEPORT balancing is Linux-only")
+def test_a_taken_port_is_a_clear_error_with_several_workers(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", "--port", str(port), "--workers", "2", "--workspace", str(tmp_path / "ws")]
+        )
+    assert result.exit_code != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output, result.output
 
 
 def test_serve_help() -> None:
