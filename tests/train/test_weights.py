@@ -107,3 +107,33 @@ def test_bad_metric_weights_are_named() -> None:
     y, s = np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.3, 0.6])
     with pytest.raises(DataError, match="sample_weight must hold 4 finite weights"):
         bootstrap_metrics(y, s, 0.5, n_boot=10, sample_weight=np.array([1.0, -1.0, 1.0, 1.0]))
+
+
+def test_early_stopping_watches_the_weighted_validation_metric() -> None:
+    """A validation weight of 2 counts as a duplicated validation row in XGBoost's eval metric (the curve
+    early stopping follows), and validation PR-AUC is weighted the same way."""
+    import pandas as pd
+
+    from shopml.train.config import XGBParams
+    from shopml.train.diagnostics import pr_auc
+    from shopml.train.pipeline import build_pipeline, fit_pipeline
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(["x", "y"], n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(frame["a"] * 2 - 3 + (frame["c"] == "x"))))).astype(int).to_numpy()
+    tr, va = np.arange(3000), np.arange(3000, n)
+    w_va = np.where(rng.random(va.size) < 0.4, 2.0, 1.0)
+    dup = np.repeat(va, w_va.astype(int))
+    params = XGBParams(n_estimators=40, early_stopping_rounds=5, n_jobs=1)
+
+    def curve(valid: np.ndarray, weights: np.ndarray | None) -> list[float]:
+        pipe = build_pipeline("none", ["a", "b"], ["c"], params, seed=1)
+        fit_pipeline(pipe, frame.iloc[tr], y[tr], frame.iloc[valid], y[valid], None, weights)
+        return list(pipe.named_steps["model"].evals_result()["validation_1"]["aucpr"])
+
+    weighted, duplicated, plain = curve(va, w_va), curve(dup, None), curve(va, None)
+    assert np.allclose(weighted, duplicated, atol=1e-6)
+    assert not np.allclose(weighted[: len(plain)], plain[: len(weighted)], atol=1e-6)
+    s = rng.random(va.size)
+    assert pr_auc(y[va], s, w_va) == pytest.approx(pr_auc(y[dup], s[dup - 3000]))

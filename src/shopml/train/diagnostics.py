@@ -129,6 +129,8 @@ def learning_curve(
     return out
 
 
-def pr_auc(y: np.ndarray, scores: np.ndarray) -> float:
-    """Average precision, NaN when ``y`` has a single class."""
-    return float(average_precision_score(y, scores)) if 0 < np.sum(y) < len(y) else float("nan")
+def pr_auc(y: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+    """Average precision (rows counted ``sample_weight`` times), NaN when ``y`` has a single class."""
+    if not 0 < np.sum(y) < len(y):
+        return float("nan")
+    return float(average_precision_score(y, scores, sample_weight=sample_weight))

@@ -129,15 +129,20 @@ def fit_pipeline(
     X_valid: pd.DataFrame,
     y_valid: np.ndarray,
     weights: np.ndarray | None = None,
+    valid_weights: np.ndarray | None = None,
 ) -> ImbPipeline:
     """Fit with early stopping on the validation period; the training period (before resampling) is the
-    first eval set so the validation curve shows both. ``weights``: per training row. Returns ``pipe``."""
+    first eval set so the validation curve shows both. ``weights`` / ``valid_weights``: per training /
+    validation row; they weigh the fit and the eval sets' metric, so early stopping watches the same
+    weighted loss the model is selected on. Returns ``pipe``."""
     prep = clone(pipe.named_steps["prep"]).fit(X_train, y_train)
     eval_set = [(prep.transform(X_train), y_train), (prep.transform(X_valid), y_valid)]
     model = pipe.named_steps["model"]
     fit_kw: dict[str, Any] = {"model__verbose": False, **weight_kwargs(pipe, weights)}
     if isinstance(model, XGBClassifier):
         fit_kw["model__eval_set"] = eval_set
+        if weights is not None or valid_weights is not None:
+            fit_kw["model__sample_weight_eval_set"] = [weights, valid_weights]
     pipe.fit(X_train, y_train, **fit_kw)
     return pipe
 

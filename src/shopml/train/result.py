@@ -72,7 +72,8 @@ def rolling_cv(best: Candidate, ds: Dataset, split: TimeSplit, cfg: TrainConfig)
         pipe = candidate_pipeline(best.strategy, params, ds, cfg, y_tr)
         w = None if ds.weights is None else ds.weights[rows[tr]]
         pipe.fit(ds.frame.iloc[rows[tr]], y_tr, **weight_kwargs(pipe, w))
-        folds.append(pr_auc(y_te, positive_scores(pipe, ds.frame.iloc[rows[te]])))
+        w_te = None if ds.weights is None else ds.weights[rows[te]]
+        folds.append(pr_auc(y_te, positive_scores(pipe, ds.frame.iloc[rows[te]]), w_te))
     arr = np.asarray(folds)
     return {
         "folds": folds,

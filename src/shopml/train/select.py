@@ -73,17 +73,13 @@ def fit_candidate(
     y_tr = ds.y[split.train]
     pipe = candidate_pipeline(strategy, params, ds, cfg, y_tr)
     start = time.perf_counter()
+    w_tr, w_va = (None, None) if ds.weights is None else (ds.weights[split.train], ds.weights[split.valid])
     fit_pipeline(
-        pipe,
-        ds.frame.iloc[split.train],
-        y_tr,
-        ds.frame.iloc[split.valid],
-        ds.y[split.valid],
-        None if ds.weights is None else ds.weights[split.train],
+        pipe, ds.frame.iloc[split.train], y_tr, ds.frame.iloc[split.valid], ds.y[split.valid], w_tr, w_va
     )
     seconds = time.perf_counter() - start
     scores = positive_scores(pipe, ds.frame.iloc[split.valid])
-    return Candidate(strategy, params, pipe, scores, pr_auc(ds.y[split.valid], scores), seconds)
+    return Candidate(strategy, params, pipe, scores, pr_auc(ds.y[split.valid], scores, w_va), seconds)
 
 
 def compare_strategies(

@@ -68,6 +68,7 @@ def _learning(
     X_tr, y_tr = ds.frame.iloc[split.train], ds.y[split.train]
     X_va, y_va = ds.frame.iloc[split.valid], ds.y[split.valid]
     w_tr = None if ds.weights is None else ds.weights[split.train]
+    w_va = None if ds.weights is None else ds.weights[split.valid]
 
     def fit_score(idx: np.ndarray) -> tuple[float, float]:
         if idx.size == y_tr.size:
@@ -76,8 +77,11 @@ def _learning(
         if y.sum() < 6 or y.sum() == y.size:
             return float("nan"), float("nan")
         pipe = candidate_pipeline(best.strategy, params, ds, cfg, y)
-        pipe.fit(X_tr.iloc[idx], y, **weight_kwargs(pipe, None if w_tr is None else w_tr[idx]))
-        return pr_auc(y, positive_scores(pipe, X_tr.iloc[idx])), pr_auc(y_va, positive_scores(pipe, X_va))
+        w = None if w_tr is None else w_tr[idx]
+        pipe.fit(X_tr.iloc[idx], y, **weight_kwargs(pipe, w))
+        return pr_auc(y, positive_scores(pipe, X_tr.iloc[idx]), w), pr_auc(
+            y_va, positive_scores(pipe, X_va), w_va
+        )
 
     return learning_curve(fit_score, split.train.size, cfg.learning_curve_sizes)
 
@@ -143,8 +147,9 @@ def train(
     say("diagnostics")
     train_raw = positive_scores(best.pipeline, ds.frame.iloc[split.train])
     rounds = rounds_curve(best.pipeline.named_steps["model"])
+    w_tr = None if ds.weights is None else ds.weights[split.train]
     diagnosis = diagnose(
-        pr_auc(y_tr, train_raw), best.pr_auc, float(y_tr.mean()), rounds["valid"][: best.best_iteration]
+        pr_auc(y_tr, train_raw, w_tr), best.pr_auc, float(y_tr.mean()), rounds["valid"][: best.best_iteration]
     )
     learning = _learning(best, ds, split, config, (diagnosis.train_score, diagnosis.valid_score))
     cv = rolling_cv(best, ds, split, config) if config.split.cv_folds else None
