@@ -147,7 +147,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int, config: Path 
                 sock = ReusePortSocket.bind_to(host, port, uv_config.backlog)
             except OSError as exc:
                 raise ConfigError(
-                    f"--host/--port: cannot listen on {host}:{port}: {exc.strerror or exc}"
+                    f"serve.host/serve.port (--host/--port): cannot listen on {host}:{port}: "
+                    f"{exc.strerror or exc}"
                 ) from None
             with sock:
                 Multiprocess(uv_config, sockets=[sock]).run()
