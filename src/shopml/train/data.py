@@ -36,6 +36,10 @@ class Dataset:
     fingerprint: str
     weights: np.ndarray | None = None  # training weight per row (``weight_column``), else None
 
+    def weights_at(self, rows: np.ndarray) -> np.ndarray | None:
+        """The ``weight_column`` weights of ``rows`` (None without a weight column)."""
+        return None if self.weights is None else self.weights[rows]
+
     @property
     def numeric(self) -> list[str]:
         """Numeric and boolean inputs (passed to the model as numbers)."""

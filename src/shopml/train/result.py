@@ -70,9 +70,9 @@ def rolling_cv(best: Candidate, ds: Dataset, split: TimeSplit, cfg: TrainConfig)
         if y_tr.sum() < 6 or y_te.sum() == 0:
             continue
         pipe = candidate_pipeline(best.strategy, params, ds, cfg, y_tr)
-        w = None if ds.weights is None else ds.weights[rows[tr]]
+        w = ds.weights_at(rows[tr])
         pipe.fit(ds.frame.iloc[rows[tr]], y_tr, **weight_kwargs(pipe, w))
-        w_te = None if ds.weights is None else ds.weights[rows[te]]
+        w_te = ds.weights_at(rows[te])
         folds.append(pr_auc(y_te, positive_scores(pipe, ds.frame.iloc[rows[te]]), w_te))
     arr = np.asarray(folds)
     return {

@@ -73,7 +73,7 @@ def fit_candidate(
     y_tr = ds.y[split.train]
     pipe = candidate_pipeline(strategy, params, ds, cfg, y_tr)
     start = time.perf_counter()
-    w_tr, w_va = (None, None) if ds.weights is None else (ds.weights[split.train], ds.weights[split.valid])
+    w_tr, w_va = ds.weights_at(split.train), ds.weights_at(split.valid)
     fit_pipeline(
         pipe, ds.frame.iloc[split.train], y_tr, ds.frame.iloc[split.valid], ds.y[split.valid], w_tr, w_va
     )

@@ -67,8 +67,8 @@ def _learning(
     params = best.refit_params()
     X_tr, y_tr = ds.frame.iloc[split.train], ds.y[split.train]
     X_va, y_va = ds.frame.iloc[split.valid], ds.y[split.valid]
-    w_tr = None if ds.weights is None else ds.weights[split.train]
-    w_va = None if ds.weights is None else ds.weights[split.valid]
+    w_tr = ds.weights_at(split.train)
+    w_va = ds.weights_at(split.valid)
 
     def fit_score(idx: np.ndarray) -> tuple[float, float]:
         if idx.size == y_tr.size:
@@ -116,7 +116,7 @@ def train(
 
     say("calibration, threshold and test metrics")
     # per-row weights (``weight_column``) count in calibration, the threshold and the test metrics too
-    w_va = None if ds.weights is None else ds.weights[split.valid]
+    w_va = ds.weights_at(split.valid)
     cal = ScoreCalibrator(config.calibration, config.isotonic_min_positives)
     cal.fit(best.valid_scores, y_va, sample_weight=w_va)
     valid_cal = cal.transform(best.valid_scores)
@@ -138,7 +138,7 @@ def train(
         "level": config.ci_level,
         "seed": config.seed,
         "groups": ds.times[split.test].astype("datetime64[h]"),  # hour blocks: fraud comes in bursts
-        "sample_weight": None if ds.weights is None else ds.weights[split.test],
+        "sample_weight": ds.weights_at(split.test),
     }
     metrics = bootstrap_metrics(y_te, test_scores, choice.threshold, **kw)  # type: ignore[arg-type]
     base_scores, base_thr = _baseline(ds, split, config)
@@ -147,7 +147,7 @@ def train(
     say("diagnostics")
     train_raw = positive_scores(best.pipeline, ds.frame.iloc[split.train])
     rounds = rounds_curve(best.pipeline.named_steps["model"])
-    w_tr = None if ds.weights is None else ds.weights[split.train]
+    w_tr = ds.weights_at(split.train)
     diagnosis = diagnose(
         pr_auc(y_tr, train_raw, w_tr), best.pr_auc, float(y_tr.mean()), rounds["valid"][: best.best_iteration]
     )
