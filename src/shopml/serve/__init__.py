@@ -1,9 +1,11 @@
-"""Low-latency serving: OIP v2 + /v1 over raw ASGI, ONNX Runtime, micro-batching, cache, prediction log."""
+"""Low-latency serving: one data plane (ONNX Runtime, micro-batching, cache, prediction log) under an
+OIP v2 + /v1 raw-ASGI shell."""
 
 from shopml.serve.app import ServeApp
 from shopml.serve.batcher import MicroBatcher
 from shopml.serve.cache import ScoreCache
 from shopml.serve.codec import Encoded, InputCodec
+from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
 from shopml.serve.predlog import LogStream, PredictionLog
@@ -13,6 +15,7 @@ from shopml.serve.server import build_app, create_app, run
 
 __all__ = [
     "BadRequestError",
+    "DataPlane",
     "Encoded",
     "InputCodec",
     "LogStream",
@@ -20,6 +23,7 @@ __all__ = [
     "ModelRepository",
     "ModelSource",
     "OnnxPredictor",
+    "Prediction",
     "PredictionLog",
     "ScoreCache",
     "ServeApp",

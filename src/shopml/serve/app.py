@@ -1,44 +1,31 @@
-"""The ASGI application: a thin raw-ASGI shell over the repository, codecs, batcher, log and metrics.
+"""The ASGI application: a thin raw-ASGI shell over the serving data plane (:mod:`shopml.serve.dataplane`).
 
 No web framework on the hot path (measured: Starlette/FastAPI layers cost more than the model). The
-shell parses the path, reads the body under a size limit, calls one function, and maps
-:class:`~shopml.errors.ShopmlError` to its status with a JSON ``{"error": ..., "kind": ...}`` body.
-Anything else is logged and answered 500 without killing the worker. Every answer carries
-``x-request-id`` (the client's, when it sent a sane one).
+shell parses the path, reads the body under a size limit, decodes it with the protocol codec, calls the
+data plane, encodes the answer, and maps :class:`~shopml.errors.ShopmlError` to its status with a JSON
+``{"error": ..., "kind": ...}`` body. Anything else is logged and answered 500 without killing the
+worker. Every answer carries ``x-request-id`` (the client's, when it sent a sane one).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
-import hmac
-import itertools
 import logging
-import os
 import time
 from collections.abc import Sized
 from typing import Any
 
 import orjson
 
-from shopml import __version__
 from shopml.config.settings import ServeSettings
-from shopml.errors import (
-    ForbiddenError,
-    NotFoundError,
-    NotReadyError,
-    PayloadTooLargeError,
-    ShopmlError,
-    UnauthorizedError,
-)
-from shopml.serve.codec import Encoded
+from shopml.errors import NotFoundError, PayloadTooLargeError, ShopmlError
+from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
-from shopml.serve.metrics import CONTENT_TYPE, FLUSH_INTERVAL_S, ServeMetrics
+from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
 from shopml.serve.openapi import openapi_spec
 from shopml.serve.predlog import PredictionLog
 from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2
-from shopml.serve.repository import ModelRepository, ServedModel
+from shopml.serve.repository import ModelRepository
 
 __all__ = ["ServeApp"]
 
@@ -67,11 +54,12 @@ class _Call:
         self.endpoint = "other"
         self.model = ""
         self.version = ""
-        self.logged: tuple[ServedModel, Encoded, list[str], Any] | None = None  # written after the answer
+        self.logged: Prediction | None = None  # written to the log after the answer
 
 
 class ServeApp:
-    """``ServeApp(repository, settings, metrics, prediction_log)`` is an ASGI 3 callable."""
+    """``ServeApp(repository, settings, metrics, prediction_log)`` is an ASGI 3 callable over a
+    :class:`DataPlane` built from those parts (or ``ServeApp.over(plane)`` over an existing one)."""
 
     def __init__(
         self,
@@ -82,15 +70,14 @@ class ServeApp:
         *,
         poll: bool = True,
     ) -> None:
-        self.repo = repository
+        self.plane = DataPlane(repository, settings, metrics, prediction_log, poll=poll)
         self.settings = settings
-        self.metrics = metrics
-        self.plog = prediction_log
-        self.poll = poll
         self._openapi = orjson.dumps(openapi_spec())
-        self._prefix = os.urandom(4).hex()
-        self._ids = itertools.count()
-        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def repo(self) -> ModelRepository:
+        """The data plane's model repository."""
+        return self.plane.repo
 
     # --- ASGI entry ----------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -121,33 +108,12 @@ class ServeApp:
                 return
 
     async def startup(self) -> None:
-        """Load every champion, start the log writer and the registry poller."""
-        if self.plog is not None:
-            self.plog.start()
-        await asyncio.to_thread(self.repo.load_all)
-        if self.poll:
-            self._tasks.append(asyncio.create_task(self.repo.poll_forever()))
-        self._tasks.append(asyncio.create_task(self._publish()))
-
-    async def _publish(self) -> None:
-        """Flush the accumulated metrics and the log backlog gauge every ``FLUSH_INTERVAL_S``.
-
-        From the loop, so a stuck log writer still shows its growing backlog."""
-        while True:
-            self.metrics.flush()
-            if self.plog is not None:
-                self.plog.publish()
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+        """Start the data plane (load champions, log writer, registry poller)."""
+        await self.plane.startup()
 
     async def shutdown(self) -> None:
-        """Stop polling and write every logged prediction to disk."""
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self.plog is not None:
-            await asyncio.to_thread(self.plog.close)
-        self.metrics.flush()
+        """Stop the data plane (polling stops, every logged prediction reaches disk)."""
+        await self.plane.shutdown()
 
     # --- HTTP ----------------------------------------------------------------------------------
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -164,6 +130,7 @@ class ServeApp:
                 auth = v
         extensions = scope.get("extensions")
         call = _Call(rid, extensions.get(LIVE_REQUESTS) if extensions else None)
+        plane = self.plane
         ctype = JSON
         path = scope["path"]
         try:
@@ -177,16 +144,16 @@ class ServeApp:
                 status, body, ctype = 200, *await self._route(scope, receive, call, clen, auth)
         except ShopmlError as exc:
             status, body = exc.status, orjson.dumps(exc.to_dict())
-            self.metrics.errors.labels(exc.kind).inc()
+            plane.count_error(exc.kind)
         except _ClientGoneError:
             return
         except Exception:
             log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
             status = 500
             body = orjson.dumps({"error": "internal server error (see server log)", "kind": "internal"})
-            self.metrics.errors.labels("internal").inc()
+            plane.count_error("internal")
         if call.rid is None:
-            call.rid = self.new_id()
+            call.rid = plane.new_id()
         try:
             await send(
                 {
@@ -202,13 +169,9 @@ class ServeApp:
             await send({"type": "http.response.body", "body": body})
         finally:  # the log line and the counts after the answer: off the client's wait
             elapsed = time.perf_counter() - t0
-            if call.logged is not None and self.plog is not None:
-                self._log(self.plog, *call.logged, elapsed)
-            self.metrics.observe_request(call.model, call.version, call.endpoint, status, elapsed)
-
-    def new_id(self) -> str:
-        """A request id unique across workers: a random per-process prefix and a counter."""
-        return f"{self._prefix}-{next(self._ids):x}"
+            if call.logged is not None:
+                plane.record(call.logged, elapsed)
+            plane.observe(call.model, call.version, call.endpoint, status, elapsed)
 
     async def _body(self, receive: Any, clen: bytes | None) -> bytes:
         limit = self.settings.max_body_bytes
@@ -264,8 +227,8 @@ class ServeApp:
             return await self._admin(parts[3], parts[4], auth, path), JSON
         if method == "POST" and parts == ["v2", "repository", "index"]:
             call.endpoint = "admin"
-            self._check_admin(auth)
-            return orjson.dumps(self._index()), JSON
+            self.plane.check_admin(_bearer(auth))
+            return orjson.dumps(self.plane.index()), JSON
         raise NotFoundError(f"no route {method} {path}")
 
     @staticmethod
@@ -282,14 +245,15 @@ class ServeApp:
     async def _infer(
         self, receive: Any, call: _Call, clen: Any, name: str, version: int | None, v2: bool
     ) -> bytes:
-        served = self.repo.acquire(name, version)
+        plane = self.plane
+        served = plane.acquire(name, version)
         call.model, call.version = served.name, served.label
         try:
-            served.batcher.arriving(1)
+            plane.arriving(served, 1)
             try:
                 body = await self._body(receive, clen)
             finally:
-                served.batcher.arriving(-1)
+                plane.arriving(served, -1)
             body_id: str | None = None
             if v2:
                 enc, body_id, outputs = decode_v2(body, served.codec)
@@ -298,45 +262,26 @@ class ServeApp:
             else:
                 enc = decode_v1(body, served.codec)
             if call.rid is None:
-                call.rid = self.new_id()
-            rid = call.rid
-            scores = None
-            if call.live is not None and len(call.live) == 1:
-                scores = served.scores_now(enc)
-            if scores is None:
-                scores = await served.scores(enc)
-            ids = [rid] if enc.n == 1 else [f"{rid}-{i}" for i in range(enc.n)]
+                call.rid = plane.new_id()
+            live = call.live
+            pred = await plane.predict(served, enc, call.rid, lone=live is not None and len(live) == 1)
             if v2:
-                out = encode_v2(name, served.version, served.threshold, body_id or rid, scores, outputs)
+                rid = body_id or call.rid
+                out = encode_v2(name, served.version, served.threshold, rid, pred.scores, outputs)
             else:
-                out = encode_v1(name, served.version, served.threshold, ids, scores)
-            if enc.unseen:
-                for feature, count in enc.unseen.items():
-                    self.metrics.unseen.labels(name, feature).inc(count)
-            if self.plog is not None:
-                call.logged = (served, enc, ids, scores)
+                out = encode_v1(name, served.version, served.threshold, pred.ids, pred.scores)
+            call.logged = pred
             return out
         finally:
-            self.repo.release(served)
-
-    @staticmethod
-    def _log(
-        plog: PredictionLog, served: ServedModel, enc: Encoded, ids: list[str], scores: Any, elapsed: float
-    ) -> None:
-        ts = time.time()
-        latency_ms = elapsed * 1000.0
-        if enc.rows is not None:
-            data = served.stream.row_lines(enc.rows, ids, scores, ts, latency_ms, enc.times)
-        else:
-            data = served.stream.lines(ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
-        plog.append(served.stream, ts, enc.n, data)
+            plane.release(served)
 
     # --- metadata, health, admin ---------------------------------------------------------------
     def _get(self, parts: list[str], path: str, call: _Call) -> tuple[bytes, bytes]:
+        plane = self.plane
         n = len(parts)
         if parts == ["metrics"]:
             call.endpoint = "metrics"
-            return self.metrics.render(), CONTENT_TYPE.encode()
+            return plane.metrics.render(), CONTENT_TYPE.encode()
         if parts == ["openapi.json"]:
             return self._openapi, JSON
         if parts == ["v2", "health", "live"]:
@@ -344,68 +289,36 @@ class ServeApp:
             return orjson.dumps({"live": True}), JSON
         if parts == ["v2", "health", "ready"]:
             call.endpoint = "health"
-            if not self.repo.ready:
-                raise NotReadyError("the server is still loading models")
+            plane.check_ready()
             return orjson.dumps({"ready": True}), JSON
         if parts == ["v2"]:
-            return orjson.dumps(
-                {"name": "shopml", "version": __version__, "extensions": ["model_repository"]}
-            ), JSON
+            return orjson.dumps(plane.server_metadata()), JSON
         if n >= 3 and parts[:2] == ["v2", "models"]:
             version = None
             rest = parts[3:]
             if len(rest) >= 2 and rest[0] == "versions":
                 version, rest = self._version(rest[1]), rest[2:]
-            served = self.repo.get(parts[2], version)
-            call.model, call.version = served.name, served.label
             if rest == ["ready"]:
-                return orjson.dumps({"name": served.name, "ready": served.predictor.ready}), JSON
+                ready = plane.model_ready(parts[2], version)  # 404 for an unknown model
+                call.model = parts[2]
+                return orjson.dumps({"name": parts[2], "ready": ready}), JSON
             if not rest:
-                return orjson.dumps(self._model_meta(served)), JSON
+                meta = plane.model_metadata(parts[2], version)
+                call.model, call.version = meta["name"], meta["versions"][0]
+                return orjson.dumps(meta), JSON
         raise NotFoundError(f"no route GET {path}")
 
-    @staticmethod
-    def _model_meta(served: ServedModel) -> dict[str, Any]:
-        dtypes = {"numeric": "FP32", "boolean": "BOOL", "categorical": "BYTES"}
-        return {
-            "name": served.name,
-            "versions": [served.label],
-            "platform": "onnxruntime_onnx",
-            "inputs": [
-                {"name": n, "datatype": dtypes[k], "shape": [-1, 1]} for n, k in served.codec.kinds.items()
-            ],
-            "outputs": [
-                {"name": "score", "datatype": "FP32", "shape": [-1]},
-                {"name": "decision", "datatype": "INT8", "shape": [-1]},
-            ],
-            "parameters": {
-                "threshold": served.threshold,
-                "id_column": served.codec.id_column,
-                "time_column": served.codec.time_column,
-            },
-        }
-
-    def _index(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = [
-            {"name": m.name, "version": m.label, "state": "READY"} for m in self.repo.models.values()
-        ]
-        out += [{"name": n, "state": "UNAVAILABLE", "reason": r} for n, r in self.repo.failed.items()]
-        return out
-
-    def _check_admin(self, auth: bytes | None) -> None:
-        token = self.settings.admin_token
-        if not token:
-            raise ForbiddenError("administrative endpoints are off: set serve.admin_token to enable them")
-        want = b"Bearer " + token.encode()
-        if auth is None or not hmac.compare_digest(auth, want):
-            raise UnauthorizedError("administrative endpoint: missing or wrong bearer token")
-
     async def _admin(self, name: str, action: str, auth: bytes | None, path: str) -> bytes:
-        self._check_admin(auth)
+        self.plane.check_admin(_bearer(auth))
         if action == "load":
-            served = await self.repo.refresh(only=name)
-            return orjson.dumps({"name": name, "version": served.get(name), "state": "READY"})
+            return orjson.dumps(await self.plane.load(name))
         if action == "unload":
-            self.repo.unload(name)
-            return orjson.dumps({"name": name, "state": "UNLOADED"})
+            return orjson.dumps(self.plane.unload(name))
         raise NotFoundError(f"no route POST {path}")
+
+
+def _bearer(auth: bytes | None) -> bytes | None:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    if auth is None or not auth.startswith(b"Bearer "):
+        return None
+    return auth[7:]

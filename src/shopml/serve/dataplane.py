@@ -1,0 +1,212 @@
+"""The serving data plane: model name/version and validated inputs in, predictions out — no wire types.
+
+One :class:`DataPlane` per worker holds the model repository (hot swap, per-model batcher and cache),
+the prediction log, the metrics, request ids, readiness and the administrative actions. The protocol
+shells (the raw-ASGI REST app, the gRPC servicer) parse their wire format into an
+:class:`~shopml.serve.batch.Encoded` batch with the model's codec, call :meth:`DataPlane.predict`,
+encode the :class:`Prediction` back and, once the answer is out, call :meth:`DataPlane.record`. Errors
+are :class:`~shopml.errors.ShopmlError` subclasses; each shell maps their status to its own codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import itertools
+import logging
+import os
+import time
+from typing import Any
+
+from shopml import __version__
+from shopml.config.settings import ServeSettings
+from shopml.errors import ForbiddenError, NotReadyError, UnauthorizedError
+from shopml.serve.batch import Encoded
+from shopml.serve.metrics import FLUSH_INTERVAL_S, ServeMetrics
+from shopml.serve.predlog import PredictionLog
+from shopml.serve.repository import ModelRepository, ServedModel
+
+__all__ = ["DataPlane", "Prediction"]
+
+log = logging.getLogger(__name__)
+_DTYPES = {"numeric": "FP32", "boolean": "BOOL", "categorical": "BYTES"}
+
+
+class Prediction:
+    """One answered batch: the model version that scored it, its inputs, per-row ids and outputs."""
+
+    __slots__ = ("enc", "ids", "rid", "scores", "served")
+
+    def __init__(self, served: ServedModel, enc: Encoded, rid: str, ids: list[str], scores: Any) -> None:
+        self.served, self.enc, self.rid, self.ids, self.scores = served, enc, rid, ids, scores
+
+
+class DataPlane:
+    """``DataPlane(repository, settings, metrics, prediction_log)``: what every protocol shell calls."""
+
+    def __init__(
+        self,
+        repository: ModelRepository,
+        settings: ServeSettings,
+        metrics: ServeMetrics,
+        prediction_log: PredictionLog | None = None,
+        *,
+        poll: bool = True,
+    ) -> None:
+        self.repo = repository
+        self.settings = settings
+        self.metrics = metrics
+        self.plog = prediction_log
+        self.poll = poll
+        self._prefix = os.urandom(4).hex()
+        self._ids = itertools.count()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    async def startup(self) -> None:
+        """Load every champion, start the log writer and the registry poller."""
+        if self.plog is not None:
+            self.plog.start()
+        await asyncio.to_thread(self.repo.load_all)
+        if self.poll:
+            self._tasks.append(asyncio.create_task(self.repo.poll_forever()))
+        self._tasks.append(asyncio.create_task(self._publish()))
+
+    async def _publish(self) -> None:
+        """Flush the accumulated metrics and the log backlog gauge every ``FLUSH_INTERVAL_S``.
+
+        From the loop, so a stuck log writer still shows its growing backlog."""
+        while True:
+            self.metrics.flush()
+            if self.plog is not None:
+                self.plog.publish()
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+
+    async def shutdown(self) -> None:
+        """Stop polling and write every logged prediction to disk."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.plog is not None:
+            await asyncio.to_thread(self.plog.close)
+        self.metrics.flush()
+
+    def new_id(self) -> str:
+        """A request id unique across workers: a random per-process prefix and a counter."""
+        return f"{self._prefix}-{next(self._ids):x}"
+
+    # --- health and metadata -------------------------------------------------------------------
+    def check_ready(self) -> None:
+        """Return when the server is ready to serve, else raise :class:`NotReadyError` saying why."""
+        if not self.repo.ready:
+            raise NotReadyError("the server is still loading models")
+
+    def model_ready(self, name: str, version: int | None = None) -> bool:
+        """Whether ``name`` (at ``version``) is loaded and answering; 404 for an unknown model."""
+        return bool(self.repo.get(name, version).predictor.ready)
+
+    @staticmethod
+    def server_metadata() -> dict[str, Any]:
+        """The OIP server metadata."""
+        return {"name": "shopml", "version": __version__, "extensions": ["model_repository"]}
+
+    def model_metadata(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """The OIP model metadata: inputs with datatypes, outputs, threshold, id and time columns."""
+        served = self.repo.get(name, version)
+        codec = served.codec
+        return {
+            "name": served.name,
+            "versions": [served.label],
+            "platform": "onnxruntime_onnx",
+            "inputs": [{"name": n, "datatype": _DTYPES[k], "shape": [-1, 1]} for n, k in codec.kinds.items()],
+            "outputs": [
+                {"name": "score", "datatype": "FP32", "shape": [-1]},
+                {"name": "decision", "datatype": "INT8", "shape": [-1]},
+            ],
+            "parameters": {
+                "threshold": served.threshold,
+                "id_column": codec.id_column,
+                "time_column": codec.time_column,
+            },
+        }
+
+    # --- inference -----------------------------------------------------------------------------
+    def acquire(self, name: str, version: int | None = None) -> ServedModel:
+        """The served model (404 unknown / 503 not ready), counted in flight until :meth:`release`."""
+        return self.repo.acquire(name, version)
+
+    def release(self, served: ServedModel) -> None:
+        """The request on ``served`` is answered (a retired version unloads after its last one)."""
+        self.repo.release(served)
+
+    @staticmethod
+    def arriving(served: ServedModel, delta: int) -> None:
+        """Announce (+1) or withdraw (-1) a request whose body is still being read: the batcher waits
+        for it rather than flushing a batch it would have joined."""
+        served.batcher.arriving(delta)
+
+    async def predict(self, served: ServedModel, enc: Encoded, rid: str, *, lone: bool = False) -> Prediction:
+        """Score a validated batch on ``served``: inline when ``lone`` (the only live request and
+        nothing queued), else through the cache and the micro-batcher. Row ids are ``rid`` for one row,
+        ``rid-i`` for several."""
+        scores = served.scores_now(enc) if lone else None
+        if scores is None:
+            scores = await served.scores(enc)
+        if enc.unseen:
+            for feature, count in enc.unseen.items():
+                self.metrics.unseen.labels(served.name, feature).inc(count)
+        ids = [rid] if enc.n == 1 else [f"{rid}-{i}" for i in range(enc.n)]
+        return Prediction(served, enc, rid, ids, scores)
+
+    def record(self, pred: Prediction, elapsed: float) -> None:
+        """Append the prediction to the log (after the answer went out: off the client's wait)."""
+        plog = self.plog
+        if plog is None:
+            return
+        served, enc = pred.served, pred.enc
+        ts = time.time()
+        latency_ms = elapsed * 1000.0
+        if enc.rows is not None:
+            data = served.stream.row_lines(enc.rows, pred.ids, pred.scores, ts, latency_ms, enc.times)
+        else:
+            data = served.stream.lines(pred.ids, pred.scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
+        plog.append(served.stream, ts, enc.n, data)
+
+    def observe(self, model: str, version: str, endpoint: str, status: int, elapsed: float) -> None:
+        """Count one answered request (``status`` in HTTP terms, whatever the transport)."""
+        self.metrics.observe_request(model, version, endpoint, status, elapsed)
+
+    def count_error(self, kind: str) -> None:
+        """Count one error answer by its kind."""
+        self.metrics.errors.labels(kind).inc()
+
+    # --- administration ------------------------------------------------------------------------
+    def check_admin(self, token: str | bytes | None) -> None:
+        """Raise unless ``token`` is the configured admin token (403 when admin is switched off)."""
+        want = self.settings.admin_token
+        if not want:
+            raise ForbiddenError("administrative endpoints are off: set serve.admin_token to enable them")
+        got = token.encode() if isinstance(token, str) else token
+        if got is None or not hmac.compare_digest(got, want.encode()):
+            raise UnauthorizedError("administrative endpoint: missing or wrong bearer token")
+
+    def index(self) -> list[dict[str, Any]]:
+        """Every model known to this worker with its state (READY, or UNAVAILABLE with the reason)."""
+        repo = self.repo
+        out: list[dict[str, Any]] = [
+            {"name": m.name, "version": m.label, "state": "READY"} for m in repo.models.values()
+        ]
+        out += [{"name": n, "state": "UNAVAILABLE", "reason": r} for n, r in repo.failed.items()]
+        return out
+
+    async def load(self, name: str) -> dict[str, Any]:
+        """Load (or reload) ``name``'s champion."""
+        served = await self.repo.refresh(only=name)
+        return {"name": name, "version": served.get(name), "state": "READY"}
+
+    def unload(self, name: str) -> dict[str, Any]:
+        """Stop serving ``name`` until it is loaded again."""
+        self.repo.unload(name)
+        return {"name": name, "state": "UNLOADED"}
