@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,30 @@ from shopml.registry import Registry
 from .conftest import TOKEN, make_registry, serve_settings, start_server
 
 
-async def _load(url: str, rows: list[dict[str, Any]], seconds: float, clients: int) -> list[tuple[int, Any]]:
+async def _load(
+    url: str, rows: list[dict[str, Any]], seconds: float, clients: int, promote: Any
+) -> list[tuple[int, Any]]:
+    """``clients`` keep-alive clients; the first 50 answers start ``promote`` (in a thread), and the load
+    goes on for ``seconds`` after it returned: the swap happens under load however busy the machine."""
     results: list[tuple[int, Any]] = []
-    deadline = time.monotonic() + seconds
+    started: list[asyncio.Task[Any]] = []
+    deadline = [time.monotonic() + 60.0]
 
     async def one(c: int) -> None:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             i = c
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline[0]:
                 row = rows[i % len(rows)]
                 r = await client.post("/v1/models/fraud/predict", json={"instances": [row]})
                 results.append((r.status_code, (i % len(rows), r.json())))
                 i += clients
+                if len(results) >= 50 and not started:
+                    task = asyncio.create_task(asyncio.to_thread(promote))
+                    task.add_done_callback(lambda _: deadline.__setitem__(0, time.monotonic() + seconds))
+                    started.append(task)
 
     await asyncio.gather(*(one(c) for c in range(clients)))
+    await asyncio.gather(*started)
     return results
 
 
@@ -43,10 +52,8 @@ def test_promotion_swaps_under_load_without_failures(
     make_registry(ws, models, versions=2)  # v1 champion, v2 challenger
     run = start_server(serve_settings(ws), Registry(Workspace(ws)))
     try:
-        promoter = threading.Timer(0.8, lambda: Registry(Workspace(ws)).promote("fraud", 2, reason="test"))
-        promoter.start()
-        results = asyncio.run(_load(run.url, rows, seconds=3.0, clients=12))
-        promoter.join()
+        promote = lambda: Registry(Workspace(ws)).promote("fraud", 2, reason="test")  # noqa: E731
+        results = asyncio.run(_load(run.url, rows, seconds=3.0, clients=12, promote=promote))
     finally:
         run.stop()
     statuses = [s for s, _ in results]
