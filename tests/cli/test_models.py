@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from shopml.cli.main import app
 from shopml.config import Workspace
-from shopml.monitor.events import EventStore
+from shopml.journal.events import EventStore
 from shopml.registry import BundleMeta, Registry, write_bundle
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from shopml.dashboard import (
     render_dashboard,
     write_dashboard,
 )
-from shopml.monitor.events import Event, EventStore
+from shopml.journal.events import Event, EventStore
 
 T0 = datetime(2025, 4, 1, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from shopml.journal.events import Event, EventStore
 from shopml.loop.audit import SIGNATURE_HEADER, Audit, verify_signature
 from shopml.loop.policy import WebhookPolicy
-from shopml.monitor.events import Event, EventStore
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 

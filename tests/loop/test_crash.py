@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from shopml.config import Workspace
+from shopml.journal.events import Event, EventStore
 from shopml.loop import FAILPOINT_ENV, Loop
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.state import StateStore
-from shopml.monitor.events import Event, EventStore
 from shopml.registry import Registry
 
 from .conftest import day

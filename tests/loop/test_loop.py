@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from shopml.cli.main import app
 from shopml.config import Workspace
+from shopml.journal.events import Event, EventStore
 from shopml.loop import Loop, SimulatedClock, rollback
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.scoring import score_table
-from shopml.monitor.events import Event, EventStore
 from shopml.registry import Registry
 from shopml.train.data import to_frame
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from shopml.errors import ConfigError
+from shopml.journal.events import Event
 from shopml.loop.policy import LoopPolicy, load_policy
 from shopml.loop.state import Episode, LoopState
 from shopml.loop.triggers import Firing, evaluate_triggers, performance_drop
-from shopml.monitor.events import Event
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

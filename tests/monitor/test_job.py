@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from shopml.cli.main import app
 from shopml.errors import ConfigError, NotFoundError
-from shopml.monitor.events import EventStore
+from shopml.journal.events import EventStore
 from shopml.monitor.job import parse_window, run_monitor
 from shopml.monitor.labels import ingest_labels
 from shopml.monitor.predlog import write_predictions

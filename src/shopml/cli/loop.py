@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.journal.events import Event
 from shopml.loop import Loop, load_policy
 from shopml.loop import rollback as loop_rollback
 from shopml.loop.clock import as_utc
-from shopml.monitor.events import Event
 
 __all__ = ["app"]
 

@@ -62,7 +62,7 @@ def _headline(metrics: dict[str, float]) -> dict[str, float]:
 
 def _record(registry: Registry, kind: str, name: str, summary: str, evidence: dict[str, Any]) -> None:
     """Audit a manual alias move in the workspace event store."""
-    from shopml.monitor.events import Event, EventStore
+    from shopml.journal.events import Event, EventStore
 
     severity = "warning" if kind == "rollback" else "info"
     event = Event(kind=kind, model=name, severity=severity, summary=summary, evidence=evidence)

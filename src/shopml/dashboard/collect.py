@@ -9,7 +9,7 @@ from typing import Any
 
 from shopml.config import Workspace
 from shopml.dashboard.data import DashboardData, DaySeries, TimelineItem, VersionSpan
-from shopml.monitor.events import EventStore
+from shopml.journal.events import EventStore
 
 __all__ = ["collect_dashboard"]
 

@@ -17,10 +17,11 @@ from rich.console import Console
 
 from shopml.config import Workspace
 from shopml.demo.policies import PolicyOutcome, daily_outcome, period_metrics
+from shopml.journal import EventStore
 from shopml.loop import Loop, LoopPolicy
 from shopml.loop.bootstrap import paired_bootstrap
 from shopml.loop.scoring import score_table
-from shopml.monitor import EventStore, PredictionLog
+from shopml.monitor import PredictionLog
 from shopml.registry import ModelBundle, Registry
 
 if TYPE_CHECKING:

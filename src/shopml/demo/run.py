@@ -25,9 +25,9 @@ from shopml.dashboard import PolicySeries, collect_dashboard, write_dashboard
 from shopml.demo.compare import PolicyRun, compare_policies
 from shopml.demo.replay import replay_table, to_instances
 from shopml.demo.server import ServerProcess
+from shopml.journal.events import Event
 from shopml.loop import Loop, LoopPolicy
 from shopml.monitor import PredictionLog, ingest_labels, run_monitor
-from shopml.monitor.events import Event
 from shopml.registry import Registry
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo"]

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from shopml.journal.events import Event, EventStore, Severity
 from shopml.loop.policy import WebhookPolicy
-from shopml.monitor.events import Event, EventStore, Severity
 
 __all__ = ["SIGNATURE_HEADER", "Audit", "sign", "verify_signature"]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from shopml.config import Workspace
 from shopml.errors import DataError, NotFoundError
+from shopml.journal.events import Event, EventStore
 from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SystemClock, as_utc
@@ -23,7 +24,6 @@ from shopml.loop.retrain import FAILPOINT_ENV, Retrainer, failpoint
 from shopml.loop.state import Episode, Job, LoopState, StateStore
 from shopml.loop.triggers import Firing, evaluate_triggers
 from shopml.loop.window import count_new_labels
-from shopml.monitor.events import Event, EventStore
 
 __all__ = ["FAILPOINT_ENV", "Loop", "rollback"]
 

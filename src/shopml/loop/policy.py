@@ -19,7 +19,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopml.errors import ConfigError
-from shopml.monitor.events import SEVERITIES
+from shopml.journal.events import SEVERITIES
 
 __all__ = [
     "SEVERITY_ORDER",

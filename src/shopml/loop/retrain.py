@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
+from shopml.journal.events import Event, Severity
 from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer
 from shopml.loop.gate import decide, write_gate_report
@@ -27,7 +28,6 @@ from shopml.loop.policy import LoopPolicy
 from shopml.loop.scoring import score_table
 from shopml.loop.state import Job, LoopState, StateStore
 from shopml.loop.window import Split, load_known, split_at
-from shopml.monitor.events import Event, Severity
 from shopml.registry import ModelBundle
 
 __all__ = ["FAILPOINT_ENV", "Retrainer", "failpoint"]

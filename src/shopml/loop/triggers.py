@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from croniter import croniter
 from pydantic import BaseModel, Field
 
+from shopml.journal.events import Event
 from shopml.loop.policy import SEVERITY_ORDER, LoopPolicy
-from shopml.monitor.events import Event
 
 if TYPE_CHECKING:
     from shopml.loop.state import LoopState

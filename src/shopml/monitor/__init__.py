@@ -1,6 +1,6 @@
 """Monitoring: profiles, drift tests, label joins, performance over time, streaming detectors, events.
 
-Names are imported lazily (PEP 562): ``import shopml.monitor.events`` does not pull in River, XGBoost,
+Names are imported lazily (PEP 562): ``import shopml.monitor.report`` does not pull in River, XGBoost,
 Plotly or MLflow; ``from shopml.monitor import run_monitor`` imports what that needs.
 """
 
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from shopml.monitor.compare import compare
 
 if TYPE_CHECKING:
+    from shopml.journal.events import EVENT_KINDS, SEVERITIES, Event, EventStore
     from shopml.monitor.drift_config import DriftConfig, FeatureOverride
     from shopml.monitor.drift_tests import TESTS, DriftTest, adjust_p_values, register
     from shopml.monitor.estimate import estimate_performance
-    from shopml.monitor.events import EVENT_KINDS, SEVERITIES, Event, EventStore
     from shopml.monitor.job import MonitorResult, run_monitor
     from shopml.monitor.labels import LabelIngestResult, LabelStore, ingest_labels
     from shopml.monitor.performance import (
@@ -38,9 +38,9 @@ _WHERE: dict[str, str] = {
     "DriftConfig": "shopml.monitor.drift_config",
     "DriftReport": "shopml.monitor.report",
     "DriftTest": "shopml.monitor.drift_tests",
-    "EVENT_KINDS": "shopml.monitor.events",
-    "Event": "shopml.monitor.events",
-    "EventStore": "shopml.monitor.events",
+    "EVENT_KINDS": "shopml.journal.events",
+    "Event": "shopml.journal.events",
+    "EventStore": "shopml.journal.events",
     "FeatureDrift": "shopml.monitor.report",
     "FeatureOverride": "shopml.monitor.drift_config",
     "LabelIngestResult": "shopml.monitor.labels",
@@ -51,7 +51,7 @@ _WHERE: dict[str, str] = {
     "PredictionLog": "shopml.monitor.predlog",
     "Profile": "shopml.monitor.profile",
     "QualityIssue": "shopml.monitor.report",
-    "SEVERITIES": "shopml.monitor.events",
+    "SEVERITIES": "shopml.journal.events",
     "StreamResult": "shopml.monitor.streaming",
     "TESTS": "shopml.monitor.drift_tests",
     "WindowData": "shopml.monitor.performance",

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shopml.config.settings import PerformanceSettings
-from shopml.monitor.events import Event, Severity
+from shopml.journal.events import Event, Severity
 
 if TYPE_CHECKING:
     from shopml.monitor.job import MonitorResult

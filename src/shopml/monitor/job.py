@@ -25,12 +25,12 @@ from shopml.blocks import time_blocks
 from shopml.config import Settings, Workspace, load_settings
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import ConfigError, DataError
+from shopml.journal.events import Event, EventStore
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
 from shopml.monitor.cache import WINDOWS, bootstrap_weights, digest
 from shopml.monitor.drift_window import window_drift
 from shopml.monitor.estimate import estimate_performance
-from shopml.monitor.events import Event, EventStore
 from shopml.monitor.labels import LabelStore
 from shopml.monitor.metrics import Costs
 from shopml.monitor.monitor_report import report_paths, write_reports

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from shopml.errors import DataError
-from shopml.monitor.events import Event, EventStore
+from shopml.journal.events import Event, EventStore
 
 
 def _writer(root: str, tag: str, n: int) -> None:
