@@ -26,9 +26,10 @@ from rich.console import Console
 from rich.progress import track
 from sklearn.metrics import average_precision_score
 
-from shopml.loop.bootstrap import paired_bootstrap, stratified_counts
+from shopml.loop.bootstrap import paired_bootstrap
 from shopml.loop.gate import decide
 from shopml.loop.policy import GatePolicy
+from shopml.stats import resample_weights
 
 
 def world(seed: int, n: int, rate: float = 0.06, signal_a: float = 1.2, signal_b: float = 1.2):  # type: ignore[no-untyped-def]
@@ -43,7 +44,8 @@ def world(seed: int, n: int, rate: float = 0.06, signal_a: float = 1.2, signal_b
 
 def naive_loop(y: np.ndarray, a: np.ndarray, b: np.ndarray, draws: int, seed: int) -> np.ndarray:
     """The per-draw scikit-learn loop (same stratified draws)."""
-    counts = stratified_counts(y, draws, np.random.default_rng(seed)).astype(np.int64)
+    (w,) = resample_weights(draws, y.size, np.random.default_rng(seed), strata=y, chunk=draws)
+    counts = w.astype(np.int64)
     out = np.empty(draws)
     for i in range(draws):
         idx = np.repeat(np.arange(y.size), counts[i])

@@ -99,7 +99,7 @@ def _plain_xgboost(data: Path, quick: bool) -> dict[str, Any]:
         0.5,
         fn_costs=ds.fn_costs[split.test],
         fp_cost=cfg.costs.false_positive,
-        n_boot=cfg.bootstrap,
+        n_resamples=cfg.bootstrap,
         seed=cfg.seed,
     )
     return {"seconds": seconds, "metrics": {k: v.to_dict() for k, v in m.items()}}
@@ -118,7 +118,7 @@ def _imbalance(data: Path, quick: bool) -> list[dict[str, Any]]:
         cand = fit_candidate(strategy, cfg.model, ds, split, cfg)
         raw = cand.pipeline.predict_proba(ds.frame.iloc[split.test])[:, 1].astype(float)
         cal = ScoreCalibrator(cfg.calibration, cfg.isotonic_min_positives).fit(cand.valid_scores, y_va)
-        m = bootstrap_metrics(y_te, cal.transform(raw), 0.5, n_boot=cfg.bootstrap, seed=cfg.seed)
+        m = bootstrap_metrics(y_te, cal.transform(raw), 0.5, n_resamples=cfg.bootstrap, seed=cfg.seed)
         rows.append(
             {
                 "strategy": strategy,

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from shopml.errors import DataError, InsufficientDataError
-from shopml.loop.bootstrap import paired_bootstrap, stratified_counts, weighted_average_precision
+from shopml.loop.bootstrap import paired_bootstrap, weighted_average_precision
 from shopml.loop.gate import decide
 from shopml.loop.policy import GatePolicy
 
@@ -30,14 +30,6 @@ def test_weighted_ap_matches_sklearn_with_ties(seed: int) -> None:
     ours = weighted_average_precision(y, s, w)
     ref = [average_precision_score(y, s, sample_weight=w[i]) for i in range(4)]
     np.testing.assert_allclose(ours, ref, atol=1e-12)
-
-
-def test_stratified_counts_keep_class_sizes() -> None:
-    y = np.array([0] * 90 + [1] * 10)
-    c = stratified_counts(y, 50, np.random.default_rng(0))
-    assert c.shape == (50, 100)
-    np.testing.assert_array_equal(c[:, y == 1].sum(axis=1), 10)
-    np.testing.assert_array_equal(c.sum(axis=1), 100)
 
 
 def test_identical_models_have_zero_difference() -> None:
@@ -120,14 +112,6 @@ def test_hour_blocks_keep_the_gate_honest_when_frauds_come_in_bursts() -> None:
         blocks.append(decide(y, b, a, p, groups=hours).promote)
     assert np.mean(rows) >= 0.12, np.mean(rows)
     assert np.mean(blocks) <= 0.05 + 0.04, np.mean(blocks)
-
-
-def test_group_counts_keep_groups_whole() -> None:
-    y = np.array([0, 0, 1, 1, 0, 0])
-    groups = np.array([5, 5, 5, 9, 9, 7])
-    c = stratified_counts(y, 30, np.random.default_rng(0), groups)
-    assert (c[:, 0] == c[:, 1]).all() and (c[:, 0] == c[:, 2]).all() and (c[:, 3] == c[:, 4]).all()
-    assert (c[:, [0, 3]].sum(axis=1) == 2).all()  # two positive-bearing groups drawn twice in all
 
 
 def test_segments_rank_within_each_period_only() -> None:

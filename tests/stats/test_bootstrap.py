@@ -70,6 +70,14 @@ def test_block_draws_move_whole_groups_and_stratify_by_blocks() -> None:
     np.testing.assert_array_equal(w[:, first].sum(axis=1), pos_blocks.size)  # positive blocks kept
 
 
+def test_small_groups_stay_whole_with_two_positive_blocks() -> None:
+    y = np.array([0, 0, 1, 1, 0, 0])
+    groups = np.array([5, 5, 5, 9, 9, 7])
+    (c,) = resample_weights(30, 6, np.random.default_rng(0), groups=groups, strata=y)
+    assert (c[:, 0] == c[:, 1]).all() and (c[:, 0] == c[:, 2]).all() and (c[:, 3] == c[:, 4]).all()
+    assert (c[:, [0, 3]].sum(axis=1) == 2).all()  # two positive-bearing groups drawn twice in all
+
+
 def test_chunks_sample_weight_and_poisson() -> None:
     chunks = list(resample_weights(10, 4, np.random.default_rng(0), chunk=3))
     assert [c.shape[0] for c in chunks] == [3, 3, 3, 1]

@@ -51,8 +51,8 @@ def test_bootstrap_interval_brackets_point_and_is_deterministic() -> None:
     rng = np.random.default_rng(0)
     y = (rng.random(2000) < 0.05).astype(int)
     s = rng.random(2000) * 0.6 + 0.4 * y
-    a = bootstrap_metrics(y, s, 0.5, n_boot=100, seed=3)
-    b = bootstrap_metrics(y, s, 0.5, n_boot=100, seed=3)
+    a = bootstrap_metrics(y, s, 0.5, n_resamples=100, seed=3)
+    b = bootstrap_metrics(y, s, 0.5, n_resamples=100, seed=3)
     assert a == b
     for k in METRICS:
         assert a[k].low <= a[k].value <= a[k].high, k
@@ -67,7 +67,7 @@ def test_bootstrap_roc_auc_interval_covers_truth_about_95_percent() -> None:
         rng = np.random.default_rng(seed)
         y = (rng.random(600) < 0.2).astype(int)
         s = rng.normal(size=600) + y
-        ci = bootstrap_metrics(y, s, 0.5, n_boot=200, seed=seed)["roc_auc"]
+        ci = bootstrap_metrics(y, s, 0.5, n_resamples=200, seed=seed)["roc_auc"]
         hits += ci.low <= truth <= ci.high
     assert 0.88 <= hits / runs <= 0.99
 
@@ -83,7 +83,7 @@ def test_grouped_bootstrap_covers_recall_when_positives_come_in_bursts() -> None
         y = np.r_[np.zeros(1500), np.ones(100)].astype(int)
         hours = np.r_[rng.integers(0, 24 * 7, 1500), np.repeat(rng.integers(0, 24 * 7, 20), 5)]
         for kind, groups in (("rows", None), ("groups", hours)):
-            ci = bootstrap_metrics(y, s, 0.5, n_boot=200, seed=seed, groups=groups)["recall"]
+            ci = bootstrap_metrics(y, s, 0.5, n_resamples=200, seed=seed, groups=groups)["recall"]
             hits[kind] += ci.low <= 0.6 <= ci.high
     assert hits["rows"] / runs < 0.8, hits
     assert 0.88 <= hits["groups"] / runs <= 0.99, hits

@@ -94,7 +94,7 @@ def test_a_weight_of_two_counts_as_a_duplicated_row_in_calibration_threshold_and
         ta = choose_threshold(s, y, objective, fp_cost=0.2, sample_weight=w)  # type: ignore[arg-type]
         tb = choose_threshold(s[dup], y[dup], objective, fp_cost=0.2)  # type: ignore[arg-type]
         assert ta.threshold == tb.threshold and ta.value == pytest.approx(tb.value)
-    weighted = bootstrap_metrics(y, s, 0.5, n_boot=50, sample_weight=w)
+    weighted = bootstrap_metrics(y, s, 0.5, n_resamples=50, sample_weight=w)
     plain = point_metrics(y[dup], s[dup], 0.5)
     for k in ("pr_auc", "roc_auc", "f1", "expected_cost", "brier"):
         assert weighted[k].value == pytest.approx(plain[k]), k
@@ -106,7 +106,7 @@ def test_bad_metric_weights_are_named() -> None:
 
     y, s = np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.3, 0.6])
     with pytest.raises(DataError, match="sample_weight must hold 4 finite weights"):
-        bootstrap_metrics(y, s, 0.5, n_boot=10, sample_weight=np.array([1.0, -1.0, 1.0, 1.0]))
+        bootstrap_metrics(y, s, 0.5, n_resamples=10, sample_weight=np.array([1.0, -1.0, 1.0, 1.0]))
 
 
 def test_early_stopping_watches_the_weighted_validation_metric() -> None:

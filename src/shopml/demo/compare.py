@@ -63,7 +63,7 @@ def _vs_never(
         never[mask],
         scores[mask],
         n_resamples=1000,
-        confidence=0.95,
+        level=0.95,
         groups=hours[mask],
         segments=versions[mask],
     )

@@ -1,4 +1,5 @@
-"""Paired, stratified bootstrap of the PR-AUC difference between two models scored on the same rows.
+"""Paired, stratified bootstrap of the PR-AUC difference between two models scored on the same rows
+(the draws come from :mod:`shopml.stats`; this module holds the gate's metric and its report).
 
 PR-AUC is average precision (scikit-learn's definition: ``sum (R_k - R_{k-1}) P_k`` over distinct
 thresholds). A bootstrap resample is a vector of row multiplicities, so the PR-AUC of one resample is a
@@ -19,14 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
+from shopml.stats import paired_difference
 
 __all__ = [
     "PairedBootstrap",
     "paired_bootstrap",
     "segmented_average_precision",
-    "stratified_counts",
     "weighted_average_precision",
 ]
 
@@ -85,45 +85,20 @@ def segmented_average_precision(
     return out
 
 
-def stratified_counts(
-    y: np.ndarray, n_resamples: int, rng: np.random.Generator, groups: np.ndarray | None = None
-) -> np.ndarray:
-    """Row multiplicities ``[B, n]`` of ``B`` bootstrap resamples drawn within each class.
-
-    ``groups``: a group id per row (e.g. the hour of the event). Whole groups are resampled, within two
-    strata (groups holding a positive, groups without), so rows that move together (a burst of frauds
-    caught or missed together) are drawn together and every resample still holds positives.
-    """
-    n = y.size
-    if groups is not None:
-        gid, k = block_index(groups)
-        has_pos = np.zeros(k, dtype=np.int8)
-        np.maximum.at(has_pos, gid, y.astype(np.int8))
-        return stratified_counts(has_pos, n_resamples, rng)[:, gid]
-    counts = np.zeros((n_resamples, n), dtype=np.float64)
-    for cls in (0, 1):
-        idx = np.flatnonzero(y == cls)
-        m = idx.size
-        if m == 0:
-            continue
-        draws = rng.integers(0, m, size=(n_resamples, m)) + (np.arange(n_resamples) * m)[:, None]
-        counts[:, idx] = np.bincount(draws.ravel(), minlength=n_resamples * m).reshape(n_resamples, m)
-    return counts
-
-
 @dataclass(frozen=True)
 class PairedBootstrap:
-    """Point estimates and the bootstrap distribution summary of ``challenger - champion``."""
+    """The gate's figures: point estimates and bootstrap summary of ``challenger - champion`` PR-AUC
+    (the JSON form of every gate report)."""
 
     n: int
     positives: int
     n_resamples: int
-    confidence: float
+    level: float
     champion: float
     challenger: float
     diff: float
-    diff_lower: float  # one-sided lower bound at ``confidence``
-    diff_ci: tuple[float, float]  # two-sided interval at ``confidence``
+    diff_lower: float  # one-sided lower bound at ``level``
+    diff_ci: tuple[float, float]  # two-sided interval at ``level``
     champion_ci: tuple[float, float]
     challenger_ci: tuple[float, float]
     p_not_better: float  # share of resamples with diff <= 0
@@ -133,29 +108,24 @@ class PairedBootstrap:
         return asdict(self)
 
 
-def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    a = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(values, [a, 1.0 - a])
-    return float(lo), float(hi)
-
-
 def paired_bootstrap(
     y: np.ndarray,
     champion: np.ndarray,
     challenger: np.ndarray,
     *,
     n_resamples: int = 1000,
-    confidence: float = 0.95,
+    level: float = 0.95,
     seed: int = 0,
     chunk: int = 250,
     groups: np.ndarray | None = None,
     sample_weight: np.ndarray | None = None,
     segments: np.ndarray | None = None,
 ) -> PairedBootstrap:
-    """Bootstrap the PR-AUC difference ``challenger - champion`` on the same resampled rows (whole
-    ``groups`` when given, see :func:`stratified_counts`); ``sample_weight`` weighs rows (weighted
-    average precision; a resample multiplies its counts by them); ``segments`` computes PR-AUC within
-    each segment and averages (see :func:`segmented_average_precision`)."""
+    """Bootstrap the PR-AUC difference ``challenger - champion`` on the same resampled rows, drawn within
+    each class (whole ``groups`` when given, in two strata: blocks with and without a positive; see
+    :func:`shopml.stats.resample_weights`); ``sample_weight`` weighs rows (weighted average precision; a
+    resample multiplies its counts by them); ``segments`` computes PR-AUC within each segment and averages
+    (see :func:`segmented_average_precision`)."""
     y = np.asarray(y).astype(np.int8).ravel()
     a = np.asarray(champion, dtype=np.float64).ravel()
     b = np.asarray(challenger, dtype=np.float64).ravel()
@@ -172,39 +142,32 @@ def paired_bootstrap(
         )
     if np.isnan(a).any() or np.isnan(b).any():
         raise DataError("scores contain NaN")
-    if sample_weight is None:
-        sw = np.ones(y.size)
-    else:
-        sw = np.asarray(sample_weight, dtype=np.float64).ravel()
-        if sw.size != y.size or not np.isfinite(sw).all() or (sw < 0).any():
-            raise DataError(f"sample_weight must hold {y.size} finite weights >= 0 (got {sw.size} values)")
-    rng = np.random.default_rng(seed)
-    full = sw[None, :]
     seg = None if segments is None else np.asarray(segments).ravel()
     if seg is not None and seg.size != y.size:
         raise DataError(f"segments must hold one id per row ({y.size}), got {seg.size}")
-    pa, pb = (
-        float(segmented_average_precision(y, a, full, seg)[0]),
-        float(segmented_average_precision(y, b, full, seg)[0]),
+    d = paired_difference(
+        lambda w: segmented_average_precision(y, a, w, seg),
+        lambda w: segmented_average_precision(y, b, w, seg),
+        y.size,
+        n_resamples=n_resamples,
+        level=level,
+        seed=seed,
+        groups=groups,
+        strata=y,
+        sample_weight=sample_weight,
+        chunk=chunk,
     )
-    ra, rb = [], []
-    for start in range(0, n_resamples, chunk):
-        w = stratified_counts(y, min(chunk, n_resamples - start), rng, groups) * sw
-        ra.append(segmented_average_precision(y, a, w, seg))
-        rb.append(segmented_average_precision(y, b, w, seg))
-    boot_a, boot_b = np.concatenate(ra), np.concatenate(rb)
-    diffs = boot_b - boot_a
     return PairedBootstrap(
         n=int(y.size),
         positives=positives,
         n_resamples=n_resamples,
-        confidence=confidence,
-        champion=pa,
-        challenger=pb,
-        diff=pb - pa,
-        diff_lower=float(np.quantile(diffs, 1.0 - confidence)),
-        diff_ci=_interval(diffs, confidence),
-        champion_ci=_interval(boot_a, confidence),
-        challenger_ci=_interval(boot_b, confidence),
-        p_not_better=float(np.mean(diffs <= 0)),
+        level=level,
+        champion=d.a.value,
+        challenger=d.b.value,
+        diff=d.diff.value,
+        diff_lower=d.lower,
+        diff_ci=(d.diff.low, d.diff.high),
+        champion_ci=(d.a.low, d.a.high),
+        challenger_ci=(d.b.low, d.b.high),
+        p_not_better=d.p_not_better,
     )

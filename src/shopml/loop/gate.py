@@ -101,7 +101,7 @@ def decide(
         champion if champion is not None else challenger,
         challenger,
         n_resamples=policy.n_bootstrap,
-        confidence=policy.confidence,
+        level=policy.confidence,
         seed=policy.seed,
         groups=groups,
         sample_weight=weights,

@@ -15,7 +15,7 @@ from shopml.train.config import (
 )
 from shopml.train.data import Dataset, load_dataset, onnx_feeds, to_frame
 from shopml.train.diagnostics import Diagnosis, diagnose, learning_curve, rounds_curve
-from shopml.train.metrics import METRICS, MetricCI, bootstrap_metrics, point_metrics
+from shopml.train.metrics import METRICS, bootstrap_metrics, point_metrics
 from shopml.train.model import CalibratedModel
 from shopml.train.onnx_export import check_parity, export_onnx, onnx_scores
 from shopml.train.pipeline import build_baseline, build_pipeline, make_preprocessor
@@ -31,7 +31,6 @@ __all__ = [
     "CostConfig",
     "Dataset",
     "Diagnosis",
-    "MetricCI",
     "ScoreCalibrator",
     "SearchConfig",
     "SplitConfig",

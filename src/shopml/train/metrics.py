@@ -1,21 +1,19 @@
-"""Rare-class metrics with vectorised bootstrap confidence intervals.
+"""Rare-class metrics with vectorised bootstrap confidence intervals (:mod:`shopml.stats`).
 
 All metrics are computed from one score sort and cumulative weighted counts, so a bootstrap resample is
-just a row of multiplicities (how often each row was drawn): a block of resamples is one matrix, with no
+just a row of multiplicities (how often each row was drawn): a chunk of resamples is one matrix, with no
 Python loop over resamples. PR-AUC is average precision (scikit-learn's step-wise definition); expected
 cost is per row: a missed positive costs its ``fn_costs`` entry, a false alarm ``fp_cost``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
+from shopml.stats import Interval, bootstrap_intervals
 
-__all__ = ["METRICS", "MetricCI", "bootstrap_metrics", "point_metrics"]
+__all__ = ["METRICS", "bootstrap_metrics", "point_metrics"]
 
 #: Metric names in report order (PR-AUC first: never accuracy as the headline).
 METRICS = (
@@ -30,20 +28,6 @@ METRICS = (
     "brier",
     "expected_cost",
 )
-_CELLS = 3_000_000  # matrix cells per bootstrap block (bounds memory: ~24 MB per float64 array)
-
-
-@dataclass(frozen=True)
-class MetricCI:
-    """A point estimate and its bootstrap percentile interval."""
-
-    value: float
-    low: float
-    high: float
-
-    def to_dict(self) -> dict[str, float]:
-        """``{"value", "low", "high"}``."""
-        return {"value": self.value, "low": self.low, "high": self.high}
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -142,54 +126,30 @@ def bootstrap_metrics(
     fn_costs: np.ndarray | None = None,
     fp_cost: float = 1.0,
     min_precision: float = 0.9,
-    n_boot: int = 500,
+    n_resamples: int = 500,
     level: float = 0.95,
     seed: int = 0,
     groups: np.ndarray | None = None,
     sample_weight: np.ndarray | None = None,
-) -> dict[str, MetricCI]:
-    """Point estimates with percentile intervals from ``n_boot`` resamples (threshold held fixed); rows
-    count ``sample_weight`` times (default once), in the point estimate and in every resample.
+) -> dict[str, Interval]:
+    """Point estimates with percentile intervals from ``n_resamples`` resamples (threshold held fixed);
+    rows count ``sample_weight`` times (default once), in the point estimate and in every resample.
 
     ``groups``: a group id per row (e.g. the hour of the event); whole groups are resampled, so rows that
     move together (a burst of card-testing payments) count once, not as independent evidence.
     ``None``: rows are resampled.
     """
     yy, s, c, ends, pred = _prepare(y, scores, threshold, fn_costs)
-    n = yy.size
-    order = None
-    if sample_weight is not None or groups is not None:
-        order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
-    sw = np.ones(n)
-    if sample_weight is not None:
-        sw = np.asarray(sample_weight, dtype=np.float64).ravel()
-        if sw.size != n or not np.isfinite(sw).all() or (sw < 0).any():
-            raise DataError(f"sample_weight must hold {n} finite weights >= 0 (got {sw.size} values)")
-        sw = sw[order]
-    if groups is None:
-        gid, m = None, n
-    else:
-        gid, m = block_index(groups, order)
-    point = _weighted(sw[None, :], yy, s, c, ends, pred, fp_cost, min_precision)
-    rng = np.random.default_rng(seed)
-    block = max(1, min(n_boot, _CELLS // n))
-    draws: dict[str, list[np.ndarray]] = {k: [] for k in METRICS}
-    done = 0
-    while done < n_boot:
-        b = min(block, n_boot - done)
-        idx = rng.integers(0, m, size=(b, m)) + (np.arange(b) * m)[:, None]
-        W = np.bincount(idx.ravel(), minlength=b * m).reshape(b, m).astype(np.float64)
-        if gid is not None:
-            W = W[:, gid]
-        W *= sw
-        for k, v in _weighted(W, yy, s, c, ends, pred, fp_cost, min_precision).items():
-            draws[k].append(v)
-        done += b
-    alpha = (1 - level) / 2
-    out: dict[str, MetricCI] = {}
-    for k in METRICS:
-        v = np.concatenate(draws[k])
-        v = v[np.isfinite(v)]
-        lo, hi = np.quantile(v, [alpha, 1 - alpha]) if v.size else (np.nan, np.nan)
-        out[k] = MetricCI(float(point[k][0]), float(lo), float(hi))
-    return out
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    if sw is not None and sw.size != yy.size:
+        raise DataError(f"sample_weight must hold {yy.size} finite weights >= 0 (got {sw.size} values)")
+    return bootstrap_intervals(
+        lambda w: _weighted(w, yy, s, c, ends, pred, fp_cost, min_precision),
+        yy.size,
+        n_resamples=n_resamples,
+        level=level,
+        seed=seed,
+        groups=None if groups is None else np.asarray(groups)[order],
+        sample_weight=None if sw is None else sw[order],
+    )

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from shopml.stats import Interval
 from shopml.train.config import TrainConfig
 from shopml.train.data import Dataset
 from shopml.train.diagnostics import pr_auc
-from shopml.train.metrics import METRICS, MetricCI
+from shopml.train.metrics import METRICS
 from shopml.train.model import CalibratedModel
 from shopml.train.pipeline import positive_scores, weight_kwargs
 from shopml.train.select import Candidate, candidate_pipeline
@@ -33,7 +34,7 @@ class TrainResult(RunSummary):
     model: CalibratedModel
 
 
-def flat_metrics(metrics: dict[str, MetricCI], baseline: dict[str, MetricCI]) -> dict[str, float]:
+def flat_metrics(metrics: dict[str, Interval], baseline: dict[str, Interval]) -> dict[str, float]:
     """``{"pr_auc": v, "pr_auc_low": l, "pr_auc_high": h, ..., "baseline_pr_auc": ...}`` (finite values)."""
     out: dict[str, float] = {}
     for prefix, table in (("", metrics), ("baseline_", baseline)):

@@ -103,7 +103,12 @@ def compare_strategies(
             rows.append({"strategy": strategy, "error": str(exc)})
             continue
         ci = bootstrap_metrics(
-            y_va, cand.valid_scores, 0.5, n_boot=min(cfg.bootstrap, 200), level=cfg.ci_level, seed=cfg.seed
+            y_va,
+            cand.valid_scores,
+            0.5,
+            n_resamples=min(cfg.bootstrap, 200),
+            level=cfg.ci_level,
+            seed=cfg.seed,
         )
         rows.append(
             {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from shopml.stats import Interval
 from shopml.train.diagnostics import Diagnosis
-from shopml.train.metrics import MetricCI
 
 __all__ = ["RunSummary"]
 
@@ -22,8 +22,8 @@ class RunSummary:
     calibration: str
     threshold: float
     objective: str
-    metrics: dict[str, MetricCI]
-    baseline: dict[str, MetricCI]
+    metrics: dict[str, Interval]
+    baseline: dict[str, Interval]
     diagnosis: Diagnosis
     imbalance_table: list[dict[str, Any]]
     search_table: list[dict[str, Any]]

@@ -134,7 +134,7 @@ def train(
         "fn_costs": ds.fn_costs[split.test],
         "fp_cost": config.costs.false_positive,
         "min_precision": config.recall_at_precision,
-        "n_boot": config.bootstrap,
+        "n_resamples": config.bootstrap,
         "level": config.ci_level,
         "seed": config.seed,
         "groups": ds.times[split.test].astype("datetime64[h]"),  # hour blocks: fraud comes in bursts
