@@ -97,8 +97,8 @@ def _plain_xgboost(data: Path, quick: bool) -> dict[str, Any]:
         ds.y[split.test],
         scores,
         0.5,
+        costs=cfg.costs,
         fn_costs=ds.fn_costs[split.test],
-        fp_cost=cfg.costs.false_positive,
         n_resamples=cfg.bootstrap,
         seed=cfg.seed,
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from shopml.errors import ConfigError, InsufficientDataError
+from shopml.stats import Costs
 from shopml.train import ScoreCalibrator, choose_threshold
 
 
@@ -65,14 +66,14 @@ def test_threshold_matches_brute_force(seed: int) -> None:
     t_f1, f1, _, cost = _brute(s, y, c, 7.0)
     got = choose_threshold(s, y, "f1")
     assert (got.threshold, got.value) == pytest.approx((t_f1, f1))
-    got = choose_threshold(s, y, "cost", fn_costs=c, fp_cost=7.0)
+    got = choose_threshold(s, y, "cost", costs=Costs(false_positive=7.0), fn_costs=c)
     assert got.value == pytest.approx(min(cost, float(np.sum(c[y == 1]))))
 
 
 def test_expensive_false_alarms_flag_nothing() -> None:
     s = np.array([0.1, 0.2, 0.3, 0.9])
     y = np.array([0, 1, 0, 0])
-    got = choose_threshold(s, y, "cost", fn_costs=np.ones(4), fp_cost=100.0)
+    got = choose_threshold(s, y, "cost", costs=Costs(false_positive=100.0), fn_costs=np.ones(4))
     assert got.threshold > 0.9 and got.value == 1.0
 
 

@@ -18,6 +18,7 @@ from sklearn.metrics import (
 )
 
 from shopml.errors import InsufficientDataError
+from shopml.stats import Costs
 from shopml.train import METRICS, bootstrap_metrics, point_metrics
 
 
@@ -28,7 +29,7 @@ def test_point_metrics_match_sklearn(seed: int) -> None:
     y = (rng.random(n) < 0.04).astype(int)
     s = np.round(np.clip(0.3 * rng.random(n) + 0.5 * y * rng.random(n), 0, 1), 2)  # many ties
     cost = rng.uniform(10, 100, n)
-    m = point_metrics(y, s, 0.3, fn_costs=cost, fp_cost=5.0)
+    m = point_metrics(y, s, 0.3, costs=Costs(false_positive=5.0), fn_costs=cost)
     pred = (s >= 0.3).astype(int)
     p, r, _ = precision_recall_curve(y, s)
     expected = {

@@ -13,6 +13,7 @@ import pytest
 
 from shopml.errors import ConfigError, DataError
 from shopml.registry import ModelBundle
+from shopml.stats import Costs
 from shopml.train import TrainConfig, train
 
 Small = Callable[..., TrainConfig]
@@ -91,8 +92,8 @@ def test_a_weight_of_two_counts_as_a_duplicated_row_in_calibration_threshold_and
         b = ScoreCalibrator(method).fit(s[dup], y[dup]).transform(s)
         assert np.allclose(a, b, atol=1e-4), method
     for objective in ("f1", "cost"):
-        ta = choose_threshold(s, y, objective, fp_cost=0.2, sample_weight=w)  # type: ignore[arg-type]
-        tb = choose_threshold(s[dup], y[dup], objective, fp_cost=0.2)  # type: ignore[arg-type]
+        ta = choose_threshold(s, y, objective, costs=Costs(false_positive=0.2), sample_weight=w)  # type: ignore[arg-type]
+        tb = choose_threshold(s[dup], y[dup], objective, costs=Costs(false_positive=0.2))  # type: ignore[arg-type]
         assert ta.threshold == tb.threshold and ta.value == pytest.approx(tb.value)
     weighted = bootstrap_metrics(y, s, 0.5, n_resamples=50, sample_weight=w)
     plain = point_metrics(y[dup], s[dup], 0.5)

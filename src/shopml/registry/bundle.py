@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shopml.errors import DataError, NotFoundError
 from shopml.schema import FeatureKind, Schema
+from shopml.stats import Costs
 
 __all__ = [
     "BUNDLE_FILE",
@@ -58,6 +59,7 @@ class BundleMeta(BaseModel):
     id_column: str | None = None
     time_column: str | None = None
     target: str | None = None
+    costs: Costs | None = None  # the cost model the threshold was chosen on (None: bundles before it)
     metrics: dict[str, Any] = Field(default_factory=dict)
     lineage: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None = None

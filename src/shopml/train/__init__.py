@@ -5,7 +5,6 @@ from shopml.train.calibration import ScoreCalibrator, ThresholdChoice, choose_th
 from shopml.train.config import (
     STRATEGIES,
     TASKS,
-    CostConfig,
     SearchConfig,
     SplitConfig,
     TrainConfig,
@@ -28,7 +27,6 @@ __all__ = [
     "STRATEGIES",
     "TASKS",
     "CalibratedModel",
-    "CostConfig",
     "Dataset",
     "Diagnosis",
     "ScoreCalibrator",

@@ -16,6 +16,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from shopml.errors import ConfigError, InsufficientDataError
+from shopml.stats import Costs
 
 __all__ = ["ScoreCalibrator", "ThresholdChoice", "choose_threshold"]
 
@@ -108,12 +109,14 @@ def choose_threshold(
     y: np.ndarray,
     objective: Literal["f1", "cost"] = "f1",
     *,
+    costs: Costs = Costs(),
     fn_costs: np.ndarray | None = None,
-    fp_cost: float = 1.0,
     sample_weight: np.ndarray | None = None,
 ) -> ThresholdChoice:
-    """Threshold maximising F1, or minimising total cost (a missed positive costs ``fn_costs[i]``, a false
-    alarm ``fp_cost``), over every distinct score; rows count ``sample_weight`` times (default once).
+    """Threshold maximising F1, or minimising the total cost under ``costs`` (a false alarm costs
+    ``costs.false_positive``, a missed positive ``fn_costs[i]``, its per-row miss cost from
+    :meth:`Costs.miss_costs`; default ``costs.false_negative``), over every distinct score; rows count
+    ``sample_weight`` times (default once). ``value`` is the total cost at the chosen threshold.
 
     >>> choose_threshold(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])).threshold
     0.35
@@ -132,9 +135,10 @@ def choose_threshold(
         return ThresholdChoice(float(s[ends[k]]), "max_f1", float(f1[k]))
     if objective != "cost":
         raise ConfigError(f"threshold objective must be 'f1' or 'cost', got {objective!r}")
-    c = w * (np.ones_like(s) if fn_costs is None else np.asarray(fn_costs, dtype=np.float64)[order])
+    miss = costs.miss_costs(s.size) if fn_costs is None else np.asarray(fn_costs, dtype=np.float64)[order]
+    c = w * miss
     missed = (yy * c).sum() - np.cumsum(yy * c)[ends]
-    cost = missed + fp * fp_cost
+    cost = missed + fp * costs.false_positive
     k = int(np.argmin(cost))
     nothing = float((yy * c).sum())
     if nothing < cost[k]:  # flagging nothing is cheapest: threshold just above every score

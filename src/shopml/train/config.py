@@ -17,12 +17,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shopml.errors import ConfigError
+from shopml.stats import Costs
 
 __all__ = [
     "STRATEGIES",
     "TASKS",
     "WEIGHTABLE",
-    "CostConfig",
     "SearchConfig",
     "SplitConfig",
     "TrainConfig",
@@ -40,14 +40,6 @@ Imbalance = Literal["none", "class_weight", "undersample", "smote", "adasyn", "s
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class CostConfig(_Model):
-    """Costs for the ``cost`` objective and the expected-cost metric (per decision, in money)."""
-
-    false_positive: float = Field(5.0, ge=0, description="friction cost of one false alarm")
-    false_negative: float = Field(1.0, ge=0, description="cost of one missed positive (no amount column)")
-    amount_column: str | None = Field(None, description="a missed positive costs this column's value")
 
 
 class SplitConfig(_Model):
@@ -139,7 +131,10 @@ class TrainConfig(_Model):
     objective: Literal["f1", "cost"] = "f1"
     calibration: Literal["auto", "sigmoid", "isotonic"] = "auto"
     isotonic_min_positives: int = Field(1000, ge=1)
-    costs: CostConfig = Field(default_factory=lambda: CostConfig())
+    costs: Costs = Field(
+        default_factory=lambda: Costs(),
+        description="the cost model of the 'cost' objective and of expected_cost; recorded in bundle.json",
+    )
     split: SplitConfig = Field(default_factory=lambda: SplitConfig())
     model: XGBParams = Field(default_factory=lambda: XGBParams())
     search: SearchConfig = Field(default_factory=lambda: SearchConfig())

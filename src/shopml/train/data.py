@@ -214,11 +214,10 @@ def load_dataset(cfg: TrainConfig, table: pa.Table | None = None) -> Dataset:
     schema = Schema(features=tuple(_role_spec(full[n], cfg) for n in keep))
     kinds = {n: schema[n].kind for n in inputs}
     label_times = _times(raw, cfg.label_available_column) if cfg.label_available_column else None
+    amounts = None
     if cfg.costs.amount_column:
         amounts = pc.cast(raw.column(cfg.costs.amount_column), pa.float64()).to_numpy(zero_copy_only=False)
-        fn_costs = np.nan_to_num(np.asarray(amounts, dtype=np.float64), nan=cfg.costs.false_negative)
-    else:
-        fn_costs = np.full(raw.num_rows, cfg.costs.false_negative)
+    fn_costs = cfg.costs.miss_costs(raw.num_rows, amounts)
     selected = raw.select(keep)
     weights = _weights(raw, cfg)
     return Dataset(

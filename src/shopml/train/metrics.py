@@ -3,7 +3,8 @@
 All metrics are computed from one score sort and cumulative weighted counts, so a bootstrap resample is
 just a row of multiplicities (how often each row was drawn): a chunk of resamples is one matrix, with no
 Python loop over resamples. PR-AUC is average precision (scikit-learn's step-wise definition); expected
-cost is per row: a missed positive costs its ``fn_costs`` entry, a false alarm ``fp_cost``.
+cost is per row under a :class:`shopml.stats.Costs`: a missed positive costs its ``fn_costs`` entry
+(default ``costs.false_negative``), a false alarm ``costs.false_positive``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from shopml.errors import DataError, InsufficientDataError
-from shopml.stats import Interval, bootstrap_intervals
+from shopml.stats import Costs, Interval, bootstrap_intervals
 
 __all__ = ["METRICS", "bootstrap_metrics", "point_metrics"]
 
@@ -81,7 +82,7 @@ def _weighted(
 
 
 def _prepare(
-    y: np.ndarray, scores: np.ndarray, threshold: float, fn_costs: np.ndarray | None
+    y: np.ndarray, scores: np.ndarray, threshold: float, costs: Costs, fn_costs: np.ndarray | None
 ) -> tuple[np.ndarray, ...]:
     yy = np.asarray(y, dtype=np.float64)
     s = np.asarray(scores, dtype=np.float64)
@@ -91,7 +92,7 @@ def _prepare(
         )
     if yy.sum() == 0 or yy.sum() == yy.size:
         raise InsufficientDataError(f"metrics need both classes; got {int(yy.sum())} positives in {yy.size}")
-    c = np.ones_like(s) if fn_costs is None else np.asarray(fn_costs, dtype=np.float64)
+    c = costs.miss_costs(s.size) if fn_costs is None else np.asarray(fn_costs, dtype=np.float64)
     order = np.argsort(-s, kind="stable")
     yy, s, c = yy[order], s[order], c[order]
     ends = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
@@ -103,8 +104,8 @@ def point_metrics(
     scores: np.ndarray,
     threshold: float,
     *,
+    costs: Costs = Costs(),
     fn_costs: np.ndarray | None = None,
-    fp_cost: float = 1.0,
     min_precision: float = 0.9,
 ) -> dict[str, float]:
     """Every metric of :data:`METRICS` on the full sample.
@@ -113,8 +114,8 @@ def point_metrics(
     >>> round(m["pr_auc"], 4), round(m["roc_auc"], 2), m["recall"]
     (0.8333, 0.75, 0.5)
     """
-    yy, s, c, ends, pred = _prepare(y, scores, threshold, fn_costs)
-    out = _weighted(np.ones((1, yy.size)), yy, s, c, ends, pred, fp_cost, min_precision)
+    yy, s, c, ends, pred = _prepare(y, scores, threshold, costs, fn_costs)
+    out = _weighted(np.ones((1, yy.size)), yy, s, c, ends, pred, costs.false_positive, min_precision)
     return {k: float(out[k][0]) for k in METRICS}
 
 
@@ -123,8 +124,8 @@ def bootstrap_metrics(
     scores: np.ndarray,
     threshold: float,
     *,
+    costs: Costs = Costs(),
     fn_costs: np.ndarray | None = None,
-    fp_cost: float = 1.0,
     min_precision: float = 0.9,
     n_resamples: int = 500,
     level: float = 0.95,
@@ -139,13 +140,13 @@ def bootstrap_metrics(
     move together (a burst of card-testing payments) count once, not as independent evidence.
     ``None``: rows are resampled.
     """
-    yy, s, c, ends, pred = _prepare(y, scores, threshold, fn_costs)
+    yy, s, c, ends, pred = _prepare(y, scores, threshold, costs, fn_costs)
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")  # as in _prepare
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
     if sw is not None and sw.size != yy.size:
         raise DataError(f"sample_weight must hold {yy.size} finite weights >= 0 (got {sw.size} values)")
     return bootstrap_intervals(
-        lambda w: _weighted(w, yy, s, c, ends, pred, fp_cost, min_precision),
+        lambda w: _weighted(w, yy, s, c, ends, pred, costs.false_positive, min_precision),
         yy.size,
         n_resamples=n_resamples,
         level=level,

@@ -54,8 +54,8 @@ def _baseline(ds: Dataset, split: Any, cfg: TrainConfig) -> tuple[np.ndarray, fl
         cal.transform(va),
         ds.y[split.valid],
         cfg.objective,
+        costs=cfg.costs,
         fn_costs=ds.fn_costs[split.valid],
-        fp_cost=cfg.costs.false_positive,
     )
     return cal.transform(positive_scores(base, ds.frame.iloc[split.test])), thr.threshold
 
@@ -124,15 +124,15 @@ def train(
         valid_cal,
         y_va,
         config.objective,
+        costs=config.costs,
         fn_costs=ds.fn_costs[split.valid],
-        fp_cost=config.costs.false_positive,
         sample_weight=w_va,
     )
     model = CalibratedModel(best.pipeline, cal, choice.threshold, ds.inputs, ds.kinds)
     test_scores = model.scores(ds.frame.iloc[split.test])
     kw = {
         "fn_costs": ds.fn_costs[split.test],
-        "fp_cost": config.costs.false_positive,
+        "costs": config.costs,
         "min_precision": config.recall_at_precision,
         "n_resamples": config.bootstrap,
         "level": config.ci_level,
@@ -175,6 +175,7 @@ def train(
             "id_column": config.id_column,
             "time_column": config.time_column,
             "target": config.target,
+            "costs": config.costs,
             "metrics": flat,
             "lineage": lineage,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
