@@ -45,7 +45,9 @@ def _simulate(out: Path, days: int, customers: int, seed: int) -> dict[str, Any]
 def _config(data: Path, quick: bool, **overrides: Any) -> Any:
     from shopml.train import preset
 
-    small = {"search": {"n_trials": 2}, "bootstrap": 100, "learning_curve_sizes": [0.5, 1.0]} if quick else {}
+    small = (
+        {"search": {"n_trials": 2}, "n_resamples": 100, "learning_curve_sizes": [0.5, 1.0]} if quick else {}
+    )
     return preset("fraud", data, **{**small, **overrides})
 
 
@@ -99,7 +101,7 @@ def _plain_xgboost(data: Path, quick: bool) -> dict[str, Any]:
         0.5,
         costs=cfg.costs,
         fn_costs=ds.fn_costs[split.test],
-        n_resamples=cfg.bootstrap,
+        n_resamples=cfg.n_resamples,
         seed=cfg.seed,
     )
     return {"seconds": seconds, "metrics": {k: v.to_dict() for k, v in m.items()}}
@@ -118,7 +120,7 @@ def _imbalance(data: Path, quick: bool) -> list[dict[str, Any]]:
         cand = fit_candidate(strategy, cfg.model, ds, split, cfg)
         raw = cand.pipeline.predict_proba(ds.frame.iloc[split.test])[:, 1].astype(float)
         cal = ScoreCalibrator(cfg.calibration, cfg.isotonic_min_positives).fit(cand.valid_scores, y_va)
-        m = bootstrap_metrics(y_te, cal.transform(raw), 0.5, n_resamples=cfg.bootstrap, seed=cfg.seed)
+        m = bootstrap_metrics(y_te, cal.transform(raw), 0.5, n_resamples=cfg.n_resamples, seed=cfg.seed)
         rows.append(
             {
                 "strategy": strategy,

@@ -61,7 +61,7 @@ def test_no_better_challenger_promoted_at_most_alpha() -> None:
     """Superiority at 95%: a challenger of the same quality passes about 5% of the time.
 
     300 seeds: the binomial standard error at 5% is 1.3 points; the tolerance is 3 of them."""
-    policy = GatePolicy(mode="superior", confidence=0.95, n_bootstrap=200, min_positives=5)
+    policy = GatePolicy(mode="superior", level=0.95, n_resamples=200, min_positives=5)
     rate = _promote_rate(policy, range(300), n=800, rate=0.06)
     assert rate <= 0.05 + 0.04, rate
 
@@ -70,19 +70,19 @@ def test_non_inferiority_rate_at_the_margin() -> None:
     """Non-inferiority with margin 0.05: a challenger truly worse by 0.05 PR-AUC passes at most ≈ α.
 
     Signal 1.034 vs 1.2 gives a population PR-AUC difference of -0.050 (measured on 400k rows)."""
-    policy = GatePolicy(mode="non_inferior", margin=0.05, confidence=0.95, n_bootstrap=200, min_positives=5)
+    policy = GatePolicy(mode="non_inferior", margin=0.05, level=0.95, n_resamples=200, min_positives=5)
     rate = _promote_rate(policy, range(1000, 1200), n=800, rate=0.06, signal_b=1.034)
     assert rate <= 0.05 + 0.05, rate
 
 
 def test_equal_challenger_passes_non_inferiority_often() -> None:
     """An equally good challenger passes non-inferiority (~68% at 240 positives and margin 0.05)."""
-    policy = GatePolicy(mode="non_inferior", margin=0.05, confidence=0.95, n_bootstrap=200, min_positives=5)
+    policy = GatePolicy(mode="non_inferior", margin=0.05, level=0.95, n_resamples=200, min_positives=5)
     assert _promote_rate(policy, range(2000, 2040), n=4000, rate=0.06) >= 0.45
 
 
 def test_better_challenger_promoted_with_high_power() -> None:
-    policy = GatePolicy(mode="superior", confidence=0.95, n_bootstrap=200, min_positives=5)
+    policy = GatePolicy(mode="superior", level=0.95, n_resamples=200, min_positives=5)
     assert _promote_rate(policy, range(500, 560), n=800, rate=0.06, signal_a=1.0, signal_b=2.0) >= 0.9
 
 
@@ -103,7 +103,7 @@ def _bursty_world(seed: int) -> tuple[np.ndarray, ...]:
 def test_hour_blocks_keep_the_gate_honest_when_frauds_come_in_bursts() -> None:
     """Superiority at 95% over 200 seeded bursty worlds: resampling rows promotes an equally good
     challenger far more often than 5%; resampling hour blocks keeps it near 5%."""
-    policy = GatePolicy(mode="superior", confidence=0.95, n_bootstrap=200, min_positives=5)
+    policy = GatePolicy(mode="superior", level=0.95, n_resamples=200, min_positives=5)
     rows, blocks = [], []
     for seed in range(200):
         y, a, b, hours = _bursty_world(seed)

@@ -109,7 +109,7 @@ def test_bootstrap_and_gate_take_sample_weights() -> None:
     assert weighted.challenger < plain.challenger
     with pytest.raises(DataError, match="sample_weight must hold 3000 finite weights"):
         paired_bootstrap(y, a, b, sample_weight=np.full(3000, -1.0))
-    d = decide(y, b, a, GatePolicy(mode="superior", n_bootstrap=200), weights=np.full(3000, 3.0))
+    d = decide(y, b, a, GatePolicy(mode="superior", n_resamples=200), weights=np.full(3000, 3.0))
     assert d.verdict == "promote" and d.bootstrap is not None
 
 

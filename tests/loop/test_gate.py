@@ -20,7 +20,7 @@ def _data(seed: int = 0, n: int = 3000) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def test_better_challenger_promoted_worse_rejected() -> None:
     y, weak, strong = _data()
-    policy = GatePolicy(min_metric=0.1, n_bootstrap=300)
+    policy = GatePolicy(min_metric=0.1, n_resamples=300)
     assert decide(y, strong, weak, policy).verdict == "promote"
     worse = decide(y, weak, strong, policy)
     assert worse.verdict == "reject" and any("comparison FAILED" in r for r in worse.reasons)
@@ -28,27 +28,27 @@ def test_better_challenger_promoted_worse_rejected() -> None:
 
 def test_floor_blocks_even_a_better_challenger() -> None:
     y, weak, strong = _data()
-    d = decide(y, strong, weak, GatePolicy(min_metric=0.99, n_bootstrap=200))
+    d = decide(y, strong, weak, GatePolicy(min_metric=0.99, n_resamples=200))
     assert d.verdict == "reject" and any("floor FAILED" in r for r in d.reasons)
 
 
 def test_first_model_promoted_iff_it_passes_the_floor() -> None:
     y, _, strong = _data()
-    assert decide(y, strong, None, GatePolicy(min_metric=0.3, n_bootstrap=200)).verdict == "promote"
-    assert decide(y, strong, None, GatePolicy(min_metric=0.99, n_bootstrap=200)).verdict == "reject"
-    never = decide(y, strong, None, GatePolicy(first_model="never", n_bootstrap=200))
+    assert decide(y, strong, None, GatePolicy(min_metric=0.3, n_resamples=200)).verdict == "promote"
+    assert decide(y, strong, None, GatePolicy(min_metric=0.99, n_resamples=200)).verdict == "reject"
+    never = decide(y, strong, None, GatePolicy(first_model="never", n_resamples=200))
     assert never.verdict == "reject" and "first model" in never.rule
 
 
 def test_too_few_positives_is_no_decision() -> None:
     y, weak, strong = _data(n=200)
-    d = decide(y, strong, weak, GatePolicy(min_positives=50, n_bootstrap=200))
+    d = decide(y, strong, weak, GatePolicy(min_positives=50, n_resamples=200))
     assert d.verdict == "no_decision" and "needs >= 50" in d.reasons[0]
 
 
 def test_report_json_and_html(tmp_path: Path) -> None:
     y, weak, strong = _data()
-    d = decide(y, strong, weak, GatePolicy(n_bootstrap=200))
+    d = decide(y, strong, weak, GatePolicy(n_resamples=200))
     d.model, d.challenger_version, d.champion_version = "fraud", 3, 2
     js, html = write_gate_report(d, tmp_path / "gate", "fraud-v3")
     data = json.loads(js.read_text())

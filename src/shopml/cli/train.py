@@ -113,7 +113,7 @@ def train(
             step=step,
         )
         progress.update(bar, completed=total, description="done")
-    console.print(_metrics_table(result, cfg.ci_level))
+    console.print(_metrics_table(result, cfg.level))
     if len(result.imbalance_table) > 1:
         console.print(_imbalance_table(result.imbalance_table))
     d = result.diagnosis

@@ -1,14 +1,14 @@
 """The promotion gate: absolute floors plus a paired bootstrap of the PR-AUC difference.
 
-Rule (``mode``, ``margin``, ``confidence`` from the policy), on the holdout rows both models score:
+Rule (``mode``, ``margin``, ``level`` from the policy), on the holdout rows both models score:
 
 * floor: the challenger's PR-AUC (point estimate) is at least ``min_metric``;
 * ``superior``: the one-sided lower confidence bound of ``challenger - champion`` is above 0;
 * ``non_inferior``: that lower bound is above ``-margin``.
 
 Promotion needs the floor *and* the comparison. With ``B`` paired resamples the lower bound is the
-``1 - confidence`` quantile of the resampled differences, so a challenger truly no better than the champion
-passes ``superior`` with probability about ``1 - confidence`` (tested over many seeds).
+``1 - level`` quantile of the resampled differences, so a challenger truly no better than the champion
+passes ``superior`` with probability about ``1 - level`` (tested over many seeds).
 
 First model (no champion): with ``first_model: promote_if_floors`` it is promoted iff it passes the floor;
 with ``never`` it stays a challenger until someone promotes it by hand. Fewer than ``min_positives``
@@ -70,9 +70,9 @@ def _rule_text(p: GatePolicy, has_champion: bool) -> str:
             if p.first_model == "promote_if_floors"
             else "first model: never auto-promote"
         )
-    lb = f"{p.confidence:.0%} one-sided lower bound of PR-AUC(challenger) - PR-AUC(champion)"
+    lb = f"{p.level:.0%} one-sided lower bound of PR-AUC(challenger) - PR-AUC(champion)"
     cmp = "> 0" if p.mode == "superior" else f"> -{p.margin:g}"
-    return f"{floor} AND {lb} {cmp} (paired bootstrap of hour blocks, stratified, B={p.n_bootstrap})"
+    return f"{floor} AND {lb} {cmp} (paired bootstrap of hour blocks, stratified, B={p.n_resamples})"
 
 
 def decide(
@@ -100,8 +100,8 @@ def decide(
         y,
         champion if champion is not None else challenger,
         challenger,
-        n_resamples=policy.n_bootstrap,
-        level=policy.confidence,
+        n_resamples=policy.n_resamples,
+        level=policy.level,
         seed=policy.seed,
         groups=groups,
         sample_weight=weights,
@@ -123,7 +123,7 @@ def decide(
     bound = 0.0 if policy.mode == "superior" else -policy.margin
     cmp_ok = boot.diff_lower > bound
     reasons.append(
-        f"comparison {'passed' if cmp_ok else 'FAILED'}: difference {boot.diff:+.4f}, {policy.confidence:.0%}"
+        f"comparison {'passed' if cmp_ok else 'FAILED'}: difference {boot.diff:+.4f}, {policy.level:.0%}"
         f" lower bound {boot.diff_lower:+.4f} {'>' if cmp_ok else '<='} {bound:+g} ({policy.mode})"
     )
     verdict: Verdict = "promote" if (floor_ok and cmp_ok) else "reject"
@@ -141,6 +141,6 @@ def write_gate_report(decision: GateDecision, out_dir: Path, stem: str) -> tuple
     json_path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     text = resources.files("shopml.loop").joinpath(_TEMPLATE).read_text(encoding="utf-8")
     tpl = Environment(autoescape=True).from_string(text)
-    ci = f"{decision.policy.get('confidence', 0.95):.0%}"
+    ci = f"{decision.policy.get('level', decision.policy.get('confidence', 0.95)):.0%}"
     html_path.write_text(tpl.render(d=decision, b=decision.bootstrap, ci=ci), encoding="utf-8")
     return json_path, html_path

@@ -16,7 +16,15 @@ from typing import Any, Literal
 
 import yaml
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from shopml.errors import ConfigError
 from shopml.journal.events import SEVERITIES
@@ -160,8 +168,20 @@ class GatePolicy(_Section):
     min_metric: float = Field(0.0, ge=0, le=1, description="absolute floor for the challenger's PR-AUC")
     mode: Literal["superior", "non_inferior"] = "non_inferior"
     margin: float = Field(0.01, ge=0, lt=1, description="non-inferiority margin on the PR-AUC difference")
-    confidence: float = Field(0.95, gt=0.5, lt=1)
-    n_bootstrap: int = Field(1000, ge=100, le=100_000)
+    level: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        validation_alias=AliasChoices("level", "confidence"),
+        description="confidence level",
+    )
+    n_resamples: int = Field(
+        1000,
+        ge=100,
+        le=100_000,
+        validation_alias=AliasChoices("n_resamples", "n_bootstrap"),
+        description="draws",
+    )
     holdout_days: float = Field(7.0, gt=0, description="length of the evaluation period")
     max_holdout_days: float = Field(
         0.0, ge=0, description="extend the period back (up to this) until it holds min_positives; 0 = never"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shopml.errors import ConfigError
 from shopml.stats import Costs
@@ -139,8 +139,10 @@ class TrainConfig(_Model):
     model: XGBParams = Field(default_factory=lambda: XGBParams())
     search: SearchConfig = Field(default_factory=lambda: SearchConfig())
     learning_curve_sizes: list[float] = Field(default_factory=lambda: [0.25, 0.5, 1.0])
-    bootstrap: int = Field(500, ge=10, le=20000)
-    ci_level: float = Field(0.95, gt=0.5, lt=1)
+    n_resamples: int = Field(
+        500, ge=10, le=20000, validation_alias=AliasChoices("n_resamples", "bootstrap"), description="draws"
+    )
+    level: float = Field(0.95, gt=0.5, lt=1, validation_alias=AliasChoices("level", "ci_level"))
     recall_at_precision: float = Field(0.9, gt=0, lt=1)
     parity_rows: int = Field(2000, ge=10)
     parity_tolerance: float = Field(1e-5, gt=0)

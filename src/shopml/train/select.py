@@ -106,8 +106,8 @@ def compare_strategies(
             y_va,
             cand.valid_scores,
             0.5,
-            n_resamples=min(cfg.bootstrap, 200),
-            level=cfg.ci_level,
+            n_resamples=min(cfg.n_resamples, 200),
+            level=cfg.level,
             seed=cfg.seed,
         )
         rows.append(

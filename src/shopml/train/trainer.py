@@ -134,8 +134,8 @@ def train(
         "fn_costs": ds.fn_costs[split.test],
         "costs": config.costs,
         "min_precision": config.recall_at_precision,
-        "n_resamples": config.bootstrap,
-        "level": config.ci_level,
+        "n_resamples": config.n_resamples,
+        "level": config.level,
         "seed": config.seed,
         "groups": ds.times[split.test].astype("datetime64[h]"),  # hour blocks: fraud comes in bursts
         "sample_weight": ds.weights_at(split.test),
@@ -212,7 +212,7 @@ def train(
         importance=feature_importance(best.pipeline),
         lineage=lineage,
     )
-    html = render_report(report, config.ci_level)
+    html = render_report(report, config.level)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     final = Path(out_dir) if out_dir is not None else Path(ws.root if ws else ".") / "bundles" / name / stamp
     staging = final.parent / f".staging-{final.name}-{uuid.uuid4().hex[:6]}"
