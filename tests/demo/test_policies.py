@@ -2,6 +2,9 @@ import numpy as np
 import pytest
 
 from shopml.demo.policies import daily_outcome, period_metrics
+from shopml.stats import Costs
+
+COSTS = Costs(false_positive=5.0, amount_column="amount")
 
 
 def test_daily_outcome_costs_and_pr_auc() -> None:
@@ -10,7 +13,7 @@ def test_daily_outcome_costs_and_pr_auc() -> None:
     s = np.array([0.1, 0.9, 0.8, 0.2, 0.1, 0.6, 0.2])
     thr = np.full(7, 0.5)
     amounts = np.array([10.0, 20.0, 30.0, 40.0, 1.0, 1.0, 1.0])
-    out = daily_outcome("p", day, y, s, thr, amounts, fp_cost=5.0)
+    out = daily_outcome("p", day, y, s, thr, amounts, COSTS)
     assert out.days == ["d1", "d2"]
     # d1: one false alarm (5) + missed fraud of 40; d2: one false alarm
     assert out.cost == [45.0, 5.0]
@@ -23,9 +26,9 @@ def test_period_metrics_empty_and_pooled() -> None:
     s = np.array([0.1, 0.9, 0.2, 0.8])
     thr = np.full(4, 0.5)
     amounts = np.ones(4)
-    none = period_metrics(np.zeros(4, bool), y, s, thr, amounts, 5.0, 1)
+    none = period_metrics(np.zeros(4, bool), y, s, thr, amounts, COSTS, 1)
     assert none == {"pr_auc": None, "cost_per_day": None}
-    pooled = period_metrics(np.ones(4, bool), y, s, thr, amounts, 5.0, 2)
+    pooled = period_metrics(np.ones(4, bool), y, s, thr, amounts, COSTS, 2)
     assert pooled == {"pr_auc": 1.0, "cost_per_day": 0.0}
 
 

@@ -23,6 +23,7 @@ from shopml.loop.bootstrap import paired_bootstrap
 from shopml.loop.scoring import score_table
 from shopml.monitor import PredictionLog
 from shopml.registry import ModelBundle, Registry
+from shopml.stats import Costs
 
 if TYPE_CHECKING:
     from shopml.demo.run import DemoConfig
@@ -151,6 +152,7 @@ def compare_policies(
     reg = Registry(ws)
     versions = sorted(int(v.version) for v in reg.versions("fraud"))
     first = reg.load_bundle("fraud", versions[0])
+    costs = Costs.recorded(first.meta.costs, first.meta.lineage.get("config"))  # what thresholds minimise
     first_now = start + timedelta(days=cfg.first_train_day)
 
     runs: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, list[str], int]] = []
@@ -187,9 +189,9 @@ def compare_policies(
     after_onset = day >= (start + timedelta(days=cfg.onset)).strftime("%Y-%m-%d")
     out = []
     for i, (name, scores, thr, mvs, promos, n) in enumerate(runs):
-        outcome = daily_outcome(name, day, y, scores, thr, amounts, cfg.fp_cost)
+        outcome = daily_outcome(name, day, y, scores, thr, amounts, costs)
         outcome.promotions, outcome.retrains = promos, n
-        pm = {p: period_metrics(m, y, scores, thr, amounts, cfg.fp_cost, k) for p, (m, k) in periods.items()}
+        pm = {p: period_metrics(m, y, scores, thr, amounts, costs, k) for p, (m, k) in periods.items()}
         vs = None if i == 0 else _vs_never(y, runs[0][1], scores, hours, after_onset, mvs)
         out.append(PolicyRun(name=name, outcome=outcome, periods=pm, vs_never=vs))
     return out

@@ -38,7 +38,7 @@ FAST_TRAIN: dict[str, Any] = {
     "seed": 42,
     "objective": "cost",
     "search": {"n_trials": 1},
-    "bootstrap": 100,
+    "n_resamples": 100,
     "learning_curve_sizes": [0.5, 1.0],
     "parity_rows": 300,
     # regularised: with one search trial the defaults (depth 6, min_child_weight 1) fit the ~250 frauds of
@@ -60,7 +60,6 @@ class DemoConfig:
     batch_size: int = 64
     concurrency: int = 8
     compare: bool = True
-    fp_cost: float = 5.0
 
 
 @dataclass

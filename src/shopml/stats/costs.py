@@ -16,6 +16,9 @@ amount; a missing value falls back to ``false_negative``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +39,20 @@ class Costs(BaseModel):
     false_positive: float = Field(5.0, ge=0, description="friction cost of one false alarm")
     false_negative: float = Field(1.0, ge=0, description="cost of one missed positive (no amount column)")
     amount_column: str | None = Field(None, description="a missed positive costs this column's value")
+
+    @classmethod
+    def recorded(cls, costs: Costs | None, training_config: Mapping[str, Any] | None = None) -> Costs:
+        """The costs a model was tuned on: ``costs`` as its bundle records them; for a bundle written
+        before bundles recorded them, the ``costs`` section of its training config (``lineage.config``),
+        else the training default (:class:`Costs` ``()``).
+
+        >>> Costs.recorded(None, {"costs": {"false_positive": 2.0, "amount_column": "price"}}).false_positive
+        2.0
+        """
+        if costs is not None:
+            return costs
+        section = (training_config or {}).get("costs")
+        return cls.model_validate(section) if isinstance(section, Mapping) else cls()
 
     def miss_costs(self, n: int, amounts: np.ndarray | None = None) -> np.ndarray:
         """Cost of missing each of ``n`` rows if it is positive (``amounts`` NaN → ``false_negative``)."""
