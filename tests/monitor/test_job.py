@@ -18,7 +18,7 @@ from shopml.journal.events import EventStore
 from shopml.monitor.job import parse_window, run_monitor
 from shopml.monitor.labels import ingest_labels
 from shopml.monitor.predlog import write_predictions
-from shopml.monitor.profile import build_profile
+from shopml.profile.reference import build_profile
 from shopml.registry import ModelBundle
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

@@ -8,8 +8,8 @@ import pytest
 from tests.simulate.conftest import World, day_index, read
 
 from shopml.errors import DataError
-from shopml.monitor.compare import compare
-from shopml.monitor.drift_config import DriftConfig
+from shopml.monitor.drift.compare import compare
+from shopml.monitor.drift.config import DriftConfig
 from shopml.simulate import SimulationParams
 from shopml.simulate.engine import population
 from shopml.simulate.world import MEAN_LIFETIME_DAYS, ActiveWeights, build_population

@@ -13,7 +13,7 @@ import pytest
 
 from shopml.config import Workspace
 from shopml.errors import ConfigError, DataError, InsufficientDataError, ModelError
-from shopml.monitor.profile import Profile
+from shopml.profile import Profile
 from shopml.registry import ModelBundle, Registry
 from shopml.train import STRATEGIES, TrainConfig, load_train_config, onnx_feeds, train
 

@@ -1,6 +1,7 @@
-"""Monitoring: profiles, drift tests, label joins, performance over time, streaming detectors, events.
+"""Monitoring: drift (:mod:`shopml.monitor.drift`), performance over time (:mod:`shopml.monitor.performance`),
+label joins and the job that runs them. Profiles and sketches live in :mod:`shopml.profile`.
 
-Names are imported lazily (PEP 562): ``import shopml.monitor.report`` does not pull in River, XGBoost,
+Names are imported lazily (PEP 562): ``import shopml.monitor.drift.report`` does not pull in River, XGBoost,
 Plotly or MLflow; ``from shopml.monitor import run_monitor`` imports what that needs.
 """
 
@@ -9,18 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# eager: the function shares its submodule's name, and importing ``shopml.monitor.compare`` later would
-# rebind the package attribute to the module (scipy only; no River, XGBoost, Plotly or MLflow)
-from shopml.monitor.compare import compare
-
 if TYPE_CHECKING:
     from shopml.journal.events import EVENT_KINDS, SEVERITIES, Event, EventStore
-    from shopml.monitor.drift_config import DriftConfig, FeatureOverride
-    from shopml.monitor.drift_tests import TESTS, DriftTest, adjust_p_values, register
-    from shopml.monitor.estimate import estimate_performance
+    from shopml.monitor.drift.compare import compare
+    from shopml.monitor.drift.config import DriftConfig, FeatureOverride
+    from shopml.monitor.drift.registry import TESTS, DriftTest, adjust_p_values, register
+    from shopml.monitor.drift.report import DriftReport, FeatureDrift, MultivariateDrift, QualityIssue
     from shopml.monitor.job import MonitorResult, run_monitor
     from shopml.monitor.labels import LabelIngestResult, LabelStore, ingest_labels
-    from shopml.monitor.performance import (
+    from shopml.monitor.performance.estimate import estimate_performance
+    from shopml.monitor.performance.streaming import StreamResult, detect_stream
+    from shopml.monitor.performance.windows import (
         WindowData,
         WindowPerformance,
         evaluate_series,
@@ -28,43 +28,42 @@ if TYPE_CHECKING:
         realised_performance,
     )
     from shopml.monitor.predlog import PredictionLog, write_predictions
-    from shopml.monitor.profile import Profile, build_profile
-    from shopml.monitor.report import DriftReport, FeatureDrift, MultivariateDrift, QualityIssue
-    from shopml.monitor.sketch import CategoricalSketch, NumericSketch
-    from shopml.monitor.streaming import StreamResult, detect_stream
+    from shopml.profile.reference import Profile, build_profile
+    from shopml.profile.sketch import CategoricalSketch, NumericSketch
 
 _WHERE: dict[str, str] = {
-    "CategoricalSketch": "shopml.monitor.sketch",
-    "DriftConfig": "shopml.monitor.drift_config",
-    "DriftReport": "shopml.monitor.report",
-    "DriftTest": "shopml.monitor.drift_tests",
+    "CategoricalSketch": "shopml.profile.sketch",
+    "DriftConfig": "shopml.monitor.drift.config",
+    "DriftReport": "shopml.monitor.drift.report",
+    "DriftTest": "shopml.monitor.drift.registry",
     "EVENT_KINDS": "shopml.journal.events",
     "Event": "shopml.journal.events",
     "EventStore": "shopml.journal.events",
-    "FeatureDrift": "shopml.monitor.report",
-    "FeatureOverride": "shopml.monitor.drift_config",
+    "FeatureDrift": "shopml.monitor.drift.report",
+    "FeatureOverride": "shopml.monitor.drift.config",
     "LabelIngestResult": "shopml.monitor.labels",
     "LabelStore": "shopml.monitor.labels",
     "MonitorResult": "shopml.monitor.job",
-    "MultivariateDrift": "shopml.monitor.report",
-    "NumericSketch": "shopml.monitor.sketch",
+    "MultivariateDrift": "shopml.monitor.drift.report",
+    "NumericSketch": "shopml.profile.sketch",
     "PredictionLog": "shopml.monitor.predlog",
-    "Profile": "shopml.monitor.profile",
-    "QualityIssue": "shopml.monitor.report",
+    "Profile": "shopml.profile.reference",
+    "QualityIssue": "shopml.monitor.drift.report",
     "SEVERITIES": "shopml.journal.events",
-    "StreamResult": "shopml.monitor.streaming",
-    "TESTS": "shopml.monitor.drift_tests",
-    "WindowData": "shopml.monitor.performance",
-    "WindowPerformance": "shopml.monitor.performance",
-    "adjust_p_values": "shopml.monitor.drift_tests",
-    "build_profile": "shopml.monitor.profile",
-    "detect_stream": "shopml.monitor.streaming",
-    "estimate_performance": "shopml.monitor.estimate",
-    "evaluate_series": "shopml.monitor.performance",
-    "evaluate_window": "shopml.monitor.performance",
+    "StreamResult": "shopml.monitor.performance.streaming",
+    "TESTS": "shopml.monitor.drift.registry",
+    "WindowData": "shopml.monitor.performance.windows",
+    "WindowPerformance": "shopml.monitor.performance.windows",
+    "adjust_p_values": "shopml.monitor.drift.registry",
+    "build_profile": "shopml.profile.reference",
+    "compare": "shopml.monitor.drift.compare",
+    "detect_stream": "shopml.monitor.performance.streaming",
+    "estimate_performance": "shopml.monitor.performance.estimate",
+    "evaluate_series": "shopml.monitor.performance.windows",
+    "evaluate_window": "shopml.monitor.performance.windows",
     "ingest_labels": "shopml.monitor.labels",
-    "realised_performance": "shopml.monitor.performance",
-    "register": "shopml.monitor.drift_tests",
+    "realised_performance": "shopml.monitor.performance.windows",
+    "register": "shopml.monitor.drift.registry",
     "run_monitor": "shopml.monitor.job",
     "write_predictions": "shopml.monitor.predlog",
 }

@@ -67,7 +67,7 @@ def reader_for(workspace: Any, tracking_uri: str | None) -> Any:
 
 def cached_profile(path: Path) -> Any:
     """The reference profile stored at ``path``, loaded once per file version (size, mtime)."""
-    from shopml.monitor.profile import Profile
+    from shopml.profile.reference import Profile
 
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)

@@ -29,12 +29,14 @@ from shopml.journal.events import Event, EventStore
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
 from shopml.monitor.cache import WINDOWS, bootstrap_weights, digest
-from shopml.monitor.drift_window import window_drift
-from shopml.monitor.estimate import estimate_performance
+from shopml.monitor.drift.window import window_drift
 from shopml.monitor.labels import LabelStore
-from shopml.monitor.metrics import Costs
 from shopml.monitor.monitor_report import report_paths, write_reports
-from shopml.monitor.performance import (
+from shopml.monitor.performance.estimate import estimate_performance
+from shopml.monitor.performance.metrics import Costs
+from shopml.monitor.performance.streaming import StreamResult, detect_stream
+from shopml.monitor.performance.traffic import window_traffic
+from shopml.monitor.performance.windows import (
     WindowData,
     WindowPerformance,
     assemble,
@@ -45,8 +47,6 @@ from shopml.monitor.performance import (
     realised_pool,
 )
 from shopml.monitor.predlog import PredictionLog, as_utc
-from shopml.monitor.streaming import StreamResult, detect_stream
-from shopml.monitor.traffic import window_traffic
 from shopml.registry import ModelBundle
 
 __all__ = ["REPORT_VERSION", "MonitorResult", "parse_window", "run_monitor"]

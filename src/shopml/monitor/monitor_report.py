@@ -21,8 +21,8 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from shopml.config import Workspace
-from shopml.monitor.metrics import METRICS
-from shopml.monitor.performance import WindowPerformance
+from shopml.monitor.performance.metrics import METRICS
+from shopml.monitor.performance.windows import WindowPerformance
 
 if TYPE_CHECKING:
     from shopml.monitor.job import MonitorResult

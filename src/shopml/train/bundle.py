@@ -41,7 +41,7 @@ def write_bundle(
     report_html: str,
 ) -> float:
     """Export and parity-check ONNX, write pipeline, profile, report and ``bundle.json``; return max |Δ|."""
-    from shopml.monitor.profile import build_profile
+    from shopml.profile import build_profile
 
     staging.mkdir(parents=True, exist_ok=False)
     onnx_model = export_onnx(model.serving, model.calibrator, ds.inputs, ds.kinds)

@@ -4,7 +4,8 @@ The stream is ``error = decision != label`` for labelled predictions in event-ti
 
 * ``ddm`` — River's DDM: warning at 2.5σ, drift at 3.5σ above the best error rate seen, after 500
   warm-up steps. (River's defaults — 2σ/3σ after 30 — alarmed on 17 of 30 stationary streams at a 5%
-  error rate, measured in ``tests/monitor/test_streaming.py``'s setting; these settings on 4 of 60.)
+  error rate, measured in ``tests/monitor/performance/test_streaming.py``'s setting; these settings on 4
+  of 60.)
 * ``adwin`` — River's ADWIN (drift at δ=0.002, the default); warning = a second ADWIN at δ=0.05.
 * ``page_hinkley`` — River's Page-Hinkley watching for an *increase* (drift at λ=50, δ=0.005, the
   defaults); warning = a second one at λ=25.

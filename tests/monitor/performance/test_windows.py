@@ -10,9 +10,14 @@ from sklearn.metrics import average_precision_score, f1_score, precision_score, 
 
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import DataError, InsufficientDataError
-from shopml.monitor.estimate import estimate_performance
-from shopml.monitor.metrics import Costs, SortedScores
-from shopml.monitor.performance import WindowData, evaluate_series, evaluate_window, realised_performance
+from shopml.monitor.performance.estimate import estimate_performance
+from shopml.monitor.performance.metrics import Costs, SortedScores
+from shopml.monitor.performance.windows import (
+    WindowData,
+    evaluate_series,
+    evaluate_window,
+    realised_performance,
+)
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Self-contained HTML for a :class:`~shopml.monitor.report.DriftReport` (Plotly inlined once, no network)."""
+"""Self-contained HTML for a :class:`~shopml.monitor.drift.report.DriftReport` (Plotly inlined, offline)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from jinja2 import Environment, select_autoescape
 from plotly.offline import get_plotlyjs
 
-from shopml.monitor.report import DriftReport, FeatureDrift
+from shopml.monitor.drift.report import DriftReport, FeatureDrift
 
 __all__ = ["render_report"]
 

@@ -19,7 +19,7 @@ import pyarrow.dataset as ds
 from rich.progress import Progress
 
 from shopml.errors import DataError, SchemaError
-from shopml.monitor.profile import SCORE_COLUMN, Profile, build_profile, numeric_column
+from shopml.profile.reference import SCORE_COLUMN, Profile, build_profile, numeric_column
 from shopml.schema import FeatureKind, Schema, infer_schema
 
 __all__ = ["Side", "Source", "load_side", "resolve_schema"]

@@ -7,7 +7,7 @@ import pytest
 
 from shopml.errors import ConfigError
 from shopml.monitor import TESTS, CategoricalSketch, NumericSketch, adjust_p_values
-from shopml.monitor.drift_tests import ColumnData, get_test
+from shopml.monitor.drift.registry import ColumnData, get_test
 
 
 def _numeric(x: np.ndarray, exact: bool) -> ColumnData:

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shopml.errors import ConfigError
-from shopml.monitor.sketch import CategoricalSketch, NumericSketch
+from shopml.profile.sketch import CategoricalSketch, NumericSketch
 
 __all__ = [
     "CATEGORICAL",
@@ -151,4 +151,4 @@ def empty(ref: ColumnData, cur: ColumnData) -> bool:
 
 
 # The concrete tests register themselves on import.
-from shopml.monitor import stats_categorical, stats_numeric  # noqa: E402, F401
+from shopml.monitor.drift import categorical, numeric  # noqa: E402, F401

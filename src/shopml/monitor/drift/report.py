@@ -167,7 +167,7 @@ class DriftReport(_Model):
 
     def to_html(self, title: str = "shopml drift report") -> str:
         """Self-contained HTML (Plotly inlined once): per feature the two distributions and the numbers."""
-        from shopml.monitor.html import render_report
+        from shopml.monitor.drift.html import render_report
 
         return render_report(self, title)
 

@@ -21,14 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from shopml.monitor.drift_config import DEFAULT_TESTS, DriftConfig
-from shopml.monitor.drift_tests import ColumnData, TestScore, adjust_p_values, get_test
-from shopml.monitor.histogram import histogram
-from shopml.monitor.inputs import Side, Source, load_side, resolve_schema
-from shopml.monitor.multivariate import domain_classifier
-from shopml.monitor.profile import Profile
-from shopml.monitor.quality import check_quality
-from shopml.monitor.report import (
+from shopml.monitor.drift.config import DEFAULT_TESTS, DriftConfig
+from shopml.monitor.drift.histogram import histogram
+from shopml.monitor.drift.inputs import Side, Source, load_side, resolve_schema
+from shopml.monitor.drift.multivariate import domain_classifier
+from shopml.monitor.drift.quality import check_quality
+from shopml.monitor.drift.registry import ColumnData, TestScore, adjust_p_values, get_test
+from shopml.monitor.drift.report import (
     DriftReport,
     FeatureDrift,
     MultivariateDrift,
@@ -36,7 +35,8 @@ from shopml.monitor.report import (
     SchemaMismatch,
     Verdict,
 )
-from shopml.monitor.sketch import CategoricalSketch
+from shopml.profile.reference import Profile
+from shopml.profile.sketch import CategoricalSketch
 from shopml.schema import FeatureKind, FeatureSpec, Schema
 
 __all__ = ["compare"]
@@ -55,7 +55,7 @@ def compare(
     Parquet/CSV file or folder; a ``.json`` path is read as a profile) and return a :class:`DriftReport`.
 
     ``schema`` defaults to the profile's, or is inferred from the reference. See the module docstring for
-    the dataset verdict and :mod:`shopml.monitor.drift_tests` for the per-feature rule. ``progress``
+    the dataset verdict and :mod:`shopml.monitor.drift.registry` for the per-feature rule. ``progress``
     shows a progress bar while a large file is streamed.
 
     >>> import numpy as np, pyarrow as pa

@@ -18,7 +18,7 @@ import numpy as np
 
 from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
-from shopml.monitor.metrics import METRICS, Costs, Interval, SortedScores
+from shopml.monitor.performance.metrics import METRICS, Costs, Interval, SortedScores
 
 __all__ = ["estimate_performance"]
 

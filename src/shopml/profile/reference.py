@@ -1,8 +1,8 @@
 """The reference profile: mergeable per-feature sketches, a bounded row sample and the score sketch.
 
 A :class:`Profile` is what monitoring compares production against instead of the raw training data.
-It holds, per model input feature, a :class:`~shopml.monitor.sketch.NumericSketch` (numeric) or a
-:class:`~shopml.monitor.sketch.CategoricalSketch` (categorical, boolean); the row count; counts of
+It holds, per model input feature, a :class:`~shopml.profile.sketch.NumericSketch` (numeric) or a
+:class:`~shopml.profile.sketch.CategoricalSketch` (categorical, boolean); the row count; counts of
 values that were not of the declared type; optionally the sketch of the model's scores; and a uniform
 row sample of bounded size (rows keep a random priority and a merge keeps the lowest ones, so the sample
 merges associatively too) that feeds exact tests on small data and the domain classifier.
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopml.errors import DataError, NotFoundError, SchemaError
-from shopml.monitor.sketch import CategoricalSketch, NumericSketch, sketch_from_dict
+from shopml.profile.sketch import CategoricalSketch, NumericSketch, sketch_from_dict
 from shopml.schema import FeatureKind, Schema
 
 __all__ = ["PROFILE_FORMAT", "PROFILE_VERSION", "Profile", "build_profile", "numeric_column"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from shopml.errors import DataError, NotFoundError, SchemaError
 from shopml.monitor import CategoricalSketch, NumericSketch, Profile, build_profile
-from shopml.monitor.sketch import ALPHA, bucket_keys, bucket_upper
+from shopml.profile.sketch import ALPHA, bucket_keys, bucket_upper
 from shopml.schema import FeatureSpec, Schema
 
 SCHEMA = Schema(

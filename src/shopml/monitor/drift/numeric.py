@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from shopml.monitor.drift_tests import CATEGORICAL, NUMERIC, ColumnData, DriftTest, empty, register
-from shopml.monitor.sketch import ALPHA, CategoricalSketch, NumericSketch, bucket_mid
-from shopml.monitor.stats_categorical import cat_counts, psi
+from shopml.monitor.drift.categorical import cat_counts, psi
+from shopml.monitor.drift.registry import CATEGORICAL, NUMERIC, ColumnData, DriftTest, empty, register
+from shopml.profile.sketch import ALPHA, CategoricalSketch, NumericSketch, bucket_mid
 
 __all__ = ["KS", "PSI", "CramerVonMises", "Wasserstein"]
 

@@ -33,7 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shopml.errors import ConfigError
-from shopml.monitor.drift_tests import CORRECTIONS, TESTS
+from shopml.monitor.drift.registry import CORRECTIONS, TESTS
 
 __all__ = ["CALENDAR_FEATURES", "DEFAULT_TESTS", "DriftConfig", "FeatureOverride"]
 

@@ -1,6 +1,6 @@
 """Categorical drift tests: chi-square (sparse cells pooled) and the debiased Jensen–Shannon distance.
 
-PSI (in :mod:`shopml.monitor.stats_numeric`) accepts categorical columns too.
+PSI (in :mod:`shopml.monitor.drift.numeric`) accepts categorical columns too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from shopml.monitor.drift_tests import CATEGORICAL, ColumnData, DriftTest, empty, register
+from shopml.monitor.drift.registry import CATEGORICAL, ColumnData, DriftTest, empty, register
 
 __all__ = ["ChiSquare", "JensenShannon", "cat_counts", "psi"]
 

@@ -10,7 +10,7 @@
   stationary shop: 74% coverage of a nominal 90% with rows, 83% with hour blocks).
   Below that threshold the labelled rows are a biased sample (fraud labels arrive with chargebacks, legit
   ones when the dispute period ends), so no realised figure is shown.
-* **Estimated** metrics (CBPE, :mod:`shopml.monitor.estimate`) for every window with enough rows.
+* **Estimated** metrics (CBPE, :mod:`shopml.monitor.performance.estimate`) for every window with enough rows.
 * **Pooling**: a window's metrics pool it with the fewest preceding windows (≤ ``max_pool``) that
   reach ``min_positives`` positives (labelled for realised, expected for estimated): PR-AUC on a
   handful of positives is noise.
@@ -29,8 +29,8 @@ import numpy as np
 
 from shopml.blocks import block_index
 from shopml.config.settings import PerformanceSettings
-from shopml.monitor.estimate import estimate_performance
-from shopml.monitor.metrics import METRICS, Costs, Interval, SortedScores
+from shopml.monitor.performance.estimate import estimate_performance
+from shopml.monitor.performance.metrics import METRICS, Costs, Interval, SortedScores
 
 __all__ = [
     "Part",

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
-from shopml.monitor.profile import Profile
-from shopml.monitor.report import MultivariateDrift
+from shopml.monitor.drift.report import MultivariateDrift
+from shopml.profile.reference import Profile
 from shopml.schema import FeatureKind
 
 __all__ = ["domain_classifier"]

@@ -1,6 +1,6 @@
 """Data-quality checks of a current profile against the reference profile.
 
-Rules (tolerances in :class:`~shopml.monitor.drift_config.DriftConfig`):
+Rules (tolerances in :class:`~shopml.monitor.drift.config.DriftConfig`):
 
 * ``all_null`` (error): a feature with values in the reference has none in the current data;
 * ``null_rate`` (warning): the null rate rose by more than ``null_rate_tolerance`` (absolute);
@@ -13,10 +13,10 @@ Rules (tolerances in :class:`~shopml.monitor.drift_config.DriftConfig`):
 
 from __future__ import annotations
 
-from shopml.monitor.drift_config import DriftConfig
-from shopml.monitor.profile import Profile
-from shopml.monitor.report import QualityIssue
-from shopml.monitor.sketch import NumericSketch, bucket_keys
+from shopml.monitor.drift.config import DriftConfig
+from shopml.monitor.drift.report import QualityIssue
+from shopml.profile.reference import Profile
+from shopml.profile.sketch import NumericSketch, bucket_keys
 
 __all__ = ["check_quality"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shopml.monitor.report import Histogram
-from shopml.monitor.sketch import CategoricalSketch, NumericSketch, bucket_upper
+from shopml.monitor.drift.report import Histogram
+from shopml.profile.sketch import CategoricalSketch, NumericSketch, bucket_upper
 
 __all__ = ["histogram"]
 

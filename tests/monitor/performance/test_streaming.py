@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shopml.errors import ConfigError, DataError
-from shopml.monitor.streaming import detect_stream, periodic_baseline
+from shopml.monitor.performance.streaming import detect_stream, periodic_baseline
 
 N, ONSET, SEEDS = 4000, 2500, 30
 
