@@ -1,4 +1,5 @@
-"""Model performance over time: realised metrics per window, estimates, streaming detectors, traffic.
+"""Model performance over time: realised metrics per window, estimates, baselines, streaming detectors,
+traffic.
 
 Names are imported lazily (PEP 562), as in :mod:`shopml.monitor`: the streaming detectors need River.
 """
@@ -10,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shopml.monitor.performance.estimate import estimate_performance
+    from shopml.monitor.performance.history import History, performance_history
     from shopml.monitor.performance.metrics import METRICS, Costs, Interval, SortedScores
     from shopml.monitor.performance.streaming import StreamAlarm, StreamResult, detect_stream
+    from shopml.monitor.performance.timing import parse_window
     from shopml.monitor.performance.traffic import window_traffic
     from shopml.monitor.performance.windows import (
         WindowData,
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 _WHERE: dict[str, str] = {
     "METRICS": "shopml.monitor.performance.metrics",
     "Costs": "shopml.monitor.performance.metrics",
+    "History": "shopml.monitor.performance.history",
     "Interval": "shopml.monitor.performance.metrics",
     "SortedScores": "shopml.monitor.performance.metrics",
     "StreamAlarm": "shopml.monitor.performance.streaming",
@@ -34,6 +38,8 @@ _WHERE: dict[str, str] = {
     "estimate_performance": "shopml.monitor.performance.estimate",
     "evaluate_series": "shopml.monitor.performance.windows",
     "evaluate_window": "shopml.monitor.performance.windows",
+    "parse_window": "shopml.monitor.performance.timing",
+    "performance_history": "shopml.monitor.performance.history",
     "realised_performance": "shopml.monitor.performance.windows",
     "window_traffic": "shopml.monitor.performance.traffic",
 }
@@ -41,6 +47,7 @@ _WHERE: dict[str, str] = {
 __all__ = [
     "METRICS",
     "Costs",
+    "History",
     "Interval",
     "SortedScores",
     "StreamAlarm",
@@ -51,6 +58,8 @@ __all__ = [
     "estimate_performance",
     "evaluate_series",
     "evaluate_window",
+    "parse_window",
+    "performance_history",
     "realised_performance",
     "window_traffic",
 ]

@@ -1,0 +1,113 @@
+"""What a model version showed when fresh: the estimated and the realised level of its first windows in
+production, the references the performance alerts compare the latest window with."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from shopml.blocks import time_blocks
+from shopml.config.settings import PerformanceSettings
+from shopml.monitor.labels import LabelStore
+from shopml.monitor.performance.estimate import estimate_performance
+from shopml.monitor.performance.metrics import Costs
+from shopml.monitor.performance.timing import parse_window
+from shopml.monitor.performance.windows import WindowData, WindowPerformance, realised_performance
+from shopml.monitor.predlog import PredictionLog
+from shopml.registry import ModelBundle
+
+__all__ = ["estimated_baseline", "realised_baseline"]
+
+
+def realised_baseline(
+    log: PredictionLog,
+    labels: LabelStore,
+    bundle: ModelBundle,
+    span: timedelta,
+    now: datetime,
+    cfg: PerformanceSettings,
+    seed: int,
+) -> dict[str, Any] | None:
+    """Realised ``alert_metric`` over this version's first ``max_pool`` windows in production, once they
+    have matured, with its hour-block interval: what the model showed when fresh, measured the way later
+    windows are. ``None`` until then (or without ``min_positives`` labelled positives)."""
+    first = log.span().start
+    if first is None or bundle.meta.target is None:
+        return None
+    end = first + cfg.max_pool * span
+    if end > now:
+        return None
+    table = labels.materialise(log, bundle.meta.target, bundle.meta.id_column, first, end, now)
+    t = labels.window(log, table, first, end)
+    label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    known = ~np.isnan(label)
+    if not t.num_rows or known.mean() < cfg.min_maturity or np.nansum(label) < cfg.min_positives:
+        return None
+    keep = np.flatnonzero(known)
+    if keep.size > cfg.max_rows:  # bounded like every window: a uniform, seeded sample
+        keep = np.sort(np.random.default_rng([seed, 4]).choice(keep, cfg.max_rows, replace=False))
+    score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    blocks = time_blocks(t.column("__time").to_numpy()[keep], parse_window(cfg.block).total_seconds())
+    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+    m = realised_performance(
+        score,
+        decision,
+        label[keep],
+        costs=costs,
+        n_bootstrap=cfg.n_bootstrap,
+        level=cfg.confidence,
+        rng=np.random.default_rng(seed),
+        blocks=blocks,
+    )[cfg.alert_metric]
+    return {
+        "value": m.value,
+        "low": m.low,
+        "start": first.isoformat(),
+        "end": end.isoformat(),
+        "positives": int(np.nansum(label)),
+    }
+
+
+def estimated_baseline(
+    log: PredictionLog,
+    latest: WindowPerformance,
+    data: list[WindowData],
+    span: timedelta,
+    cfg: PerformanceSettings,
+    seed: int,
+) -> dict[str, Any] | None:
+    """CBPE on the first ``max_pool`` windows after this version's first prediction, on as many rows as
+    the latest estimate used: the level the estimate had when the model was fresh (same size, same bias),
+    with its hour-block interval (``low``): a week of bursty fraud is one noisy sample too."""
+    first = log.span().start
+    if first is None or latest.estimated_from is None:
+        return None
+    end = first + cfg.max_pool * span
+    if latest.estimated_from < end:
+        return None  # the latest estimate still overlaps the baseline period
+    rows = min(cfg.max_rows, sum(int(d.scores.size) for d in data if d.start >= latest.estimated_from))
+    t = log.read(first, end, ["score", "decision", "__time"])
+    if t.num_rows < max(rows, cfg.min_rows):
+        return None
+    rng = np.random.default_rng(seed)
+    s = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
+    d = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
+    b = time_blocks(t.column("__time").to_numpy(), parse_window(cfg.block).total_seconds())
+    order = np.lexsort((b, d, s))  # DuckDB's row order may vary between runs; the sample must not
+    idx = order[rng.choice(t.num_rows, rows, replace=False)]
+    s, d, b = s[idx], d[idx], b[idx]
+    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+    est = estimate_performance(
+        s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng, blocks=b
+    )
+    return {
+        "value": est[cfg.alert_metric].value,
+        "low": est[cfg.alert_metric].low,
+        "start": first.isoformat(),
+        "end": end.isoformat(),
+        "rows": rows,
+    }

@@ -1,0 +1,157 @@
+"""The performance history of one model version: its windows' metrics, the labelled error stream the
+streaming detectors watch, and the levels the version showed when fresh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from shopml.blocks import time_blocks
+from shopml.config.settings import PerformanceSettings
+from shopml.errors import DataError
+from shopml.monitor.cache import WINDOWS, bootstrap_weights, digest
+from shopml.monitor.labels import LabelStore
+from shopml.monitor.performance.baselines import estimated_baseline, realised_baseline
+from shopml.monitor.performance.timing import parse_window, window_rng
+from shopml.monitor.performance.windows import (
+    WindowData,
+    WindowPerformance,
+    assemble,
+    estimated_part,
+    estimated_pool,
+    realised_part,
+    realised_pool,
+)
+from shopml.monitor.predlog import PredictionLog
+from shopml.registry import ModelBundle
+
+__all__ = ["History", "performance_history"]
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-window performance, the matured windows' error stream (0/1 per labelled prediction, with its
+    times) and the estimated and realised levels of the version's first windows (``None`` until known)."""
+
+    windows: list[WindowPerformance]
+    errors: np.ndarray
+    times: np.ndarray
+    estimated_baseline: dict[str, Any] | None
+    realised_baseline: dict[str, Any] | None
+
+
+def _evaluate(
+    data: list[WindowData], cfg: PerformanceSettings, seed: int, weights: np.ndarray, cache: bool
+) -> list[WindowPerformance]:
+    """Each window's estimated and realised metrics on its pool span (it and its ``max_pool - 1``
+    predecessors), each with a generator of its own. Cached by a digest of every input: the estimate's
+    inputs (scores, decisions) never change, the realised metrics' change while labels trickle in."""
+    setup = cfg.model_dump_json()
+    out: list[WindowPerformance] = []
+    for i, w in enumerate(data):
+        span = data[max(0, i - cfg.max_pool + 1) : i + 1]
+        last = len(span) - 1
+        # keyed by the pool actually used: a window keeps its result when the history slides on
+        pool = estimated_pool(span, last, cfg) if cache else None
+        key = pool and digest(
+            "estimated",
+            setup,
+            seed,
+            [(d.start, d.end) for d in pool],
+            *[a for d in pool for a in (d.scores, d.decisions)],
+        )
+        est = WINDOWS.get(key) if key else None
+        if est is None:
+            est = estimated_part(span, last, cfg, window_rng(seed, w.start, 1))
+            if key:
+                WINDOWS.put(key, est)
+        pool = realised_pool(span, last, cfg) if cache and span[-1].rows else None
+        key = pool and digest(
+            "realised",
+            setup,
+            seed,
+            weights.shape,
+            [(d.start, d.end, d.counts) for d in pool],
+            *[a for d in pool for a in (d.scores, d.decisions, d.labels, d.blocks)],
+        )
+        real = WINDOWS.get(key) if key else None
+        if real is None:
+            real = realised_part(span, last, cfg, window_rng(seed, w.start, 3), weights)
+            if key:
+                WINDOWS.put(key, real)
+        out.append(assemble(w, cfg, est, real))
+    return out
+
+
+def _window_data(
+    log: PredictionLog,
+    labels: LabelStore,
+    bundle: ModelBundle,
+    bounds: list[tuple[datetime, datetime]],
+    now: datetime,
+    cfg: PerformanceSettings,
+    seed: int,
+) -> tuple[list[WindowData], list[np.ndarray]]:
+    """Each window's scores, decisions and labels known at ``now`` (bounded by a seeded uniform sample of
+    ``max_rows``, exact counts kept), with the sampled rows' times."""
+    target = bundle.meta.target
+    if not target:
+        raise DataError(
+            f"model '{bundle.name}' has no target column in its bundle: no performance to monitor"
+        )
+    data: list[WindowData] = []
+    stamps: list[np.ndarray] = []
+    table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
+    block_s = parse_window(cfg.block).total_seconds()
+    for start, end in bounds:
+        t = labels.window(log, table, start, end)
+        keep = np.arange(t.num_rows)
+        if t.num_rows > cfg.max_rows:  # bounded: a uniform sample (exact counts kept)
+            keep = np.sort(window_rng(seed, start, 0).choice(t.num_rows, cfg.max_rows, replace=False))
+        score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
+        decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
+        label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
+        stamp = t.column("__time").to_numpy()[keep]
+        blocks = time_blocks(stamp, block_s)
+        data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts, blocks))
+        stamps.append(stamp)
+    return data, stamps
+
+
+def performance_history(
+    log: PredictionLog,
+    labels: LabelStore,
+    bundle: ModelBundle,
+    bounds: list[tuple[datetime, datetime]],
+    now: datetime,
+    cfg: PerformanceSettings,
+    seed: int,
+    cache: bool = True,
+) -> History:
+    """Performance of the windows ``bounds`` (oldest first) as known at ``now``, the error stream of the
+    matured ones (thinned uniformly to ``stream_rows`` per window, order kept) and the baselines."""
+    data, stamps = _window_data(log, labels, bundle, bounds, now, cfg, seed)
+    weights = bootstrap_weights(seed, cfg.n_bootstrap, cfg.max_rows)  # shared draws, once per process
+    out = _evaluate(data, cfg, seed, weights, cache)
+    errors: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    for w, d, ts in zip(out, data, stamps, strict=True):
+        if w.matured:
+            known = np.flatnonzero(~np.isnan(d.labels))
+            if known.size > cfg.stream_rows:
+                known = np.sort(window_rng(seed, d.start, 2).choice(known, cfg.stream_rows, replace=False))
+            errors.append((d.decisions[known] != d.labels[known]).astype(np.float64))
+            times.append(ts[known])
+    span = bounds[-1][1] - bounds[-1][0]
+    return History(
+        windows=out,
+        errors=np.concatenate(errors) if errors else np.empty(0),
+        times=np.concatenate(times) if times else np.empty(0, "datetime64[us]"),
+        estimated_baseline=estimated_baseline(log, out[-1], data, span, cfg, seed),
+        realised_baseline=realised_baseline(log, labels, bundle, span, now, cfg, seed),
+    )
