@@ -15,9 +15,8 @@ from typer.testing import CliRunner
 from shopml.cli.main import app
 from shopml.errors import ConfigError, NotFoundError
 from shopml.journal.events import EventStore
+from shopml.logstore import ingest_labels, write_predictions
 from shopml.monitor.job import parse_window, run_monitor
-from shopml.monitor.labels import ingest_labels
-from shopml.monitor.predlog import write_predictions
 from shopml.profile.reference import build_profile
 from shopml.registry import ModelBundle
 

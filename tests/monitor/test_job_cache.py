@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from shopml.cli.main import app
+from shopml.logstore import PredictionLog
 from shopml.monitor import ingest_labels, run_monitor, write_predictions
 from shopml.monitor.cache import WINDOWS, clear_caches
 from shopml.monitor.performance.traffic import window_traffic
-from shopml.monitor.predlog import PredictionLog
 from shopml.registry import ModelBundle
 
 START = datetime(2026, 3, 1, tzinfo=UTC)  # as in conftest

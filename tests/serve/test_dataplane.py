@@ -13,7 +13,8 @@ from benchmarks.serve_fixture import FixtureModel
 
 from shopml.config import Workspace
 from shopml.errors import ForbiddenError, NotFoundError, NotReadyError, UnauthorizedError
-from shopml.serve import DataPlane, ModelRepository, PredictionLog, ServeMetrics
+from shopml.logstore import LogWriter
+from shopml.serve import DataPlane, ModelRepository, ServeMetrics
 
 from .conftest import TOKEN, make_registry, serve_settings
 
@@ -21,7 +22,7 @@ from .conftest import TOKEN, make_registry, serve_settings
 def _plane(ws: Path, models: dict[int, FixtureModel], **serve: Any) -> DataPlane:
     settings = serve_settings(ws, **serve)
     metrics = ServeMetrics()
-    plog = PredictionLog(Workspace(ws).predictions_dir, metrics, flush_interval_s=0.2)
+    plog = LogWriter(Workspace(ws).predictions_dir, metrics, flush_interval_s=0.2)
     repo = ModelRepository(make_registry(ws, models), settings.serve, metrics)
     return DataPlane(repo, settings.serve, metrics, plog, poll=False)
 

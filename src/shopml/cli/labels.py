@@ -9,8 +9,8 @@ import typer
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
 from shopml.errors import DataError
+from shopml.logstore import ingest_labels
 from shopml.monitor.bundles import resolve_bundle
-from shopml.monitor.labels import ingest_labels
 
 __all__ = ["app", "ingest"]
 

@@ -1,5 +1,6 @@
 """Monitoring: drift (:mod:`shopml.monitor.drift`), performance over time (:mod:`shopml.monitor.performance`),
-label joins and the job that runs them. Profiles and sketches live in :mod:`shopml.profile`.
+and the job that runs them. Profiles and sketches live in :mod:`shopml.profile`, the prediction log
+and the labels in :mod:`shopml.logstore` (their names stay importable from here).
 
 Names are imported lazily (PEP 562): ``import shopml.monitor.drift.report`` does not pull in River, XGBoost,
 Plotly or MLflow; ``from shopml.monitor import run_monitor`` imports what that needs.
@@ -12,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shopml.journal.events import EVENT_KINDS, SEVERITIES, Event, EventStore
+    from shopml.logstore.labels import LabelIngestResult, LabelStore, ingest_labels
+    from shopml.logstore.reader import PredictionLog
+    from shopml.logstore.writer import write_predictions
     from shopml.monitor.drift.compare import compare
     from shopml.monitor.drift.config import DriftConfig, FeatureOverride
     from shopml.monitor.drift.registry import TESTS, DriftTest, adjust_p_values, register
     from shopml.monitor.drift.report import DriftReport, FeatureDrift, MultivariateDrift, QualityIssue
     from shopml.monitor.job import MonitorResult, run_monitor
-    from shopml.monitor.labels import LabelIngestResult, LabelStore, ingest_labels
     from shopml.monitor.performance.estimate import estimate_performance
     from shopml.monitor.performance.streaming import StreamResult, detect_stream
     from shopml.monitor.performance.windows import (
@@ -27,7 +30,6 @@ if TYPE_CHECKING:
         evaluate_window,
         realised_performance,
     )
-    from shopml.monitor.predlog import PredictionLog, write_predictions
     from shopml.profile.reference import Profile, build_profile
     from shopml.profile.sketch import CategoricalSketch, NumericSketch
 
@@ -41,12 +43,12 @@ _WHERE: dict[str, str] = {
     "EventStore": "shopml.journal.events",
     "FeatureDrift": "shopml.monitor.drift.report",
     "FeatureOverride": "shopml.monitor.drift.config",
-    "LabelIngestResult": "shopml.monitor.labels",
-    "LabelStore": "shopml.monitor.labels",
+    "LabelIngestResult": "shopml.logstore.labels",
+    "LabelStore": "shopml.logstore.labels",
     "MonitorResult": "shopml.monitor.job",
     "MultivariateDrift": "shopml.monitor.drift.report",
     "NumericSketch": "shopml.profile.sketch",
-    "PredictionLog": "shopml.monitor.predlog",
+    "PredictionLog": "shopml.logstore.reader",
     "Profile": "shopml.profile.reference",
     "QualityIssue": "shopml.monitor.drift.report",
     "SEVERITIES": "shopml.journal.events",
@@ -61,11 +63,11 @@ _WHERE: dict[str, str] = {
     "estimate_performance": "shopml.monitor.performance.estimate",
     "evaluate_series": "shopml.monitor.performance.windows",
     "evaluate_window": "shopml.monitor.performance.windows",
-    "ingest_labels": "shopml.monitor.labels",
+    "ingest_labels": "shopml.logstore.labels",
     "realised_performance": "shopml.monitor.performance.windows",
     "register": "shopml.monitor.drift.registry",
     "run_monitor": "shopml.monitor.job",
-    "write_predictions": "shopml.monitor.predlog",
+    "write_predictions": "shopml.logstore.writer",
 }
 
 __all__ = [

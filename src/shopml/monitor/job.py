@@ -21,17 +21,16 @@ import numpy as np
 
 from shopml.config import Settings, Workspace, load_settings
 from shopml.journal.events import Event, EventStore
+from shopml.logstore import LabelStore, PredictionLog, as_utc
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
 from shopml.monitor.drift.window import window_drift
-from shopml.monitor.labels import LabelStore
 from shopml.monitor.monitor_report import report_paths, write_reports
 from shopml.monitor.performance.history import performance_history
 from shopml.monitor.performance.streaming import StreamResult, detect_stream
 from shopml.monitor.performance.timing import parse_window
 from shopml.monitor.performance.traffic import window_traffic
 from shopml.monitor.performance.windows import WindowPerformance
-from shopml.monitor.predlog import PredictionLog, as_utc
 from shopml.registry import ModelBundle
 
 __all__ = ["REPORT_VERSION", "MonitorResult", "parse_window", "run_monitor"]

@@ -8,7 +8,6 @@ from shopml.serve.codec import Encoded, InputCodec
 from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
-from shopml.serve.predlog import LogStream, PredictionLog
 from shopml.serve.protocol import BadRequestError
 from shopml.serve.repository import ModelRepository, ModelSource, ServedModel
 from shopml.serve.server import build_app, create_app, run
@@ -18,13 +17,11 @@ __all__ = [
     "DataPlane",
     "Encoded",
     "InputCodec",
-    "LogStream",
     "MicroBatcher",
     "ModelRepository",
     "ModelSource",
     "OnnxPredictor",
     "Prediction",
-    "PredictionLog",
     "ScoreCache",
     "ServeApp",
     "ServeMetrics",

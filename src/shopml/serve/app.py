@@ -19,11 +19,11 @@ import orjson
 
 from shopml.config.settings import ServeSettings
 from shopml.errors import NotFoundError, PayloadTooLargeError, ShopmlError
+from shopml.logstore.writer import LogWriter
 from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
 from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
 from shopml.serve.openapi import openapi_spec
-from shopml.serve.predlog import PredictionLog
 from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2
 from shopml.serve.repository import ModelRepository
 
@@ -66,7 +66,7 @@ class ServeApp:
         repository: ModelRepository,
         settings: ServeSettings,
         metrics: ServeMetrics,
-        prediction_log: PredictionLog | None = None,
+        prediction_log: LogWriter | None = None,
         *,
         poll: bool = True,
     ) -> None:

@@ -22,9 +22,9 @@ from typing import Any
 from shopml import __version__
 from shopml.config.settings import ServeSettings
 from shopml.errors import ForbiddenError, NotReadyError, UnauthorizedError
+from shopml.logstore.writer import LogWriter
 from shopml.serve.batch import Encoded
 from shopml.serve.metrics import FLUSH_INTERVAL_S, ServeMetrics
-from shopml.serve.predlog import PredictionLog
 from shopml.serve.repository import ModelRepository, ServedModel
 
 __all__ = ["DataPlane", "Prediction"]
@@ -50,7 +50,7 @@ class DataPlane:
         repository: ModelRepository,
         settings: ServeSettings,
         metrics: ServeMetrics,
-        prediction_log: PredictionLog | None = None,
+        prediction_log: LogWriter | None = None,
         *,
         poll: bool = True,
     ) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from shopml.config.settings import ServeSettings
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
+from shopml.logstore.stream import LogStream
 from shopml.registry.bundle import ModelBundle
 from shopml.serve.batch import Encoded, batch_block
 from shopml.serve.batcher import MicroBatcher
@@ -24,7 +25,6 @@ from shopml.serve.cache import ScoreCache
 from shopml.serve.codec import InputCodec
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
-from shopml.serve.predlog import LogStream
 
 __all__ = ["ModelRepository", "ModelSource", "ServedModel"]
 

@@ -25,9 +25,9 @@ from typing import Any
 
 from shopml.config import Settings, Workspace, load_settings
 from shopml.errors import ConfigError
+from shopml.logstore.writer import LogWriter
 from shopml.serve.app import ServeApp
 from shopml.serve.metrics import ServeMetrics
-from shopml.serve.predlog import PredictionLog
 from shopml.serve.repository import ModelRepository, ModelSource
 
 __all__ = ["ReusePortSocket", "build_app", "create_app", "listen_reuse_port", "run"]
@@ -96,7 +96,7 @@ def build_app(settings: Settings, source: ModelSource | None = None, *, poll: bo
     plog = None
     if s.log_predictions:
         root = Workspace(settings.workspace).predictions_dir
-        plog = PredictionLog(
+        plog = LogWriter(
             root, metrics, flush_interval_s=s.log_flush_interval_s, max_backlog_rows=s.log_max_backlog_rows
         )
     return ServeApp(ModelRepository(source, s, metrics), s, metrics, plog, poll=poll)

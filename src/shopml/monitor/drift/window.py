@@ -11,11 +11,11 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from shopml.logstore import PredictionLog
 from shopml.monitor.cache import cached_profile
 from shopml.monitor.drift.compare import compare
 from shopml.monitor.drift.config import DriftConfig
 from shopml.monitor.drift.report import DriftReport
-from shopml.monitor.predlog import PredictionLog
 from shopml.profile.reference import SCORE_COLUMN, Profile, build_profile
 from shopml.registry import ModelBundle
 from shopml.schema import Schema

@@ -11,12 +11,11 @@ import pyarrow as pa
 
 from shopml.blocks import time_blocks
 from shopml.config.settings import PerformanceSettings
-from shopml.monitor.labels import LabelStore
+from shopml.logstore import LabelStore, PredictionLog
 from shopml.monitor.performance.estimate import estimate_performance
 from shopml.monitor.performance.metrics import Costs
 from shopml.monitor.performance.timing import parse_window
 from shopml.monitor.performance.windows import WindowData, WindowPerformance, realised_performance
-from shopml.monitor.predlog import PredictionLog
 from shopml.registry import ModelBundle
 
 __all__ = ["estimated_baseline", "realised_baseline"]

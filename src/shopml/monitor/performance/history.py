@@ -13,8 +13,8 @@ import pyarrow as pa
 from shopml.blocks import time_blocks
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import DataError
+from shopml.logstore import LabelStore, PredictionLog
 from shopml.monitor.cache import WINDOWS, bootstrap_weights, digest
-from shopml.monitor.labels import LabelStore
 from shopml.monitor.performance.baselines import estimated_baseline, realised_baseline
 from shopml.monitor.performance.timing import parse_window, window_rng
 from shopml.monitor.performance.windows import (
@@ -26,7 +26,6 @@ from shopml.monitor.performance.windows import (
     realised_part,
     realised_pool,
 )
-from shopml.monitor.predlog import PredictionLog
 from shopml.registry import ModelBundle
 
 __all__ = ["History", "performance_history"]

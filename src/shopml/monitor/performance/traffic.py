@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shopml.monitor.predlog import PredictionLog, as_utc
+from shopml.logstore import PredictionLog, as_utc
 
 __all__ = ["window_traffic"]
 

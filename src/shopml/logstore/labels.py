@@ -1,6 +1,6 @@
 """Delayed labels: validate and store a label file, join labels back to logged predictions.
 
-Stored per contract 5 as ``workspace/logs/labels/model=NAME/part-<uuid>.parquet`` with the key column
+Stored per contract 5 (:mod:`shopml.logstore.layout`), one part file per ingest, with the key column
 (``request_id`` or the model's business key, e.g. ``transaction_id``), the label column (the model's
 target) and ``label_available_at`` (when the label became known; missing → the ingest time). A label
 counts for a window only once ``label_available_at <= as_of``; when a key has several labels (a
@@ -9,7 +9,6 @@ correction), the latest available one wins.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,18 +16,17 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from shopml.config import Workspace
 from shopml.errors import DataError, SchemaError
-from shopml.monitor.predlog import PredictionLog, as_utc, quote
+from shopml.logstore.layout import TIMESTAMP, model_dir, write_part
+from shopml.logstore.reader import PredictionLog, as_utc, quote
 from shopml.schema import read_table
 
 __all__ = ["AVAILABLE_AT", "REQUEST_ID", "LabelIngestResult", "LabelStore", "ingest_labels"]
 
 REQUEST_ID = "request_id"
 AVAILABLE_AT = "label_available_at"
-UTC_US = pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True)
@@ -74,23 +72,23 @@ def _labels(col: pa.ChunkedArray, name: str, source: str) -> pa.Array:
 def _available_at(table: pa.Table, now: datetime, source: str) -> pa.Array:
     n = table.num_rows
     if AVAILABLE_AT not in table.column_names:
-        return pa.array([now] * n, UTC_US)
+        return pa.array([now] * n, TIMESTAMP)
     col = table.column(AVAILABLE_AT)
     try:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             try:
-                col = col.cast(UTC_US)
+                col = col.cast(TIMESTAMP)
             except pa.ArrowInvalid:  # no offset given: the times are UTC
                 col = pc.assume_timezone(col.cast(pa.timestamp("us")), "UTC")
         elif pa.types.is_timestamp(col.type) and col.type.tz is None:
             col = pc.assume_timezone(col, "UTC")
-        col = col.cast(UTC_US)
+        col = col.cast(TIMESTAMP)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise DataError(
             f"label file {source}: column '{AVAILABLE_AT}' must be a UTC timestamp "
             f"(ISO like 2026-01-31T00:00:00+00:00), got {table.column(AVAILABLE_AT).type}: {exc}"
         ) from exc
-    return pc.fill_null(col, pa.scalar(now, UTC_US)).combine_chunks()
+    return pc.fill_null(col, pa.scalar(now, TIMESTAMP)).combine_chunks()
 
 
 def _unlabelled(base: str) -> str:
@@ -104,7 +102,7 @@ class LabelStore:
     def __init__(self, workspace: Workspace | Path | str, model: str) -> None:
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         self.model = model
-        self.root = ws.labels_dir / f"model={model}"
+        self.root = model_dir(ws.labels_dir, model)
         self._prepared: tuple[tuple[object, ...], list[str]] | None = None
 
     @property
@@ -121,12 +119,7 @@ class LabelStore:
 
     def write(self, table: pa.Table) -> Path:
         """Store one validated label table as a new part file."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"part-{uuid.uuid4().hex}.parquet"
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(path)  # readers never see a half-written part
-        return path
+        return write_part(self.root, table)  # readers never see a half-written part
 
     def _prepare(self, log: PredictionLog, label: str, id_column: str | None, as_of: datetime) -> list[str]:
         """Materialise the labels known at ``as_of`` (latest per key) as temp tables in the log's

@@ -1,6 +1,6 @@
 """Read the prediction log (contract 5) with DuckDB: windows by time, one model, bounded memory.
 
-The log is ``workspace/logs/predictions/model=NAME/date=YYYY-MM-DD/part-*.parquet``. Time is the
+The files are laid out as :mod:`shopml.logstore.layout` says. Time is the
 request's event time (the schema's time column, e.g. ``event_time``) when the request carried it, else
 the prediction time ``ts``: a replayed simulation is monitored on simulated time, live traffic on wall
 time. Windows are half-open, ``start <= time < end``. DuckDB streams the Parquet files, reads only the
@@ -9,7 +9,6 @@ columns asked for and runs with a memory limit, so a window of any size is read 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,18 +16,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from shopml.config import Workspace
 from shopml.errors import DataError, NotFoundError
+from shopml.logstore.layout import model_dir
 from shopml.times import as_utc as _as_utc
 
-__all__ = ["LOG_COLUMNS", "LogSpan", "PredictionLog", "as_utc", "connect", "quote", "write_predictions"]
+__all__ = ["LogSpan", "PredictionLog", "as_utc", "connect", "quote"]
 
 DEFAULT_MEMORY_LIMIT = "1GB"
-#: The columns every prediction log row has (contract 5); features and keys follow them.
-LOG_COLUMNS = ("request_id", "ts", "model", "model_version", "score", "decision", "threshold", "latency_ms")
 
 
 def quote(name: str) -> str:
@@ -71,7 +67,7 @@ class PredictionLog:
     ) -> None:
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         self.model = model
-        self.root = ws.predictions_dir / f"model={model}"
+        self.root = model_dir(ws.predictions_dir, model)
         self.time_column = time_column
         self.version = version
         self.con = con if con is not None else connect()
@@ -153,22 +149,3 @@ class PredictionLog:
         t = self.time_expr()
         sql = f"SELECT count(*) FROM {self.source()} WHERE {t} >= $start AND {t} < $end AND {self._version()}"
         return int(self.con.execute(sql, {"start": as_utc(start), "end": as_utc(end)}).fetchall()[0][0])
-
-
-def write_predictions(workspace: Workspace | Path | str, model: str, table: pa.Table) -> list[Path]:
-    """Write rows in the contract-5 layout (one part per ``ts`` day): for replays, tests and demos
-    that produce a log without the server."""
-    missing = [c for c in LOG_COLUMNS if c not in table.column_names]
-    if missing:
-        raise DataError(f"prediction rows lack column(s) {missing} (contract 5 needs {list(LOG_COLUMNS)})")
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
-    days = pc.strftime(table.column("ts"), format="%Y-%m-%d")
-    paths = []
-    for day in sorted(pc.unique(days).to_pylist()):
-        part = table.filter(pc.equal(days, day))
-        folder = ws.predictions_dir / f"model={model}" / f"date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"part-{uuid.uuid4().hex}.parquet"
-        pq.write_table(part, path)
-        paths.append(path)
-    return paths

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from shopml.errors import DataError, NotFoundError
-from shopml.monitor.predlog import PredictionLog, as_utc, write_predictions
+from shopml.logstore import PredictionLog, as_utc, write_predictions
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")

@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 
 from shopml.cli.main import app
 from shopml.errors import DataError, SchemaError
-from shopml.monitor.labels import LabelStore, ingest_labels
-from shopml.monitor.predlog import PredictionLog, write_predictions
+from shopml.logstore import LabelStore, PredictionLog, ingest_labels, write_predictions
 from shopml.registry import ModelBundle
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

@@ -10,13 +10,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from shopml.serve import LogStream, PredictionLog, ServeMetrics
+from shopml.logstore import LogStream, LogWriter
+from shopml.serve import ServeMetrics
 
 KINDS = {"amount": "numeric", "country": "categorical", "is_new_device": "boolean"}
 TS = datetime(2026, 1, 2, 3, 4, tzinfo=UTC).timestamp()
 
 
-def _append(plog: PredictionLog, stream: LogStream, i: int) -> None:
+def _append(plog: LogWriter, stream: LogStream, i: int) -> None:
     data = stream.lines(
         [f"r{i}-0", f"r{i}-1"],
         np.array([0.2, 0.9], dtype=np.float32),
@@ -31,7 +32,7 @@ def _append(plog: PredictionLog, stream: LogStream, i: int) -> None:
 
 def test_rows_land_in_contract_partitions(tmp_path: Path) -> None:
     stream = LogStream("fraud", 3, 0.5, KINDS, "transaction_id", "event_time")
-    plog = PredictionLog(tmp_path, ServeMetrics(), flush_interval_s=0.05).start()
+    plog = LogWriter(tmp_path, ServeMetrics(), flush_interval_s=0.05).start()
     for i in range(5):
         _append(plog, stream, i)
     plog.close()
@@ -63,7 +64,7 @@ def test_rows_land_in_contract_partitions(tmp_path: Path) -> None:
 def test_backlog_beyond_limit_is_dropped_and_counted(tmp_path: Path) -> None:
     metrics = ServeMetrics()
     stream = LogStream("fraud", 1, 0.5, KINDS)
-    plog = PredictionLog(tmp_path, metrics, max_backlog_rows=5)  # not started: nothing drains
+    plog = LogWriter(tmp_path, metrics, max_backlog_rows=5)  # not started: nothing drains
     for i in range(4):
         _append(plog, stream, i)
     assert plog.dropped == 4 and plog.backlog == 4
@@ -79,7 +80,7 @@ def test_write_failure_is_counted_not_raised(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     metrics = ServeMetrics()
-    plog = PredictionLog(blocker, metrics)
+    plog = LogWriter(blocker, metrics)
     _append(plog, LogStream("fraud", 1, 0.5, KINDS), 0)
     plog.flush()
     assert plog.dropped == 2 and "shopml_prediction_log_write_errors_total 1.0" in metrics.render().decode()
@@ -107,7 +108,7 @@ def test_fast_path_rows_log_the_same_table_as_columns(tmp_path: Path) -> None:
 def test_one_flush_splits_versions_and_days_into_their_own_files(tmp_path: Path) -> None:
     v1 = LogStream("fraud", 1, 0.5, KINDS, "transaction_id", "event_time")
     v2 = LogStream("fraud", 2, 0.5, KINDS, "transaction_id", "event_time")
-    plog = PredictionLog(tmp_path, ServeMetrics())  # not started: one explicit flush takes everything
+    plog = LogWriter(tmp_path, ServeMetrics())  # not started: one explicit flush takes everything
     for i, stream in enumerate([v1, v2, v1, v2, v1]):
         _append(plog, stream, i * 86400)  # i days later: a new date partition each time
     assert plog.flush() == 10 and plog.backlog == 0

@@ -1,0 +1,156 @@
+"""How one served model version's predictions are encoded on the request path and parsed back into the
+log's columns (:data:`shopml.logstore.layout.LOG_COLUMNS`, then features, business key, event time).
+
+The request path turns its rows into CSV lines with orjson (a few µs, no Arrow, no I/O); the writer
+thread parses each group of lines with Arrow's CSV reader, in C++ without the GIL.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from shopml.logstore.layout import KIND_TYPES, TIMESTAMP
+
+__all__ = ["LogStream"]
+
+_NL = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
+
+
+class LogStream:
+    """The log layout of one served model version; turns answered rows into CSV lines.
+
+    A line holds the columns of :attr:`schema` in order, each value as orjson writes it (strings
+    quoted, NaN and None as ``null``, booleans ``true``/``false``): a JSON array without its
+    brackets. Arrow's CSV reader parses that 4–5x faster than its JSON reader parses objects (0.5–0.7
+    vs 2.6–3.9 µs per row, measured), in the writer thread. A string with a character JSON escapes
+    (quote, backslash, control characters) is re-quoted for the CSV reader (``\\`` escapes, raw
+    newlines inside quotes), so every value reads back exactly.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        version: int,
+        threshold: float,
+        kinds: dict[str, str],
+        id_column: str | None = None,
+        time_column: str | None = None,
+    ) -> None:
+        self.model, self.version, self.threshold = model, version, threshold
+        self.kinds, self.id_column, self.time_column = kinds, id_column, time_column
+        fields = [("request_id", pa.string()), ("ts", pa.int64()), ("score", pa.float64())]
+        fields += [("latency_ms", pa.float64())] + [(n, KIND_TYPES[k]) for n, k in kinds.items()]
+        fields += [(id_column, pa.string())] if id_column else []
+        fields += [(time_column, pa.int64())] if time_column else []
+        self.schema = pa.schema(fields)
+        self._values = [*kinds, *([id_column] if id_column else [])]  # taken from a row, in order
+        self._csv = (
+            pacsv.ReadOptions(column_names=self.schema.names, use_threads=False),
+            pacsv.ParseOptions(quote_char='"', escape_char="\\", double_quote=False, newlines_in_values=True),
+            pacsv.ConvertOptions(
+                column_types={f.name: f.type for f in self.schema},
+                null_values=["null"],
+                true_values=["true"],
+                false_values=["false"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    def lines(
+        self,
+        request_ids: list[str],
+        scores: np.ndarray,
+        features: dict[str, list[Any]],
+        ts: float,
+        latency_ms: float,
+        ids: list[Any] | None = None,
+        times: list[datetime | None] | None = None,
+    ) -> bytes:
+        """One line per row from per-feature value lists (NaN is written as null)."""
+        ts_us = int(ts * 1e6)
+        columns = [features[name] for name in self.kinds]
+        out = []
+        for i, rid in enumerate(request_ids):
+            vals = [rid, ts_us, scores[i], latency_ms, *[c[i] for c in columns]]
+            if self.id_column:
+                vals.append(ids[i] if ids is not None else None)
+            if self.time_column:
+                t = times[i] if times is not None else None
+                vals.append(None if t is None else int(t.timestamp() * 1e6))
+            out.append(_line(vals))
+        return b"".join(out)
+
+    def row_lines(
+        self,
+        rows: list[dict[str, Any]],
+        request_ids: list[str],
+        scores: np.ndarray,
+        ts: float,
+        latency_ms: float,
+        times: list[datetime | None] | None = None,
+    ) -> bytes:
+        """:meth:`lines` for rows that passed the codec's fast path: the values are read straight from
+        each client row dict (features and id)."""
+        ts_us = int(ts * 1e6)
+        names, time_column = self._values, self.time_column
+        out = []
+        for i, row in enumerate(rows):
+            vals = [request_ids[i], ts_us, scores[i], latency_ms, *[row.get(n) for n in names]]
+            if time_column is not None:
+                t = times[i] if times is not None else None
+                vals.append(None if t is None else int(t.timestamp() * 1e6))
+            out.append(_line(vals))
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def table(self, data: bytes) -> pa.Table:
+        """Parse lines back into the contract's columns (runs in the writer thread, GIL released)."""
+        read, parse, convert = self._csv
+        read = pacsv.ReadOptions(
+            column_names=read.column_names, use_threads=False, block_size=max(len(data) + 1, 1 << 20)
+        )
+        raw = pacsv.read_csv(
+            io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert
+        )
+        n = raw.num_rows
+        score = raw.column("score")
+        cols: dict[str, Any] = {
+            "request_id": raw.column("request_id"),
+            "ts": raw.column("ts").cast(TIMESTAMP),
+            "model": pa.array([self.model] * n, pa.string()),
+            "model_version": pa.array(np.full(n, self.version, dtype=np.int64)),
+            "score": score,
+            "decision": pc.greater_equal(score, self.threshold).cast(pa.int8()),
+            "threshold": pa.array(np.full(n, self.threshold)),
+            "latency_ms": raw.column("latency_ms"),
+        }
+        for name in self.kinds:
+            cols[name] = raw.column(name)
+        if self.id_column:
+            cols[self.id_column] = raw.column(self.id_column)
+        if self.time_column:
+            cols[self.time_column] = raw.column(self.time_column).cast(TIMESTAMP)
+        return pa.table(cols)
+
+
+def _line(values: list[Any]) -> bytes:
+    """One CSV line: the orjson array without brackets, or, when a string needed a JSON escape, the
+    values re-quoted for the CSV reader."""
+    line = orjson.dumps(values, option=_NL)
+    if b"\\" not in line:
+        return line[1:-2] + b"\n"
+    parts = []
+    for v in values:
+        if isinstance(v, str):
+            parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            parts.append(orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+    return ",".join(parts).encode() + b"\n"
