@@ -135,7 +135,7 @@ def main() -> None:
         )
         ours = time.perf_counter() - start
         rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        per_window = _baseline(preds, labels, 2, cfg.n_bootstrap, cfg.max_rows)
+        per_window = _baseline(preds, labels, 2, cfg.n_resamples, cfg.max_rows)
     matured = sum(w.matured for w in result.windows)
     base = per_window * matured
     print(f"log: {days} days x {per_day:,} = {days * per_day:,} predictions; {matured} matured windows")

@@ -59,7 +59,7 @@ def policy_dict(world: Path, **gate: Any) -> dict[str, Any]:
             "holdout_days": 5,
             "label_maturity_days": 7,
             "min_positives": 5,
-            "n_bootstrap": 200,
+            "n_resamples": 200,
             "mode": "non_inferior",
             "margin": 0.5,
             **gate,

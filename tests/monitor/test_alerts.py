@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from shopml.config.settings import PerformanceSettings
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.job import MonitorResult
-from shopml.monitor.performance.metrics import Interval
 from shopml.monitor.performance.streaming import StreamAlarm, StreamResult
 from shopml.monitor.performance.windows import WindowPerformance
+from shopml.stats import Interval
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

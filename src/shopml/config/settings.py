@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from shopml.errors import ConfigError
 
@@ -55,15 +55,21 @@ class PerformanceSettings(_Section):
     min_rows: int = Field(100, ge=10, description="predictions needed for estimated metrics")
     min_positives: int = Field(30, ge=1, description="positives (labelled or expected) a metric needs")
     max_pool: int = Field(7, ge=1, le=100, description="windows pooled at most to reach min_positives")
-    confidence: float = Field(0.9, gt=0.5, lt=1.0)
-    n_bootstrap: int = Field(200, ge=20, le=10_000)
+    level: float = Field(0.9, gt=0.5, lt=1.0, validation_alias=AliasChoices("level", "confidence"))
+    n_resamples: int = Field(
+        200, ge=20, le=10_000, validation_alias=AliasChoices("n_resamples", "n_bootstrap")
+    )
     max_rows: int = Field(20_000, ge=1000, description="rows per window used for intervals (subsample)")
     block: str = Field(
         "1h", pattern=r"^\d+[hdw]$", description="bootstrap block: rows in one block are resampled together"
     )
     stream_rows: int = Field(5_000, ge=100, description="labelled rows per window fed to stream detectors")
-    cost_false_positive: float = Field(1.0, ge=0.0)
-    cost_false_negative: float = Field(10.0, ge=0.0)
+    cost_false_positive: float | None = Field(
+        None, ge=0.0, description="override the bundle's false-alarm cost (default: the one it was tuned on)"
+    )
+    cost_false_negative: float | None = Field(
+        None, ge=0.0, description="override the bundle's miss cost with a fixed one (default: as tuned)"
+    )
     alert_metric: Literal["pr_auc", "precision", "recall", "f1"] = "pr_auc"
     max_drop: float = Field(0.05, ge=0.0, le=1.0, description="alert: high < reference - drop")
 

@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from shopml.stats import resample_weights
+
 __all__ = ["LRU", "bootstrap_weights", "cached_profile", "clear_caches", "digest", "reader_for"]
 
 V = TypeVar("V")
@@ -75,14 +77,16 @@ def cached_profile(path: Path) -> Any:
     return found if found is not None else _PROFILES.put(key, Profile.load(path))
 
 
-def bootstrap_weights(seed: int, n_bootstrap: int, rows: int) -> np.ndarray:
-    """Poisson(1) bootstrap weights ``(n_bootstrap, rows)``, drawn once per seed and shape (read-only)."""
-    key = (seed, n_bootstrap, rows)
+def bootstrap_weights(seed: int, n_resamples: int, rows: int) -> np.ndarray:
+    """Poisson(1) bootstrap weights ``(n_resamples, rows)``, drawn once per seed and shape (read-only)."""
+    key = (seed, n_resamples, rows)
     found = _WEIGHTS.get(key)
     if found is not None:
         return found
     rng = np.random.default_rng([seed, 0x5EED])
-    weights = rng.poisson(1.0, size=(n_bootstrap, rows)).astype(np.float32)
+    (weights,) = resample_weights(
+        n_resamples, rows, rng, method="poisson", chunk=n_resamples, dtype=np.float32
+    )
     weights.setflags(write=False)
     return _WEIGHTS.put(key, weights)
 

@@ -164,6 +164,6 @@ def run_monitor(
     result.events = [
         ev.model_copy(update={"links": links}) for ev in raise_alerts(result, cfg, seen, last_stream)
     ]
-    write_reports(ws, result, cfg.min_maturity, cfg.confidence, cfg.alert_metric, html=html)
+    write_reports(ws, result, cfg.min_maturity, cfg.level, cfg.alert_metric, html=html)
     store.extend(result.events)
     return result

@@ -11,13 +11,14 @@ from sklearn.metrics import average_precision_score, f1_score, precision_score, 
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import DataError, InsufficientDataError
 from shopml.monitor.performance.estimate import estimate_performance
-from shopml.monitor.performance.metrics import Costs, SortedScores
+from shopml.monitor.performance.metrics import SortedScores
 from shopml.monitor.performance.windows import (
     WindowData,
     evaluate_series,
     evaluate_window,
     realised_performance,
 )
+from shopml.stats import Costs
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ def test_metrics_match_sklearn_and_weights_mean_repeats(seed: int) -> None:
     s = np.round(s, 2)  # ties
     d = s >= 0.2
     m = SortedScores(s, d)
-    got = m.metrics(y[m.order][None, :], None, Costs(1.0, 5.0))
+    got = m.metrics(y[m.order][None, :], None, Costs(false_positive=1.0, false_negative=5.0))
     assert got["pr_auc"][0] == pytest.approx(average_precision_score(y, s))
     assert got["precision"][0] == pytest.approx(precision_score(y, d))
     assert got["recall"][0] == pytest.approx(recall_score(y, d))
@@ -58,7 +59,7 @@ def test_realised_intervals_cover_population_value() -> None:
             s_pop[idx],
             s_pop[idx] >= 0.3,
             y_pop[idx],
-            n_bootstrap=200,
+            n_resamples=200,
             level=0.9,
             rng=np.random.default_rng(seed),
         )["pr_auc"]
@@ -87,7 +88,7 @@ def test_block_bootstrap_keeps_its_coverage_when_fraud_comes_in_bursts() -> None
         s, d, y, hour = _bursty(np.random.default_rng(seed))
         for kind, blocks in (("rows", None), ("blocks", hour)):
             r = realised_performance(
-                s, d, y, n_bootstrap=300, level=level, rng=np.random.default_rng(seed), blocks=blocks
+                s, d, y, n_resamples=300, level=level, rng=np.random.default_rng(seed), blocks=blocks
             )["recall"]
             hits[kind] += r.low <= truth <= r.high
     assert hits["rows"] / runs < 0.7, hits
@@ -96,9 +97,9 @@ def test_block_bootstrap_keeps_its_coverage_when_fraud_comes_in_bursts() -> None
 
 def test_blocks_of_one_row_behave_as_the_row_bootstrap() -> None:
     s, d, y, _ = _bursty(np.random.default_rng(1))
-    a = realised_performance(s, d, y, n_bootstrap=2000, rng=np.random.default_rng(2))["recall"]
+    a = realised_performance(s, d, y, n_resamples=2000, rng=np.random.default_rng(2))["recall"]
     one = np.arange(y.size)
-    b = realised_performance(s, d, y, n_bootstrap=2000, rng=np.random.default_rng(3), blocks=one)["recall"]
+    b = realised_performance(s, d, y, n_resamples=2000, rng=np.random.default_rng(3), blocks=one)["recall"]
     assert a.value == b.value
     assert abs(a.low - b.low) < 0.03 and abs(a.high - b.high) < 0.03
 
@@ -110,8 +111,8 @@ def test_cbpe_interval_covers_realised_value_at_stated_rate() -> None:
         rng = np.random.default_rng(seed)
         s, y = _calibrated(800, rng)
         d = s >= 0.25
-        est = estimate_performance(s, d, n_samples=200, level=level, rng=rng)
-        real = realised_performance(s, d, y, n_bootstrap=20, rng=rng)
+        est = estimate_performance(s, d, n_resamples=200, level=level, rng=rng)
+        real = realised_performance(s, d, y, n_resamples=20, rng=rng)
         for m in hits:
             hits[m] += est[m].low <= real[m].value <= est[m].high
     for m, h in hits.items():  # binomial sd at 200 runs is ~2.1 points
@@ -133,13 +134,15 @@ def test_block_cbpe_does_not_cry_wolf_on_bursty_stationary_traffic() -> None:
     """Alert rule "interval high < expected level - 0.05" on 100 seeded 3-day windows of one stationary,
     bursty process: label-only intervals alarm far more often than 5%; with hour blocks they do not."""
     big, _ = _bursty_scores(np.random.default_rng(999), 4000)
-    level = estimate_performance(big, big >= 0.3, n_samples=50, rng=np.random.default_rng(0))["pr_auc"].value
+    level = estimate_performance(big, big >= 0.3, n_resamples=50, rng=np.random.default_rng(0))[
+        "pr_auc"
+    ].value
     alarms = {"labels": 0, "blocks": 0}
     for seed in range(100):
         s, hour = _bursty_scores(np.random.default_rng(seed), 72)
         for kind, blocks in (("labels", None), ("blocks", hour)):
             rng = np.random.default_rng(seed)
-            e = estimate_performance(s, s >= 0.3, n_samples=100, rng=rng, blocks=blocks)["pr_auc"]
+            e = estimate_performance(s, s >= 0.3, n_resamples=100, rng=rng, blocks=blocks)["pr_auc"]
             alarms[kind] += e.high < level - 0.05
     assert alarms["labels"] >= 10, alarms
     assert alarms["blocks"] <= 5, alarms

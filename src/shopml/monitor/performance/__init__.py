@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from shopml.monitor.performance.estimate import estimate_performance
     from shopml.monitor.performance.history import History, performance_history
-    from shopml.monitor.performance.metrics import METRICS, Costs, Interval, SortedScores
+    from shopml.monitor.performance.metrics import METRICS, SortedScores
     from shopml.monitor.performance.streaming import StreamAlarm, StreamResult, detect_stream
     from shopml.monitor.performance.timing import parse_window
     from shopml.monitor.performance.traffic import window_traffic

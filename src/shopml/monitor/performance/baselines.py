@@ -9,14 +9,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from shopml.blocks import time_blocks
 from shopml.config.settings import PerformanceSettings
 from shopml.logstore import LabelStore, PredictionLog
 from shopml.monitor.performance.estimate import estimate_performance
-from shopml.monitor.performance.metrics import Costs
 from shopml.monitor.performance.timing import parse_window
 from shopml.monitor.performance.windows import WindowData, WindowPerformance, realised_performance
 from shopml.registry import ModelBundle
+from shopml.stats import time_blocks
 
 __all__ = ["estimated_baseline", "realised_baseline"]
 
@@ -51,14 +50,12 @@ def realised_baseline(
     score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
     decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
     blocks = time_blocks(t.column("__time").to_numpy()[keep], parse_window(cfg.block).total_seconds())
-    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
     m = realised_performance(
         score,
         decision,
         label[keep],
-        costs=costs,
-        n_bootstrap=cfg.n_bootstrap,
-        level=cfg.confidence,
+        n_resamples=cfg.n_resamples,
+        level=cfg.level,
         rng=np.random.default_rng(seed),
         blocks=blocks,
     )[cfg.alert_metric]
@@ -99,10 +96,7 @@ def estimated_baseline(
     order = np.lexsort((b, d, s))  # DuckDB's row order may vary between runs; the sample must not
     idx = order[rng.choice(t.num_rows, rows, replace=False)]
     s, d, b = s[idx], d[idx], b[idx]
-    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
-    est = estimate_performance(
-        s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng, blocks=b
-    )
+    est = estimate_performance(s, d, n_resamples=cfg.n_resamples, level=cfg.level, rng=rng, blocks=b)
     return {
         "value": est[cfg.alert_metric].value,
         "low": est[cfg.alert_metric].low,

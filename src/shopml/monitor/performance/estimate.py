@@ -1,7 +1,7 @@
 """Estimated performance before labels arrive, from calibrated scores (the idea NannyML calls CBPE).
 
 If scores are calibrated, the unknown label of a row is ``y ~ Bernoulli(score)``. Sampling every row's
-label ``n_samples`` times and computing each metric on each draw gives the distribution of the metric the
+label ``n_resamples`` times and computing each metric on each draw gives the distribution of the metric the
 window *will* realise once its labels are in: its mean is the estimate, its percentiles the interval.
 The interval covers the realised value at about ``level`` when scores are calibrated (tested over many
 seeds). With ``blocks`` (the monitor passes hour blocks) each draw also resamples the window's time
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from shopml.blocks import block_index
 from shopml.errors import DataError, InsufficientDataError
-from shopml.monitor.performance.metrics import METRICS, Costs, Interval, SortedScores
+from shopml.monitor.performance.metrics import METRICS, SortedScores
+from shopml.stats import Costs, Interval, resample_weights
 
 __all__ = ["estimate_performance"]
 
@@ -28,13 +28,15 @@ def estimate_performance(
     decisions: np.ndarray,
     *,
     costs: Costs = Costs(),
-    n_samples: int = 200,
+    miss_costs: np.ndarray | None = None,
+    n_resamples: int = 200,
     level: float = 0.9,
     rng: np.random.Generator | None = None,
     blocks: np.ndarray | None = None,
 ) -> dict[str, Interval]:
     """Expected PR-AUC, precision, recall, F1 and expected cost at the logged decisions, with intervals
-    (``blocks``: a block id per row, resampled in each draw as well; see the module docstring).
+    (``blocks``: a block id per row, resampled in each draw as well; see the module docstring;
+    ``miss_costs``: each row's cost if missed, see :class:`SortedScores`).
 
     >>> import numpy as np
     >>> s = np.random.default_rng(0).beta(1, 9, 2000)
@@ -50,13 +52,15 @@ def estimate_performance(
             "column 'score' must hold probabilities in [0, 1] without NaN to estimate performance"
         )
     gen = rng if rng is not None else np.random.default_rng(0)
-    sorted_ = SortedScores(s, np.asarray(decisions))
-    y = (gen.random((n_samples, sorted_.n), dtype=np.float32) < sorted_.scores).astype(np.float32)
+    sorted_ = SortedScores(s, np.asarray(decisions), miss_costs)
+    y = (gen.random((n_resamples, sorted_.n), dtype=np.float32) < sorted_.scores).astype(np.float32)
     if blocks is None:
         draws = sorted_.metrics(y, None, costs)
     else:
-        gid, k = block_index(blocks, sorted_.order)
-        w = gen.poisson(1.0, size=(n_samples, k)).astype(np.float32)[:, gid]
+        b = np.asarray(blocks)[sorted_.order]
+        (w,) = resample_weights(
+            n_resamples, sorted_.n, gen, groups=b, method="poisson", chunk=n_resamples, dtype=np.float32
+        )
         draws = sorted_.metrics(y, w, costs)
     out = {}
     for m in METRICS:

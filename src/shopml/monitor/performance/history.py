@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from shopml.blocks import time_blocks
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import DataError
 from shopml.logstore import LabelStore, PredictionLog
@@ -23,10 +22,12 @@ from shopml.monitor.performance.windows import (
     assemble,
     estimated_part,
     estimated_pool,
+    monitored_costs,
     realised_part,
     realised_pool,
 )
 from shopml.registry import ModelBundle
+from shopml.stats import Costs, time_blocks
 
 __all__ = ["History", "performance_history"]
 
@@ -44,12 +45,17 @@ class History:
 
 
 def _evaluate(
-    data: list[WindowData], cfg: PerformanceSettings, seed: int, weights: np.ndarray, cache: bool
+    data: list[WindowData],
+    cfg: PerformanceSettings,
+    seed: int,
+    weights: np.ndarray,
+    cache: bool,
+    costs: Costs,
 ) -> list[WindowPerformance]:
     """Each window's estimated and realised metrics on its pool span (it and its ``max_pool - 1``
     predecessors), each with a generator of its own. Cached by a digest of every input: the estimate's
     inputs (scores, decisions) never change, the realised metrics' change while labels trickle in."""
-    setup = cfg.model_dump_json()
+    setup = cfg.model_dump_json() + costs.model_dump_json()
     out: list[WindowPerformance] = []
     for i, w in enumerate(data):
         span = data[max(0, i - cfg.max_pool + 1) : i + 1]
@@ -61,11 +67,11 @@ def _evaluate(
             setup,
             seed,
             [(d.start, d.end) for d in pool],
-            *[a for d in pool for a in (d.scores, d.decisions)],
+            *[a for d in pool for a in (d.scores, d.decisions, d.miss_costs)],
         )
         est = WINDOWS.get(key) if key else None
         if est is None:
-            est = estimated_part(span, last, cfg, window_rng(seed, w.start, 1))
+            est = estimated_part(span, last, cfg, window_rng(seed, w.start, 1), costs)
             if key:
                 WINDOWS.put(key, est)
         pool = realised_pool(span, last, cfg) if cache and span[-1].rows else None
@@ -75,11 +81,11 @@ def _evaluate(
             seed,
             weights.shape,
             [(d.start, d.end, d.counts) for d in pool],
-            *[a for d in pool for a in (d.scores, d.decisions, d.labels, d.blocks)],
+            *[a for d in pool for a in (d.scores, d.decisions, d.labels, d.blocks, d.miss_costs)],
         )
         real = WINDOWS.get(key) if key else None
         if real is None:
-            real = realised_part(span, last, cfg, window_rng(seed, w.start, 3), weights)
+            real = realised_part(span, last, cfg, window_rng(seed, w.start, 3), weights, costs)
             if key:
                 WINDOWS.put(key, real)
         out.append(assemble(w, cfg, est, real))
@@ -94,9 +100,11 @@ def _window_data(
     now: datetime,
     cfg: PerformanceSettings,
     seed: int,
+    costs: Costs,
 ) -> tuple[list[WindowData], list[np.ndarray]]:
     """Each window's scores, decisions and labels known at ``now`` (bounded by a seeded uniform sample of
-    ``max_rows``, exact counts kept), with the sampled rows' times."""
+    ``max_rows``, exact counts kept), with the sampled rows' times; each row's miss cost under ``costs``
+    when they price a miss by a column the log has (the amount), else ``None`` (a fixed miss cost)."""
     target = bundle.meta.target
     if not target:
         raise DataError(
@@ -104,7 +112,9 @@ def _window_data(
         )
     data: list[WindowData] = []
     stamps: list[np.ndarray] = []
-    table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now)
+    amount = costs.amount_column if costs.amount_column in log.columns else None
+    cols = ["score", "decision", "threshold", *([amount] if amount else [])]
+    table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now, cols)
     block_s = parse_window(cfg.block).total_seconds()
     for start, end in bounds:
         t = labels.window(log, table, start, end)
@@ -117,7 +127,10 @@ def _window_data(
         counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
         stamp = t.column("__time").to_numpy()[keep]
         blocks = time_blocks(stamp, block_s)
-        data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts, blocks))
+        miss = None
+        if amount:
+            miss = costs.miss_costs(t.num_rows, t.column(amount).to_numpy(zero_copy_only=False))[keep]
+        data.append(WindowData(start, end, score[keep], decision[keep], label[keep], counts, blocks, miss))
         stamps.append(stamp)
     return data, stamps
 
@@ -134,9 +147,10 @@ def performance_history(
 ) -> History:
     """Performance of the windows ``bounds`` (oldest first) as known at ``now``, the error stream of the
     matured ones (thinned uniformly to ``stream_rows`` per window, order kept) and the baselines."""
-    data, stamps = _window_data(log, labels, bundle, bounds, now, cfg, seed)
-    weights = bootstrap_weights(seed, cfg.n_bootstrap, cfg.max_rows)  # shared draws, once per process
-    out = _evaluate(data, cfg, seed, weights, cache)
+    costs = monitored_costs(bundle.meta.costs, bundle.meta.lineage.get("config"), cfg)
+    data, stamps = _window_data(log, labels, bundle, bounds, now, cfg, seed, costs)
+    weights = bootstrap_weights(seed, cfg.n_resamples, cfg.max_rows)  # shared draws, once per process
+    out = _evaluate(data, cfg, seed, weights, cache, costs)
     errors: list[np.ndarray] = []
     times: list[np.ndarray] = []
     for w, d, ts in zip(out, data, stamps, strict=True):

@@ -14,56 +14,32 @@ exact below 2**24 rows) to halve the memory traffic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["METRICS", "Costs", "Interval", "SortedScores"]
+from shopml.stats import Costs
+
+__all__ = ["METRICS", "SortedScores"]
 
 #: Metrics reported per window; higher is better except ``expected_cost``.
 METRICS = ("pr_auc", "precision", "recall", "f1", "expected_cost")
 _CHUNK_CELLS = 2_000_000
 
 
-@dataclass(frozen=True)
-class Costs:
-    """Cost of one false positive (a blocked good customer) and one false negative (a missed fraud)."""
-
-    false_positive: float = 1.0
-    false_negative: float = 10.0
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A point value and a two-sided interval at ``level`` (NaN when undefined, e.g. no positives)."""
-
-    value: float
-    low: float
-    high: float
-    level: float
-
-    def to_dict(self) -> dict[str, float | None]:
-        """JSON form (NaN → null)."""
-        return {k: (None if np.isnan(v) else float(v)) for k, v in vars(self).items()}
-
-    @classmethod
-    def from_draws(cls, value: float, draws: np.ndarray, level: float) -> Interval:
-        """Percentile interval of ``draws`` (NaN draws ignored)."""
-        ok = draws[~np.isnan(draws)]
-        if ok.size == 0:
-            return cls(float(value), float("nan"), float("nan"), level)
-        lo, hi = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2])
-        return cls(float(value), float(lo), float(hi), level)
-
-
 class SortedScores:
-    """Scores sorted descending with the decision of each row, ready for batched metrics."""
+    """Scores sorted descending with the decision of each row, ready for batched metrics.
 
-    def __init__(self, scores: np.ndarray, decisions: np.ndarray) -> None:
+    ``miss_costs``: what missing each row costs if it is positive (:meth:`shopml.stats.Costs.miss_costs`,
+    e.g. the payment's amount); ``None``: every miss costs ``costs.false_negative``.
+    """
+
+    def __init__(
+        self, scores: np.ndarray, decisions: np.ndarray, miss_costs: np.ndarray | None = None
+    ) -> None:
         order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
         self.order = order
         self.scores = np.asarray(scores, dtype=np.float64)[order]
         self.decisions = np.asarray(decisions, dtype=np.float32)[order]
+        self.miss_costs = None if miss_costs is None else np.asarray(miss_costs, dtype=np.float32)[order]
         neg = -self.scores
         self.group_end = np.searchsorted(neg, neg, side="right") - 1  # last row with the same score
         self.has_ties = bool((self.group_end != np.arange(self.scores.size)).any())
@@ -102,6 +78,11 @@ class SortedScores:
             precision = tp / pp
             recall = tp / pos
             f1 = 2 * tp / (pp + pos)
-            cost = (costs.false_positive * (pp - tp) + costs.false_negative * (pos - tp)) / total
+            if self.miss_costs is None:
+                missed = costs.false_negative * (pos - tp)
+            else:
+                wyc = wy * self.miss_costs
+                missed = wyc.sum(axis=1) - wyc @ self.decisions
+            cost = (costs.false_positive * (pp - tp) + missed) / total
         ap[pos == 0] = np.nan
         return {"pr_auc": ap, "precision": precision, "recall": recall, "f1": f1, "expected_cost": cost}

@@ -1,7 +1,8 @@
 """Performance per time window with delayed labels: maturity, realised metrics, estimated metrics.
 
 * **Maturity** of a window = share of its predictions whose label is in (``label_available_at <= now``).
-* **Realised** metrics (PR-AUC, precision/recall/F1 at the threshold, expected cost per prediction) are
+* **Realised** metrics (PR-AUC, precision/recall/F1 at the threshold, expected cost per prediction under
+  the bundle's :class:`shopml.stats.Costs`, the costs its threshold was chosen on) are
   computed only for *matured* windows (maturity ≥ ``min_maturity``, default 0.95, and at least
   ``min_labelled`` labelled rows), over the labelled rows, with Poisson-bootstrap percentile intervals.
   The bootstrap resamples **time blocks** (``block``, default one hour), not rows: fraud comes in bursts
@@ -27,10 +28,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from shopml.blocks import block_index
 from shopml.config.settings import PerformanceSettings
 from shopml.monitor.performance.estimate import estimate_performance
-from shopml.monitor.performance.metrics import METRICS, Costs, Interval, SortedScores
+from shopml.monitor.performance.metrics import METRICS, SortedScores
+from shopml.stats import Costs, Interval, block_index, resample_weights
 
 __all__ = [
     "Part",
@@ -42,6 +43,7 @@ __all__ = [
     "evaluate_at",
     "evaluate_series",
     "evaluate_window",
+    "monitored_costs",
     "realised_part",
     "realised_performance",
     "realised_pool",
@@ -91,21 +93,23 @@ def realised_performance(
     labels: np.ndarray,
     *,
     costs: Costs = Costs(),
-    n_bootstrap: int = 200,
+    miss_costs: np.ndarray | None = None,
+    n_resamples: int = 200,
     level: float = 0.9,
     rng: np.random.Generator | None = None,
     weights: np.ndarray | None = None,
     blocks: np.ndarray | None = None,
 ) -> dict[str, Interval]:
-    """Metrics on labelled rows with Poisson-bootstrap percentile intervals.
+    """Metrics on labelled rows with Poisson-bootstrap percentile intervals (``miss_costs``: each row's
+    cost if missed, see :class:`SortedScores`).
 
     ``blocks``: a block id per row (e.g. the hour it fell in); each draw weighs whole blocks, so rows that
     fail together are resampled together. ``None``: every row is its own block.
-    ``weights``: pre-drawn Poisson(1) weights of shape ``(n_bootstrap, >= blocks)`` to reuse across
+    ``weights``: pre-drawn Poisson(1) weights of shape ``(n_resamples, >= blocks)`` to reuse across
     windows (each window's interval stays valid; only windows' draws are no longer independent).
     """
     gen = rng if rng is not None else np.random.default_rng(0)
-    sorted_ = SortedScores(scores, decisions)
+    sorted_ = SortedScores(scores, decisions, miss_costs)
     y = np.asarray(labels, dtype=np.float32)[sorted_.order][None, :]
     point = sorted_.metrics(y, None, costs)
     if blocks is None:
@@ -115,11 +119,33 @@ def realised_performance(
     if weights is not None and weights.shape[1] >= k:
         weights = weights[:, :k]
     else:
-        weights = gen.poisson(1.0, size=(n_bootstrap, k)).astype(np.float32)
+        (weights,) = resample_weights(
+            n_resamples, k, gen, method="poisson", chunk=n_resamples, dtype=np.float32
+        )
     if ids is not None:
         weights = weights[:, ids]
     draws = sorted_.metrics(np.broadcast_to(y, weights.shape), weights, costs)
     return {m: Interval.from_draws(float(point[m][0]), draws[m], level) for m in METRICS}
+
+
+def monitored_costs(
+    recorded: Costs | None, training_config: dict[str, Any] | None, settings: PerformanceSettings
+) -> Costs:
+    """The costs ``expected_cost`` is reported in: the bundle's (``recorded``; the costs its threshold was
+    chosen on), for bundles without them their training config's, else the training default
+    (:meth:`shopml.stats.Costs.recorded`). ``performance.cost_false_positive`` overrides the false-alarm
+    cost, ``performance.cost_false_negative`` replaces the miss cost (and any amount column) by a number.
+
+    >>> monitored_costs(None, None, PerformanceSettings(cost_false_negative=10.0)).model_dump()
+    {'false_positive': 5.0, 'false_negative': 10.0, 'amount_column': None}
+    """
+    costs = Costs.recorded(recorded, training_config)
+    update: dict[str, Any] = {}
+    if settings.cost_false_positive is not None:
+        update["false_positive"] = settings.cost_false_positive
+    if settings.cost_false_negative is not None:
+        update |= {"false_negative": settings.cost_false_negative, "amount_column": None}
+    return costs.model_copy(update=update) if update else costs
 
 
 def _subsample(n: int, max_rows: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -137,6 +163,7 @@ class WindowData:
     labels: np.ndarray
     counts: tuple[int, int, int] | None = None  # exact (rows, labelled, positives) when arrays are a sample
     blocks: np.ndarray | None = None  # bootstrap block id per row (``None``: rows are independent)
+    miss_costs: np.ndarray | None = None  # cost of missing each row (``None``: costs.false_negative)
 
     @property
     def rows(self) -> int:
@@ -177,15 +204,17 @@ def evaluate_series(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
+    costs: Costs = Costs(),
 ) -> list[WindowPerformance]:
-    """Maturity, realised (matured windows) and estimated metrics for consecutive windows.
+    """Maturity, realised (matured windows) and estimated metrics for consecutive windows; expected cost
+    under ``costs`` (the monitor passes the bundle's: the costs its threshold was chosen on).
 
     Rare positives make one window's PR-AUC meaningless (one fraud ranked low gives 0.001), so a
     window's metrics pool it with the fewest preceding windows (at most ``max_pool``) that hold
     ``min_positives`` positive labels (realised; matured windows only) or expected positives (the sum
     of scores; estimated). Too few even then → an "insufficient data" note, no metric.
     """
-    return [evaluate_at(windows, i, settings, rng, weights) for i in range(len(windows))]
+    return [evaluate_at(windows, i, settings, rng, weights, costs) for i in range(len(windows))]
 
 
 class Part(NamedTuple):
@@ -227,8 +256,20 @@ def realised_pool(windows: list[WindowData], i: int, cfg: PerformanceSettings) -
     )
 
 
+def _pooled(pool: list[WindowData], name: str, keep: list[np.ndarray] | None = None) -> np.ndarray | None:
+    """``name`` (``blocks`` or ``miss_costs``) of the pooled windows (rows ``keep``), or ``None``."""
+    parts = [getattr(x, name) for x in pool]
+    if any(p is None for p in parts):
+        return None
+    return np.concatenate(parts if keep is None else [p[k] for p, k in zip(parts, keep, strict=True)])
+
+
 def estimated_part(
-    windows: list[WindowData], i: int, settings: PerformanceSettings, rng: np.random.Generator
+    windows: list[WindowData],
+    i: int,
+    settings: PerformanceSettings,
+    rng: np.random.Generator,
+    costs: Costs = Costs(),
 ) -> Part:
     """CBPE of window ``i`` pooled with preceding windows (depends on scores and decisions only)."""
     cfg, w = settings, windows[i]
@@ -243,14 +284,13 @@ def estimated_part(
         )
     s = np.concatenate([x.scores for x in pool])
     d = np.concatenate([x.decisions for x in pool])
-    blocks = [x.blocks for x in pool if x.blocks is not None]
-    b = np.concatenate(blocks) if len(blocks) == len(pool) else None
+    b, m = _pooled(pool, "blocks"), _pooled(pool, "miss_costs")
     idx = _subsample(s.size, cfg.max_rows, rng)
     if idx is not None:
-        s, d, b = s[idx], d[idx], (None if b is None else b[idx])
-    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+        s, d = s[idx], d[idx]
+        b, m = (None if b is None else b[idx]), (None if m is None else m[idx])
     est = estimate_performance(
-        s, d, costs=costs, n_samples=cfg.n_bootstrap, level=cfg.confidence, rng=rng, blocks=b
+        s, d, costs=costs, miss_costs=m, n_resamples=cfg.n_resamples, level=cfg.level, rng=rng, blocks=b
     )
     return Part(est, pool[0].start, None)
 
@@ -261,6 +301,7 @@ def realised_part(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
+    costs: Costs = Costs(),
 ) -> Part:
     """Realised metrics of window ``i`` when matured, pooled with preceding matured windows."""
     cfg, w = settings, windows[i]
@@ -284,20 +325,19 @@ def realised_part(
     ks = np.concatenate([x.scores[k] for x, k in zip(pool, known, strict=True)])
     kd = np.concatenate([x.decisions[k] for x, k in zip(pool, known, strict=True)])
     ky = np.concatenate([x.labels[k] for x, k in zip(pool, known, strict=True)])
-    blocks = [x.blocks[k] for x, k in zip(pool, known, strict=True) if x.blocks is not None]
-    kb = np.concatenate(blocks) if len(blocks) == len(pool) else None
+    kb, km = _pooled(pool, "blocks", known), _pooled(pool, "miss_costs", known)
     idx = _subsample(ks.size, cfg.max_rows, rng)
     if idx is not None:
         ks, kd, ky = ks[idx], kd[idx], ky[idx]
-        kb = None if kb is None else kb[idx]
-    costs = Costs(cfg.cost_false_positive, cfg.cost_false_negative)
+        kb, km = (None if kb is None else kb[idx]), (None if km is None else km[idx])
     real = realised_performance(
         ks,
         kd,
         ky,
         costs=costs,
-        n_bootstrap=cfg.n_bootstrap,
-        level=cfg.confidence,
+        miss_costs=km,
+        n_resamples=cfg.n_resamples,
+        level=cfg.level,
         rng=rng,
         weights=weights,
         blocks=kb,
@@ -332,10 +372,11 @@ def evaluate_at(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
+    costs: Costs = Costs(),
 ) -> WindowPerformance:
     """Window ``i`` of :func:`evaluate_series` (pooled with up to ``max_pool - 1`` preceding windows)."""
-    est = estimated_part(windows, i, settings, rng)
-    return assemble(windows[i], settings, est, realised_part(windows, i, settings, rng, weights))
+    est = estimated_part(windows, i, settings, rng, costs)
+    return assemble(windows[i], settings, est, realised_part(windows, i, settings, rng, weights, costs))
 
 
 def evaluate_window(
@@ -347,6 +388,8 @@ def evaluate_window(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
+    costs: Costs = Costs(),
 ) -> WindowPerformance:
     """:func:`evaluate_series` of one window on its own."""
-    return evaluate_series([WindowData(start, end, scores, decisions, labels)], settings, rng, weights)[0]
+    data = [WindowData(start, end, scores, decisions, labels)]
+    return evaluate_series(data, settings, rng, weights, costs)[0]
