@@ -30,3 +30,15 @@ def test_gate_policy_accepts_old_and_new_names() -> None:
     old = GatePolicy.model_validate({"confidence": 0.9, "n_bootstrap": 300})
     new = GatePolicy(level=0.9, n_resamples=300)
     assert old == new and new.model_dump()["n_resamples"] == 300
+
+
+def test_monitor_settings_accept_old_and_new_names() -> None:
+    from shopml.config import load_settings
+
+    old = load_settings(
+        environ={"SHOPML_PERFORMANCE__N_BOOTSTRAP": "300", "SHOPML_PERFORMANCE__CONFIDENCE": "0.8"}
+    )
+    new = load_settings(
+        environ={"SHOPML_PERFORMANCE__N_RESAMPLES": "300", "SHOPML_PERFORMANCE__LEVEL": "0.8"}
+    )
+    assert old.performance == new.performance and new.performance.n_resamples == 300
