@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 import typer
 
 from shopml.errors import ShopmlError
+from shopml.extras import missing_extra
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -80,14 +81,21 @@ def resolve(workspace: Path | None = None, config: Path | None = None) -> tuple[
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn a :class:`ShopmlError` into a one-line message and an exit code (2 for the user's
-    mistakes, 1 for our own faults) instead of a traceback."""
+    mistakes, 1 for our own faults) instead of a traceback; a library of an optional extra that is
+    not installed is named with the extra to install."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> R:
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except ModuleNotFoundError as exc:
+                raise missing_extra(exc) or exc from None
         except ShopmlError as exc:
-            _console(True).print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+            from rich.markup import escape
+
+            message = f"[bold red]error:[/] {escape(exc.message)}"  # a message may hold [brackets]
+            _console(True).print(message, highlight=False, soft_wrap=True)
             raise typer.Exit(2 if 400 <= exc.status < 500 else 1) from None
 
     return wrapper

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
 
 if TYPE_CHECKING:
     from shopml.monitor import DriftReport
@@ -38,6 +39,7 @@ def drift(
 ) -> None:
     """Test every feature for drift (corrected, with effect sizes), plus data quality, the score
     distribution and a domain classifier. Exit 0 ok, 1 drift (with --fail-on-drift), 2 bad usage."""
+    require("monitor", what="shopml drift")
     from shopml.monitor import DriftConfig, compare
     from shopml.schema import Schema
 

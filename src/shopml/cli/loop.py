@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
 
 if TYPE_CHECKING:
     from shopml.journal.events import Event
@@ -35,6 +36,7 @@ PolicyOption = Annotated[
 
 
 def _loop(workspace: Path | None, config: Path | None, policy: Path | None) -> Loop:
+    require("train", "monitor", what="shopml loop")
     from shopml.loop import Loop, load_policy
 
     _, ws = resolve(workspace, config)

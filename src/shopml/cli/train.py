@@ -9,6 +9,7 @@ import typer
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
 from shopml.errors import ConfigError
+from shopml.extras import require
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -124,6 +125,7 @@ def train(
 ) -> None:
     """Train on the past, validate and test out of time, calibrate, pick the threshold, export ONNX
     (parity-checked), write the HTML report and register the bundle (first version = champion)."""
+    require("train", what="shopml train")
     from rich.panel import Panel
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
