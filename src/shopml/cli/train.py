@@ -44,7 +44,7 @@ def _split_config(config: Path | None, train_config: Path | None) -> tuple[Path 
     if config is None or train_config is not None or not config.is_file():
         return config, train_config
     keys = set(read_yaml(config, what="settings"))
-    if keys and not keys <= set(Settings.model_fields) and keys <= set(TrainConfig.model_fields):
+    if keys and not keys <= set(Settings.model_fields) and keys & set(TrainConfig.model_fields):
         err_console.print(
             f"[yellow]warning:[/] {config} is a training config; `shopml train --config` names the "
             "settings file (as on every command) — pass the training YAML as --train-config",
