@@ -1,4 +1,5 @@
-# shopml — the two commands: `make demo` and `make test`. Each (re)builds .venv from pyproject.toml.
+# shopml — the two commands: `make demo` and `make test`. Each (re)builds .venv from pyproject.toml
+# with every extra (a serving-only install is `pip install shopml`; see pyproject.toml).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

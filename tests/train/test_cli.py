@@ -22,7 +22,7 @@ def test_train_prints_metrics_and_diagnosis(tmp_path: Path, sim_dir: Path) -> No
         str(sim_dir),
         "--task",
         "fraud",
-        "--config",
+        "--train-config",
         str(tmp_path / "small.yaml"),
         "--imbalance",
         "undersample",

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
 
 __all__ = ["dashboard"]
 
@@ -24,6 +25,8 @@ def dashboard(
 ) -> None:
     """Write one self-contained HTML page: model versions, drift and performance events, monitored
     performance with label maturity, gate decisions and the timeline."""
+    require("monitor", what="shopml dashboard")
+    from shopml.cli.common import console
     from shopml.dashboard import collect_dashboard, write_dashboard
 
     _, ws = resolve(workspace, config)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
 
 __all__ = ["demo"]
 
@@ -35,6 +35,10 @@ def demo(
     """Simulate ~90 days with drift from day 60, train the first champion, serve it for real, replay the
     later traffic over HTTP with delayed labels, monitor daily, retrain/gate/promote/hot-swap, compare
     three retraining policies and write the dashboard (all under WORKSPACE/demo)."""
+    require("train", "monitor", what="shopml demo")
+    from rich.table import Table
+
+    from shopml.cli.common import console
     from shopml.demo import DemoConfig, run_demo
 
     _, ws = resolve(workspace, config)

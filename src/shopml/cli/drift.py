@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
-from shopml.monitor import DriftConfig, DriftReport, compare
-from shopml.schema import Schema
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
+
+if TYPE_CHECKING:
+    from shopml.monitor import DriftReport
 
 __all__ = ["drift"]
 
@@ -38,6 +39,10 @@ def drift(
 ) -> None:
     """Test every feature for drift (corrected, with effect sizes), plus data quality, the score
     distribution and a domain classifier. Exit 0 ok, 1 drift (with --fail-on-drift), 2 bad usage."""
+    require("monitor", what="shopml drift")
+    from shopml.monitor import DriftConfig, compare
+    from shopml.schema import Schema
+
     resolve(workspace, config)
     cfg = DriftConfig.from_yaml(drift_config) if drift_config else DriftConfig()
     schema = Schema.load(schema_file) if schema_file else None
@@ -53,6 +58,10 @@ def _fmt(v: float | None) -> str:
 
 
 def _print(report: DriftReport) -> None:
+    from rich.table import Table
+
+    from shopml.cli.common import console
+
     table = Table(title=f"drift: {report.verdict} ({report.n_reference} vs {report.n_current} rows)")
     for col in ("feature", "test", "statistic", "p adj.", "effect", "floor", "verdict", "new categories"):
         table.add_column(col)

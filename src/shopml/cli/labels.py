@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
 from shopml.errors import DataError
-from shopml.logstore import ingest_labels
-from shopml.monitor.bundles import resolve_bundle
 
 __all__ = ["app", "ingest"]
 
 app = typer.Typer(
-    help="Delayed labels (chargebacks, returns): ingest and join to predictions.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Delayed labels (chargebacks, returns): ingest and join to predictions.",
+    no_args_is_help=True,
 )
 
 
@@ -33,6 +33,10 @@ def ingest(
 ) -> None:
     """Validate FILE (key: request_id or the model's business key; label: the model's target;
     optional label_available_at, default now), store it and report how many labels matched predictions."""
+    from shopml.cli.common import console
+    from shopml.monitor.bundles import resolve_bundle
+    from shopml.logstore import ingest_labels
+
     settings, ws = resolve(workspace, config)
     if not file.exists():
         raise DataError(f"label file {file} does not exist")

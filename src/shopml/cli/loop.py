@@ -6,19 +6,21 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
-from shopml.journal.events import Event
-from shopml.loop import Loop, load_policy
-from shopml.loop import rollback as loop_rollback
-from shopml.loop.clock import as_utc
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
+
+if TYPE_CHECKING:
+    from shopml.journal.events import Event
+    from shopml.loop import Loop
 
 __all__ = ["app"]
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="The retrain loop: triggers → challenger → gate → promotion, journalled and crash-safe.",
     no_args_is_help=True,
 )
@@ -34,11 +36,16 @@ PolicyOption = Annotated[
 
 
 def _loop(workspace: Path | None, config: Path | None, policy: Path | None) -> Loop:
+    require("train", "monitor", what="shopml loop")
+    from shopml.loop import Loop, load_policy
+
     _, ws = resolve(workspace, config)
     return Loop(ws, load_policy(policy, ws.root))
 
 
 def _show(events: list[Event]) -> None:
+    from shopml.cli.common import console
+
     for e in events:
         console.print(f"[bold]{e.ts:%Y-%m-%d %H:%M}[/] {e.kind:<9} {e.summary}", highlight=False)
         for link in e.links[-1:]:
@@ -55,6 +62,9 @@ def once(
 ) -> None:
     """One pass (for cron/Airflow): resume an interrupted retrain, else evaluate the triggers and maybe
     retrain, gate and promote. Safe to kill at any point; the next pass recovers."""
+    from shopml.cli.common import console
+    from shopml.loop.clock import as_utc
+
     loop = _loop(workspace, config, policy)
     events = loop.step(as_utc(now, "--now") if now else None)
     _show(events)
@@ -78,6 +88,8 @@ def run(
 ) -> None:
     """Long-running scheduler: a pass every INTERVAL seconds. SIGINT/SIGTERM finish the current pass and
     stop cleanly; a second signal stops at once (the journal makes that safe too)."""
+    from shopml.cli.common import console
+
     loop = _loop(workspace, config, policy)
     wait = interval if interval is not None else loop.policy.interval_s
     stop = threading.Event()
@@ -109,6 +121,8 @@ def status(
     policy: PolicyOption = None, workspace: WorkspaceOption = None, config: ConfigOption = None
 ) -> None:
     """The journal: retrain in flight, last retrain, recent outcomes."""
+    from shopml.cli.common import console
+
     loop = _loop(workspace, config, policy)
     state = loop.state()
     current = state.current
@@ -134,5 +148,7 @@ def rollback(
     config: ConfigOption = None,
 ) -> None:
     """Make the previous champion champion again and record a ``rollback`` event."""
+    from shopml.loop import rollback as loop_rollback
+
     loop = _loop(workspace, config, policy)
     _show([loop_rollback(loop, reason or "manual rollback")])

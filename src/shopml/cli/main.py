@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from shopml import __version__
-
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -15,12 +13,15 @@ app = typer.Typer(
     help="shopml: train, serve, watch and retrain an online shop's models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 def _version(value: bool) -> None:
     if value:
+        from shopml import __version__
+
         typer.echo(f"shopml {__version__}")
         raise typer.Exit()
 

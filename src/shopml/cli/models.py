@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
 from shopml.errors import ConfigError
-from shopml.registry import ModelVersionInfo, Registry
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from shopml.registry import ModelVersionInfo, Registry
 
 __all__ = ["app"]
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="List, inspect, promote and roll back registered models (MLflow registry).",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -30,11 +33,16 @@ HEADLINE = ("pr_auc", "roc_auc", "f1", "brier")
 
 
 def _registry(workspace: Any, config: Any) -> Registry:
+    from shopml.registry import Registry
+
     settings, _ = resolve(workspace, config)
     return Registry.from_settings(settings)
 
 
 def _table(title: str) -> Table:
+    from rich import box
+    from rich.table import Table
+
     return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
@@ -66,6 +74,8 @@ def list_models(
     workspace: WorkspaceOption = None, config: ConfigOption = None, as_json: JsonOption = False
 ) -> None:
     """List registered models with their champion, challenger and number of versions."""
+    from shopml.cli.common import console
+
     registry = _registry(workspace, config)
     models = registry.list_models()
     if as_json:
@@ -127,6 +137,8 @@ def _history_table(name: str, history: list[dict[str, Any]]) -> Table:
 
 
 def _version_detail(v: ModelVersionInfo) -> None:
+    from shopml.cli.common import console
+
     aliases = ", ".join(v.aliases) or "-"
     console.print(f"[bold]{v.name}[/] v{v.version}  aliases: {aliases}  created: {_when(v.created_at)}")
     console.print(f"run: {v.run_id}\nsource: {v.source}")
@@ -156,6 +168,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a model's versions and champion history, or one version's metrics, tags and lineage."""
+    from shopml.cli.common import console
+
     if version is not None and alias is not None:
         raise ConfigError(f"give --version or --alias, not both (got --version {version} --alias {alias})")
     registry = _registry(workspace, config)
@@ -185,6 +199,7 @@ def promote(
     config: ConfigOption = None,
 ) -> None:
     """Make VERSION the champion of NAME; the old champion is kept for `shopml models rollback`."""
+    from shopml.cli.common import console
     from shopml.journal import EventStore
     from shopml.journal import promote as promote_champion
 
@@ -208,6 +223,7 @@ def rollback(
     config: ConfigOption = None,
 ) -> None:
     """Restore the previous champion of NAME; run again to go further back."""
+    from shopml.cli.common import console
     from shopml.journal import EventStore
     from shopml.journal import rollback as rollback_champion
 

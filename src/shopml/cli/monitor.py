@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
-from shopml.monitor.job import run_monitor
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.extras import require
 
 __all__ = ["monitor"]
 
@@ -41,6 +41,10 @@ def monitor(
     realised (matured windows) and estimated performance, label maturity and the error-stream detectors.
     Writes JSON and HTML reports under workspace/reports/monitor/ (the pages load Plotly from the
     plotly.min.js next to them) and appends events for problems."""
+    require("monitor", what="shopml monitor")
+    from shopml.cli.common import console
+    from shopml.monitor.job import run_monitor
+
     settings, ws = resolve(workspace, config)
     result = run_monitor(ws, model, window, now, bundle=bundle, settings=settings, history=history, html=html)
     latest = result.windows[-1]

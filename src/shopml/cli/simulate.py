@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from shopml.cli.common import ConfigOption, WorkspaceOption, console, handle_errors, resolve
-from shopml.simulate import SCENARIOS, SimulationResult, simulate
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
+from shopml.simulate.names import SCENARIOS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from shopml.simulate import SimulationResult
 
 __all__ = ["print_summary", "simulate_command"]
 
@@ -46,6 +49,9 @@ def simulate_command(
 ) -> None:
     """Simulate a shop: transactions with fraud, orders with returns, delayed label feeds, a drift
     scenario and its ground-truth drift_log.json. Same seed and options give byte-identical files."""
+    from shopml.cli.common import console
+    from shopml.simulate import simulate
+
     settings, ws = resolve(workspace, config)
     result = simulate(
         out or ws.data_dir / "world",
@@ -67,6 +73,8 @@ def simulate_command(
 
 def print_summary(result: SimulationResult, out: Console) -> None:
     """A readable summary of a simulated world."""
+    from rich.table import Table
+
     p = result.params
     table = Table(title=f"simulated world: {p.days} days from {p.start}, seed {p.seed}")
     table.add_column("table")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.panel import Panel
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from shopml.cli.common import WorkspaceOption, console, handle_errors, resolve
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
 from shopml.errors import ConfigError
-from shopml.train import METRICS, TrainConfig, TrainResult, load_train_config, preset
-from shopml.train import train as train_model
+from shopml.extras import require
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from shopml.train import TrainConfig, TrainResult
 
 __all__ = ["train"]
 
@@ -23,14 +24,42 @@ Imbalance = Literal["none", "class_weight", "undersample", "smote", "adasyn", "s
 def _config(
     data: Path | None, task: str | None, config: Path | None, overrides: dict[str, Any], default_data: Path
 ) -> TrainConfig:
+    from shopml.train import load_train_config, preset
+
     if config is not None:
         return load_train_config(config, task=task, data_dir=data, **overrides)
     if task is None:
-        raise ConfigError("give --task fraud|returns (with --data DIR), or a training --config FILE")
+        raise ConfigError("give --task fraud|returns (with --data DIR), or a --train-config FILE")
     return preset(task, data if data is not None else default_data, **overrides)
 
 
+def _split_config(config: Path | None, train_config: Path | None) -> tuple[Path | None, Path | None]:
+    """(settings file, training YAML). ``--config`` names the settings file, as on every command; a
+    training YAML given there (the flag's older meaning on this command) is still accepted, with a
+    deprecation warning, when its keys are training keys and not settings keys."""
+    from shopml.cli.common import err_console
+    from shopml.config import Settings, read_yaml
+    from shopml.train import TrainConfig
+
+    if config is None or train_config is not None or not config.is_file():
+        return config, train_config
+    keys = set(read_yaml(config, what="settings"))
+    if keys and not keys <= set(Settings.model_fields) and keys & set(TrainConfig.model_fields):
+        err_console.print(
+            f"[yellow]warning:[/] {config} is a training config; `shopml train --config` names the "
+            "settings file (as on every command) — pass the training YAML as --train-config",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return None, config
+    return config, train_config
+
+
 def _metrics_table(result: TrainResult, level: float) -> Table:
+    from rich.table import Table
+
+    from shopml.train import METRICS
+
     table = Table(title=f"Test period (out-of-time), {level:.0%} bootstrap intervals")
     table.add_column("metric")
     table.add_column("model [interval]", justify="right")
@@ -44,6 +73,8 @@ def _metrics_table(result: TrainResult, level: float) -> Table:
 
 
 def _imbalance_table(rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Imbalance strategies (validation PR-AUC; best kept)")
     for col in ("strategy", "PR-AUC", "interval", "Brier (raw)", "fit s"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
@@ -69,10 +100,12 @@ def train(
         typer.Option("--data", help="Simulator output folder [default: <workspace>/data/world]."),
     ] = None,
     task: Annotated[
-        str | None, typer.Option("--task", help="Preset: fraud | returns (overlaid by --config if both).")
+        str | None,
+        typer.Option("--task", help="Preset: fraud | returns (overlaid by --train-config if both)."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Training config YAML (your own table, target, ...).")
+    train_config: Annotated[
+        Path | None,
+        typer.Option("--train-config", help="Training config YAML (your own table, target, ...)."),
     ] = None,
     imbalance: Annotated[
         Imbalance | None, typer.Option("--imbalance", help="Imbalance strategy; 'auto' compares all.")
@@ -85,16 +118,25 @@ def train(
         bool, typer.Option("--no-register", help="Write the bundle but do not register it.")
     ] = False,
     settings: Annotated[
-        Path | None, typer.Option("--settings", help="shopml settings YAML (default ./shopml.yaml).")
+        Path | None, typer.Option("--settings", hidden=True, help="Deprecated: use --config.")
     ] = None,
     workspace: WorkspaceOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Train on the past, validate and test out of time, calibrate, pick the threshold, export ONNX
     (parity-checked), write the HTML report and register the bundle (first version = champion)."""
-    cfg_settings, ws = resolve(workspace, settings)
+    require("train", what="shopml train")
+    from rich.panel import Panel
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from shopml.cli.common import console
+    from shopml.train import train as train_model
+
+    settings_file, train_config = _split_config(config or settings, train_config)
+    cfg_settings, ws = resolve(workspace, settings_file)
     given = {"imbalance": imbalance, "objective": objective, "seed": seed}
     overrides = {k: v for k, v in given.items() if v is not None}
-    cfg = _config(data, task, config, overrides, ws.data_dir / "world")
+    cfg = _config(data, task, train_config, overrides, ws.data_dir / "world")
     n_strategies = 6 if cfg.imbalance == "auto" else 1
     total = 1 + n_strategies + cfg.search.n_trials - 1 + 3 + (0 if no_register else 1)
     with Progress(

@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from shopml.config.loader import read_yaml, validate_model
 from shopml.errors import ConfigError
 
 __all__ = ["PerformanceSettings", "ServeSettings", "Settings", "load_settings"]
@@ -109,17 +109,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _format_error(err: ValidationError, source: str, data: dict[str, Any]) -> str:
-    lines = []
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"])
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key '{key}'")
-        else:
-            lines.append(f"{source}: key '{key}' = {e.get('input')!r}: {e['msg']}")
-    return "; ".join(lines)
-
-
 def load_settings(
     path: str | Path | None = None,
     environ: dict[str, str] | None = None,
@@ -135,21 +124,9 @@ def load_settings(
     data: dict[str, Any] = {}
     source = "settings"
     file = Path(path) if path else Path(env.get("SHOPML_CONFIG", DEFAULT_FILE))
-    explicit = path is not None or "SHOPML_CONFIG" in env
-    if file.exists():
+    if path is not None or "SHOPML_CONFIG" in env or file.exists():
         source = str(file)
-        try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{file}: expected a mapping of settings, got {type(loaded).__name__}")
-        data = loaded or {}
-    elif explicit:
-        raise ConfigError(f"config file {file} does not exist")
+        data = read_yaml(file, what="settings")
     data = _merge(data, _env_overrides(env))
     data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_error(exc, source, data)) from None
+    return validate_model(Settings, data, source)

@@ -8,18 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shopml.errors import ConfigError
+from shopml.simulate.names import SCENARIOS
 
 __all__ = ["SCENARIOS", "SimulationParams"]
 
-#: Scenario name -> one-line description.
-SCENARIOS: dict[str, str] = {
-    "none": "stationary apart from the calendar (weekly/daily cycles, holidays)",
-    "sudden_covariate": "a new market (country, currency, amount mix) opens on the onset day",
-    "gradual_concept": "fraudsters move to a new tactic over a window: P(fraud | x) moves, x barely does",
-    "seasonal": "an expected holiday season: volume, amounts and gift categories surge",
-    "new_category": "a product/merchant category never seen before appears",
-    "data_quality": "a pipeline bug: amount written in cents (variant 'unit') or a null spike ('nulls')",
-}
 #: Default (onset as a share of days, length in days or None = until the end, magnitude) per scenario.
 _DEFAULTS: dict[str, tuple[float, int | None, float]] = {
     "none": (0.0, None, 0.0),

@@ -216,7 +216,8 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _preset_dict(task: str, data_dir: str | Path) -> dict[str, Any]:
     if task not in _PRESETS:
-        raise ConfigError(f"unknown task '{task}' (expected one of {', '.join(TASKS)}, or a --config file)")
+        expected = ", ".join(TASKS)
+        raise ConfigError(f"unknown task '{task}' (expected one of {expected}, or a --train-config file)")
     base = dict(_PRESETS[task])
     base["table"] = str(Path(data_dir) / base["table"])
     return {**base, "task": task}
