@@ -68,7 +68,7 @@ def test_v2_errors(codec: InputCodec) -> None:
     t = {"name": "amount", "shape": [1], "datatype": "FP32", "data": [1.0]}
     with pytest.raises(BadRequestError, match="given twice"):
         decode_v2(orjson.dumps({"inputs": [t, t]}), codec)
-    with pytest.raises(BadRequestError, match=r"unknown outputs \['label'\]"):
+    with pytest.raises(BadRequestError, match=r'unknown outputs \["label"\]'):
         decode_v2(orjson.dumps({"inputs": [t], "outputs": [{"name": "label"}]}), codec)
     with pytest.raises(SchemaError, match=r"unexpected inputs \['colour'\]"):
         decode_v2(orjson.dumps({"inputs": [{**t, "name": "colour"}]}), codec)
