@@ -1,7 +1,7 @@
 """Serving benchmark: shopml serve vs a no-op ASGI app vs a naive FastAPI + XGBoost server, one run.
 
     .venv/bin/python -m benchmarks.bench_serve [--quick] [--duration S] [--rounds N] [--workers N]
-                                               [--stock-http] [--json OUT]
+                                               [--stock-http] [--baseline SRC] [--json OUT]
 
 A fraud model (XGBoost, 300 trees, depth 6, 13 inputs, exported to ONNX per the bundle contract) is
 registered in a fresh workspace registry; each server runs as its own process on the same uvicorn stack
@@ -14,6 +14,9 @@ The servers run side by side, each stopped (SIGSTOP) while another is measured; 
 shopml and the no-op app alternate for ``--rounds`` rounds and each reports its median run, so that a
 busy machine weighs on both alike. Without wrk, a Python asyncio keep-alive load generator in a
 separate process is used instead (it saturates earlier than wrk: its figures are lower bounds).
+``--baseline SRC`` adds a fourth server, ``shopml serve`` run from another source tree (e.g. an export of
+an earlier commit: ``git archive REV src | tar -x -C /tmp/base``, then ``--baseline /tmp/base/src``),
+measured in the same paired rounds, to compare a change before and after in one run.
 Also reported: in-process model time (ONNX Runtime single row and batched; XGBoost ``predict_proba``)
 and the in-process cost per request of the shopml ASGI app vs the no-op app at 32 concurrent requests
 (no HTTP: what the app itself adds to uvicorn's own cost).
@@ -209,6 +212,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action="store_true",
         help="run every server on uvicorn's own httptools protocol (head and body in two writes)",
     )
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="also serve shopml from this source folder (PYTHONPATH) in the same paired rounds [off]",
+    )
     args = ap.parse_args(argv)
     duration = args.duration or (2.0 if args.quick else 10.0)
     tool = "wrk" if shutil.which("wrk") else "python-asyncio (wrk not found: apt-get install -y wrk)"
@@ -248,6 +257,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ports = {"shopml": _port(), "noop": _port(), "naive": _port()}
         if args.busy_us > 0:
             ports["busy"] = _port()
+        if args.baseline is not None:
+            ports["base"] = _port()
         shopml_cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
         specs = {
             "shopml": (
@@ -268,10 +279,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 _uvicorn("benchmarks.serve_apps:busy", ports["busy"], http, args.workers),
                 f"http://127.0.0.1:{ports['busy']}/",
             )
+        envs = {name: env for name in specs}
+        if args.baseline is not None:
+            specs["base"] = (
+                [*shopml_cmd, "--port", str(ports["base"]), "--workers", str(args.workers)],
+                f"http://127.0.0.1:{ports['base']}/v2/health/ready",
+            )
+            envs["base"] = {**env, "PYTHONPATH": str(args.baseline.resolve())}
         results: dict[str, dict[str, Any]] = {}
         live: dict[str, subprocess.Popen[bytes]] = {}
         for name, (cmd, health) in specs.items():
-            live[name] = proc = _start(cmd, env, health, tmp / f"{name}.log")
+            live[name] = proc = _start(cmd, envs[name], health, tmp / f"{name}.log")
             procs.append(proc)
             _load(f"http://127.0.0.1:{ports[name]}{PATH}", body, 8, min(1.0, duration))  # warm-up
             _pause(proc)  # a server not being measured is stopped (SIGSTOP): it takes no CPU at all
@@ -316,8 +334,8 @@ def _measure(
     rounds: int,
     results: dict[str, dict[str, Any]],
 ) -> dict[str, list[dict[str, float]]]:
-    """c=1 once per server, then ``rounds`` alternating c=32 runs of shopml and no-op (paired, so that a
-    busy machine hits both alike); a server's c=32 figure is its run with the median requests/s."""
+    """c=1 once per server, then ``rounds`` alternating c=32 runs of shopml, no-op (and baseline) (paired,
+    so that a busy machine hits all alike); a server's c=32 figure is its run with the median req/s."""
     urls = {name: f"http://127.0.0.1:{port}{PATH}" for name, port in ports.items()}
     for name, proc in live.items():
         _resume(proc, urls[name], body)
@@ -325,9 +343,10 @@ def _measure(
         if name in ("naive", "busy"):
             results[name]["c32"] = _load(urls[name], body, 32, duration)
         _pause(proc)
-    runs: dict[str, list[dict[str, float]]] = {"shopml": [], "noop": []}
+    paired = ["shopml", "noop", *(["base"] if "base" in live else [])]
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in paired}
     for r in range(rounds):
-        for name in ("shopml", "noop") if r % 2 == 0 else ("noop", "shopml"):
+        for name in paired if r % 2 == 0 else paired[::-1]:
             _resume(live[name], urls[name], body)
             runs[name].append(_load(urls[name], body, 32, duration))
             _pause(live[name])
@@ -372,6 +391,15 @@ def _verdict(
         f"shopml/no-op {s32['rps'] / max(o32['rps'], 1):.0%}; prediction log rows {logged} "
         f"(>= {answered} answered in measured runs, warm-up included in the log)"
     )
+    if "base" in c32_runs:
+        per = [a["rps"] / max(b["rps"], 1) for a, b in zip(c32_runs["shopml"], c32_runs["base"], strict=True)]
+        b1, bc = results["base"]["c1"], results["base"]["c32"]
+        print(
+            f"shopml/baseline: c=32 req/s per round {', '.join(f'{x:.0%}' for x in per)} "
+            f"(median {sorted(per)[(len(per) - 1) // 2]:.0%}); c=1 p50 {s1['p50_us']:.0f} vs "
+            f"{b1['p50_us']:.0f} µs ({s1['p50_us'] / max(b1['p50_us'], 1):.0%}); c=32 median runs "
+            f"{s32['rps']:.0f} vs {bc['rps']:.0f} req/s"
+        )
     if "busy" in results:
         b32 = results["busy"]["c32"]
         print(

@@ -9,6 +9,7 @@ server can be tested and measured before (and independently of) the training pac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,10 @@ def schema() -> Schema:
 
 
 def make_rows(n: int, seed: int = 0) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """``n`` JSON-ready instances (with id and time) and their fraud labels."""
+    """``n`` JSON-ready instances (with id and time) and their fraud labels. The event time is now (to
+    the second): the server refuses client times far from its clock (``serve.event_time_window_s``)."""
     rng = np.random.default_rng(seed)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
     cols: dict[str, Any] = {
         "amount": rng.lognormal(3.5, 1.0, n).round(2),
         "account_age_days": rng.exponential(400, n).round(1),
@@ -71,7 +74,7 @@ def make_rows(n: int, seed: int = 0) -> tuple[list[dict[str, Any]], np.ndarray]:
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
     rows = []
     for i in range(n):
-        row: dict[str, Any] = {"transaction_id": f"t{seed}-{i}", "event_time": "2026-01-01T12:00:00+00:00"}
+        row: dict[str, Any] = {"transaction_id": f"t{seed}-{i}", "event_time": now}
         for c in INPUTS:
             v = cols[c][i]
             row[c] = bool(v) if c in BOOLEAN else (str(v) if c in CATEGORIES else float(v))

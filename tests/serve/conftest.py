@@ -25,7 +25,7 @@ from shopml.config import Settings, Workspace  # noqa: E402
 from shopml.config.settings import ServeSettings  # noqa: E402
 from shopml.registry import Registry  # noqa: E402
 from shopml.serve import ServeApp, build_app  # noqa: E402
-from shopml.serve.http import CoalescingHttpToolsProtocol  # noqa: E402
+from shopml.serve.server import uvicorn_limits  # noqa: E402
 
 TOKEN = "s3cret-token"
 
@@ -75,13 +75,21 @@ class Running:
 
 
 def run_uvicorn(
-    app: Any, http: Any, *, lifespan: str = "on", log_level: str = "warning"
+    app: Any, http: Any, *, lifespan: str = "on", log_level: str = "warning", **options: Any
 ) -> tuple[str, uvicorn.Server, threading.Thread]:
-    """Run ``app`` on uvicorn (uvloop, protocol ``http``) in a thread on a free loopback port; wait until
-    it listens. Returns its URL, the server (set ``should_exit`` to stop) and the thread."""
+    """Run ``app`` on uvicorn (uvloop, protocol ``http``, other uvicorn ``options``) in a thread on a free
+    loopback port; wait until it listens. Returns its URL, the server (set ``should_exit`` to stop) and
+    the thread."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="uvloop", http=http, lifespan=lifespan, log_level=log_level
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http=http,
+        lifespan=lifespan,
+        log_level=log_level,
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
@@ -95,10 +103,11 @@ def run_uvicorn(
 
 
 def start_server(settings: Settings, registry: Registry, *, poll: bool = True) -> Running:
-    """Start ``build_app`` on uvicorn (uvloop + httptools, serve's protocol) on a free port; wait for it."""
+    """Start ``build_app`` on uvicorn (uvloop + httptools, serve's protocol and limits) on a free port;
+    wait for it."""
     app = build_app(settings, registry, poll=poll)
-    http: Any = CoalescingHttpToolsProtocol if settings.serve.coalesce_writes else "httptools"
-    url, server, thread = run_uvicorn(app, http)
+    options = uvicorn_limits(settings)
+    url, server, thread = run_uvicorn(app, options.pop("http"), **options)
     return Running(url, app, settings, server, thread)
 
 

@@ -78,8 +78,12 @@ def test_sigterm_flushes_every_answered_prediction(
                 time.sleep(FLUSH_INTERVAL_S / 5)
         assert counts and all(float(c) == 120 for c in counts), counts
         if BALANCED:  # a burst of connections is spread over both workers (see shopml.serve.server)
-            per_worker = _burst(port, rows[0], 32)
-            n += 32
+            for _ in range(20):  # once both are up: readiness came from whichever started first
+                per_worker = _burst(port, rows[0], 32)
+                n += 32
+                if len(per_worker) == 2:
+                    break
+                time.sleep(1.0)
             assert len(per_worker) == 2 and min(per_worker.values()) >= 6, per_worker
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0

@@ -43,7 +43,7 @@ def test_unseen_category_is_unknown_and_counted(codec: InputCodec, rows: list[di
 
 def test_every_problem_is_listed_with_its_row(codec: InputCodec, rows: list[dict[str, Any]]) -> None:
     bad = [dict(rows[0], amount="x"), {k: v for k, v in rows[1].items() if k != "hour"}]
-    with pytest.raises(SchemaError, match=r"feature 'amount' must be a number, got 'x' \(row 0\)") as info:
+    with pytest.raises(SchemaError, match=r'feature .amount. must be a number, got "x" \(row 0\)') as info:
         codec.encode_rows(bad)
     assert "missing feature 'hour' (row 1)" in info.value.message
     with pytest.raises(SchemaError, match="empty"):
@@ -68,7 +68,7 @@ def test_v2_errors(codec: InputCodec) -> None:
     t = {"name": "amount", "shape": [1], "datatype": "FP32", "data": [1.0]}
     with pytest.raises(BadRequestError, match="given twice"):
         decode_v2(orjson.dumps({"inputs": [t, t]}), codec)
-    with pytest.raises(BadRequestError, match=r"unknown outputs \['label'\]"):
+    with pytest.raises(BadRequestError, match=r'unknown outputs \["label"\]'):
         decode_v2(orjson.dumps({"inputs": [t], "outputs": [{"name": "label"}]}), codec)
     with pytest.raises(SchemaError, match=r"unexpected inputs \['colour'\]"):
         decode_v2(orjson.dumps({"inputs": [{**t, "name": "colour"}]}), codec)
@@ -114,9 +114,9 @@ def test_unusual_rows_fall_back_to_the_general_path(codec: InputCodec, rows: lis
     assert unseen.rows is None and unseen.unseen == {"country": 1}
     as_int = codec.encode_rows([dict(rows[0], is_new_device=1, transaction_id=42)])
     assert as_int.rows is None and as_int.ids == ["42"] and as_int.logged["is_new_device"] == [True]
-    with pytest.raises(SchemaError, match=r"feature 'amount' must be in \[0.0, None\], got -1.0 \(row 1\)"):
+    with pytest.raises(SchemaError, match=r"feature 'amount' must be >= 0, got -1.0 \(row 1\)"):
         codec.encode_rows([dict(rows[0]), dict(rows[1], amount=-1.0)])
-    with pytest.raises(SchemaError, match=r"field 'event_time' must be an ISO-8601 timestamp, got 'soon'"):
+    with pytest.raises(SchemaError, match=r'field .event_time. must be an ISO-8601 timestamp, got "soon"'):
         codec.encode_rows([dict(rows[0], event_time="soon")])
 
 

@@ -13,18 +13,31 @@ from benchmarks.serve_fixture import FixtureModel
 
 from shopml.config import Workspace
 from shopml.errors import ForbiddenError, NotFoundError, NotReadyError, UnauthorizedError
+from shopml.registry import Registry
 from shopml.logstore import LogWriter
 from shopml.serve import DataPlane, ModelRepository, ServeMetrics
+from shopml.serve.admin import AdminState
 
 from .conftest import TOKEN, make_registry, serve_settings
 
 
-def _plane(ws: Path, models: dict[int, FixtureModel], **serve: Any) -> DataPlane:
+def _plane(
+    ws: Path,
+    models: dict[int, FixtureModel],
+    *,
+    poll: bool = False,
+    registry: Registry | None = None,
+    **serve: Any,
+) -> DataPlane:
+    """A data plane over a workspace registry (``registry``, else a new one holding fraud v1): what one
+    server worker builds, without HTTP."""
     settings = serve_settings(ws, **serve)
     metrics = ServeMetrics()
     plog = LogWriter(Workspace(ws).predictions_dir, metrics, flush_interval_s=0.2)
-    repo = ModelRepository(make_registry(ws, models), settings.serve, metrics)
-    return DataPlane(repo, settings.serve, metrics, plog, poll=False)
+    admin = AdminState(Workspace(ws).registry_dir / "serve-admin.json")
+    source = registry if registry is not None else make_registry(ws, models)
+    repo = ModelRepository(source, settings.serve, metrics, admin)
+    return DataPlane(repo, settings.serve, metrics, plog, poll=poll)
 
 
 def test_predict_record_and_metadata(
@@ -81,3 +94,36 @@ def test_admin_token_and_unload(tmp_path: Path, models: dict[int, FixtureModel])
     asyncio.run(run())
     with pytest.raises(ForbiddenError, match="admin_token"):
         _plane(tmp_path / "off", models, admin_token=None).check_admin(TOKEN)
+
+
+def test_admin_unload_reaches_every_worker_and_survives_a_restart(
+    tmp_path: Path, models: dict[int, FixtureModel]
+) -> None:
+    registry = make_registry(tmp_path, models)
+    workers = [_plane(tmp_path, models, poll=True, registry=registry) for _ in range(2)]
+
+    async def until(check: Any) -> None:
+        for _ in range(100):
+            if check():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("not reached within 5 s")
+
+    async def run() -> None:
+        for w in workers:
+            await w.startup()
+        a, b = workers
+        a.unload("fraud")  # answered by worker a only
+        await until(lambda: not b.model_ready("fraud"))
+        with pytest.raises(NotReadyError, match="was unloaded"):
+            b.acquire("fraud")
+        restarted = _plane(tmp_path, models, registry=registry)
+        await restarted.startup()
+        assert not restarted.model_ready("fraud") and restarted.index() == []
+        await restarted.shutdown()
+        await b.load("fraud")  # loaded again through worker b
+        await until(lambda: a.model_ready("fraud"))
+        for w in workers:
+            await w.shutdown()
+
+    asyncio.run(run())

@@ -43,6 +43,16 @@ class ServeSettings(_Section):
     log_predictions: bool = True
     log_max_backlog_rows: int = Field(1_000_000, ge=1)
     coalesce_writes: bool = True  # response head + body in one socket write (shopml.serve.http)
+    grpc_port: int | None = Field(None, ge=0, le=65535, description="OIP v2 gRPC port (off when unset)")
+    max_rows_per_request: int = Field(10_000, ge=1, description="rows (instances) per request; more: 413")
+    max_connections: int = Field(1000, ge=1, description="open connections per worker; more: 503")
+    header_timeout_s: float = Field(10.0, gt=0, description="a request's headers must arrive within this")
+    body_timeout_s: float = Field(30.0, gt=0, description="a request's body must arrive within this (408)")
+    keep_alive_s: float = Field(5.0, gt=0, description="idle keep-alive connections close after this")
+    event_time_window_s: float = Field(
+        3600.0, ge=0, description="client event times this far from the server clock are refused; 0: trust"
+    )
+    ready_requires_log: bool = Field(True, description="a failing prediction log makes the server unready")
 
 
 class PerformanceSettings(_Section):

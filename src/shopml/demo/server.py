@@ -44,6 +44,7 @@ class ServerProcess:
             **os.environ,
             "SHOPML_WORKSPACE": str(self.workspace),
             "SHOPML_SERVE__POLL_INTERVAL_S": str(self.poll_interval_s),
+            "SHOPML_SERVE__EVENT_TIME_WINDOW_S": "0",  # a replay: event times follow the simulated clock
         }
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab")

@@ -1,27 +1,42 @@
 """Check a frame (Arrow table) or records (list of dicts) against a schema.
 
-Every problem names the column, the row (0-based) and what was expected, e.g.
-``feature 'amount' must be a number, got '12,50' (row 3)``.
+Records go through the per-feature column checks of :mod:`shopml.schema.checks` (the serving codec's
+own); tables through their vectorised Arrow equivalents with the same messages. Every problem names the
+feature, the row (0-based) and the value, e.g. ``feature 'amount' must be a number, got "12,50" (row 3)``.
+Categories outside a declared ``categories`` list are warnings by default (serving answers them as
+unknown) and errors with ``unseen="error"`` (training: the declaration is the allowed set).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopml.errors import SchemaError
+from shopml.schema.checks import (
+    MISSING,
+    FeatureCheck,
+    check_booleans,
+    check_categories,
+    check_numbers,
+    check_strings,
+    parse_times,
+    problem,
+    range_text,
+    show,
+)
 from shopml.schema.model import FeatureKind, FeatureSpec, Schema
 
 __all__ = ["ValidationResult", "validate"]
 
 MAX_PROBLEMS = 20
 Records = Sequence[Mapping[str, Any]]
+Unseen = Literal["warn", "error"]
 
 
 @dataclass
@@ -53,12 +68,13 @@ def validate(
     require_target: bool = False,
     allow_extra: bool = False,
     raise_errors: bool = True,
+    unseen: Unseen = "warn",
 ) -> ValidationResult:
     """Validate ``data`` against ``schema``; raise :class:`SchemaError` unless ``raise_errors=False``.
 
     >>> s = Schema(features=[FeatureSpec(name="amount", kind="numeric", min=0)])
-    >>> validate([{"amount": "12,50"}], s, raise_errors=False).errors
-    ["feature 'amount' must be a number, got '12,50' (row 0)"]
+    >>> print(validate([{"amount": "12,50"}], s, raise_errors=False).errors[0])
+    feature 'amount' must be a number, got "12,50" (row 0)
     """
     if isinstance(data, pa.Table):
         result = _validate_table(data, schema, require_target, allow_extra)
@@ -66,6 +82,9 @@ def validate(
         result = _validate_records(data, schema, require_target, allow_extra)
     else:
         raise SchemaError(f"expected an Arrow table or a list of records, got {type(data).__name__}")
+    if unseen == "error":
+        result.errors += result.warnings
+        result.warnings = []
     return result.raise_for_errors() if raise_errors else result
 
 
@@ -109,7 +128,7 @@ def _check_table_column(spec: FeatureSpec, col: pa.ChunkedArray, res: Validation
     name, t = spec.name, col.type
     if col.null_count and not spec.nullable:
         row = _first_row(pc.is_null(col))
-        res.errors.append(f"feature '{name}' must not be null: {col.null_count} nulls (row {row})")
+        res.errors.append(problem(name, f"must not be null: {col.null_count} nulls", row))
     if spec.kind == FeatureKind.NUMERIC:
         if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
             _explain_bad_numbers(name, col, res)
@@ -119,38 +138,41 @@ def _check_table_column(spec: FeatureSpec, col: pa.ChunkedArray, res: Validation
                 bad = pc.is_nan(col)
                 if pc.any(bad).as_py():
                     res.errors.append(
-                        f"feature '{name}' must not be NaN: {pc.sum(bad).as_py()} NaNs"
-                        f" (row {_first_row(bad)})"
+                        problem(name, f"must not be NaN: {pc.sum(bad).as_py()} NaNs", _first_row(bad))
                     )
             inf = pc.is_inf(col)
             if pc.any(inf).as_py():
                 res.errors.append(
-                    f"feature '{name}' must be finite: {pc.sum(inf).as_py()} inf values"
-                    f" (row {_first_row(inf)})"
+                    problem(
+                        name, f"must be a finite number: {pc.sum(inf).as_py()} inf values", _first_row(inf)
+                    )
                 )
-        for bound, op, word in ((spec.min, pc.less, "below"), (spec.max, pc.greater, "above")):
+        for bound, op in ((spec.min, pc.less), (spec.max, pc.greater)):
             if bound is None:
                 continue
             out = pc.fill_null(op(col, bound), False)
             if pc.any(out).as_py():
                 row = _first_row(out)
-                res.errors.append(
-                    f"feature '{name}' is {word} its range [{spec.min}, {spec.max}]:"
-                    f" {pc.sum(out).as_py()} values, e.g. {col[row].as_py()!r} (row {row})"
-                )
+                got = f"got {show(col[row].as_py())} and {pc.sum(out).as_py() - 1} more"
+                res.errors.append(problem(name, f"must be {range_text(spec.min, spec.max)}, {got}", row))
     elif spec.kind == FeatureKind.CATEGORICAL and spec.categories is not None:
         values = col.cast(pa.string()) if not pa.types.is_string(t) else col
-        unseen = pc.unique(pc.filter(values, pc.invert(pc.is_in(values, pa.array(spec.categories)))))
-        names = [v for v in unseen.to_pylist() if v is not None]
-        if names:
-            res.warnings.append(f"feature '{name}' has unseen categories {sorted(names)[:10]}")
+        outside = pc.fill_null(pc.invert(pc.is_in(values, pa.array(spec.categories, pa.string()))), False)
+        if pc.any(outside).as_py():
+            names = sorted(v for v in pc.unique(pc.filter(values, outside)).to_pylist() if v is not None)
+            allowed = show(list(spec.categories)) if len(spec.categories) > 10 else list(spec.categories)
+            res.warnings.append(
+                problem(
+                    name, f"has categories {names[:10]} outside its declared {allowed}", _first_row(outside)
+                )
+            )
     elif spec.kind == FeatureKind.BOOLEAN:
         if not (pa.types.is_boolean(t) or pa.types.is_integer(t)):
-            res.errors.append(f"feature '{name}' must be a boolean, got column type {t}")
+            res.errors.append(problem(name, f"must be a boolean, got column type {t}"))
     elif spec.kind == FeatureKind.TIMESTAMP and not (
         pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_string(t)
     ):
-        res.errors.append(f"feature '{name}' must be a timestamp, got column type {t}")
+        res.errors.append(problem(name, f"must be a timestamp, got column type {t}"))
 
 
 def _explain_bad_numbers(name: str, col: pa.ChunkedArray, res: ValidationResult) -> None:
@@ -160,9 +182,9 @@ def _explain_bad_numbers(name: str, col: pa.ChunkedArray, res: ValidationResult)
         try:
             float(value)
         except (TypeError, ValueError):
-            res.errors.append(f"feature '{name}' must be a number, got {value!r} (row {row})")
+            res.errors.append(problem(name, f"must be a number, got {show(value)}", row))
             return
-    res.errors.append(f"feature '{name}' must be a numeric column, got column type {col.type}")
+    res.errors.append(problem(name, f"must be a numeric column, got column type {col.type}"))
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -171,61 +193,48 @@ def _explain_bad_numbers(name: str, col: pa.ChunkedArray, res: ValidationResult)
 def _validate_records(
     records: Records, schema: Schema, require_target: bool, allow_extra: bool
 ) -> ValidationResult:
+    """Per-row shape problems (not an object, unexpected fields), then each feature's values as one
+    column through the shared checks (a field absent from a row reads as ``missing feature``)."""
     res = ValidationResult(rows=len(records))
-    required = _required(schema, require_target)
+    rows: list[Mapping[str, Any]] = []
     for i, rec in enumerate(records):
-        if len(res.errors) >= MAX_PROBLEMS:
-            break
         if not isinstance(rec, Mapping):
             res.errors.append(f"row {i} must be an object of feature values, got {type(rec).__name__}")
+            rows.append({})
             continue
-        for e in _check_columns(list(rec), schema, require_target, allow_extra, "fields"):
-            res.errors.append(f"{e} (row {i})")
-        for spec in required:
-            if spec.name in rec:
-                problem = _check_value(spec, rec[spec.name])
-                if problem is None:
-                    continue
-                if problem.startswith("unseen"):
-                    res.warnings.append(f"feature '{spec.name}' has {problem} (row {i})")
-                else:
-                    res.errors.append(f"feature '{spec.name}' {problem} (row {i})")
+        extra = [] if allow_extra else [n for n in rec if n not in schema]
+        if extra:
+            res.errors.append(f"unexpected fields {extra} (row {i}; expected only {schema.names})")
+        rows.append(rec)
+    for spec in _required(schema, require_target):
+        values = [r.get(spec.name, MISSING) for r in rows]
+        _check_record_column(FeatureCheck.of(spec), values, res)
     return res
 
 
-def _check_value(spec: FeatureSpec, v: Any) -> str | None:
-    if v is None:
-        return None if spec.nullable else "must not be null"
-    kind = spec.kind
+def _check_record_column(c: FeatureCheck, values: list[Any], res: ValidationResult) -> None:
+    kind, errors = c.kind, res.errors
     if kind in (FeatureKind.NUMERIC, FeatureKind.TARGET):
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            return f"must be a number, got {v!r}"
-        if isinstance(v, float) and not math.isfinite(v):
-            if math.isnan(v):
-                return None if spec.allow_nan else "must not be NaN"
-            return "must be finite, got inf"
-        if spec.min is not None and v < spec.min:
-            return f"must be >= {spec.min}, got {v!r}"
-        if spec.max is not None and v > spec.max:
-            return f"must be <= {spec.max}, got {v!r}"
+        check_numbers(c, values, errors, limit=float("inf"))
     elif kind == FeatureKind.CATEGORICAL:
-        if not isinstance(v, str | int) or isinstance(v, bool):
-            return f"must be a category (string), got {v!r}"
-        if spec.categories is not None and str(v) not in spec.categories:
-            return f"unseen category {v!r}"
+        _, shown, count = check_categories(c, values, errors)
+        if count and c.categories is not None:
+            rows = [i for i, v in enumerate(shown) if v is not None and v not in c.categories]
+            names = sorted({shown[i] for i in rows})
+            declared = sorted(c.categories)
+            res.warnings.append(
+                problem(c.name, f"has categories {names[:10]} outside its declared {declared}", rows[0])
+            )
     elif kind == FeatureKind.BOOLEAN:
-        if not isinstance(v, bool) and v not in (0, 1):
-            return f"must be a boolean, got {v!r}"
-    elif kind in (FeatureKind.TEXT, FeatureKind.ID):
-        if not isinstance(v, str | int) or isinstance(v, bool):
-            return f"must be a string, got {v!r}"
-    elif kind == FeatureKind.TIMESTAMP:
-        if isinstance(v, datetime | date):
-            return None
-        if not isinstance(v, str):
-            return f"must be an ISO-8601 timestamp, got {v!r}"
-        try:
-            datetime.fromisoformat(v)
-        except ValueError:
-            return f"must be an ISO-8601 timestamp, got {v!r}"
-    return None
+        check_booleans(c, values, errors)
+    else:
+        for i, v in enumerate(values):
+            if v is MISSING or (v is None and not c.nullable):
+                c.absent(v, i, errors)
+        present = [None if v is MISSING else v for v in values]
+        if kind == FeatureKind.TIMESTAMP:
+            parse_times(
+                c.name, [v.isoformat() if isinstance(v, date) else v for v in present], errors, "feature"
+            )
+        else:
+            check_strings(c.name, present, errors)

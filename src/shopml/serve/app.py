@@ -9,6 +9,8 @@ worker. Every answer carries ``x-request-id`` (the client's, when it sent a sane
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import time
@@ -24,14 +26,14 @@ from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
 from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
 from shopml.serve.openapi import openapi_spec
-from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2
+from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2, request_id
 from shopml.serve.repository import ModelRepository
 
 __all__ = ["ServeApp"]
 
 log = logging.getLogger(__name__)
 JSON = b"application/json"
-_MAX_ID = 128
+_SWEEP_S = 0.5
 
 
 class MethodNotAllowedError(ShopmlError):
@@ -39,6 +41,13 @@ class MethodNotAllowedError(ShopmlError):
 
     status = 405
     kind = "method_not_allowed"
+
+
+class RequestTimeoutError(ShopmlError):
+    """A request body that did not arrive within ``serve.body_timeout_s``."""
+
+    status = 408
+    kind = "request_timeout"
 
 
 class _ClientGoneError(Exception):
@@ -73,6 +82,9 @@ class ServeApp:
         self.plane = DataPlane(repository, settings, metrics, prediction_log, poll=poll)
         self.settings = settings
         self._openapi = orjson.dumps(openapi_spec())
+        self._reading: dict[asyncio.Task[Any], float] = {}  # request tasks reading a body, since when
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def repo(self) -> ModelRepository:
@@ -108,12 +120,29 @@ class ServeApp:
                 return
 
     async def startup(self) -> None:
-        """Start the data plane (load champions, log writer, registry poller)."""
+        """Start the data plane (load champions, log writer, registry poller) and the body deadlines."""
         await self.plane.startup()
+        self._sweeper = asyncio.create_task(self._sweep())
 
     async def shutdown(self) -> None:
         """Stop the data plane (polling stops, every logged prediction reaches disk)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await self.plane.shutdown()
+
+    async def _sweep(self) -> None:
+        """Cancel body reads older than ``body_timeout_s`` (one sweep per half second: a timer per
+        request would cost more than the request); the reader answers 408."""
+        timeout = self.settings.body_timeout_s
+        while True:
+            await asyncio.sleep(_SWEEP_S)
+            now = time.monotonic()
+            for task, since in list(self._reading.items()):
+                if now - since > timeout and task not in self._expired:
+                    self._expired.add(task)
+                    task.cancel()
 
     # --- HTTP ----------------------------------------------------------------------------------
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -122,8 +151,8 @@ class ServeApp:
         for k, v in scope["headers"]:
             if k == b"x-request-id":
                 rid = v.decode("latin-1")
-                if not 0 < len(rid) <= _MAX_ID or not rid.isprintable() or not rid.isascii():
-                    rid = None
+                if not request_id(rid):
+                    rid = None  # replaced by a generated id: it goes back out as a header
             elif k == b"content-length":
                 clen = v
             elif k == b"authorization":
@@ -154,18 +183,15 @@ class ServeApp:
             plane.count_error("internal")
         if call.rid is None:
             call.rid = plane.new_id()
+        headers = [
+            (b"content-type", ctype),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", call.rid.encode()),
+        ]
+        if status == 408:  # the rest of the body may still come: the connection cannot be reused
+            headers.append((b"connection", b"close"))
         try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [
-                        (b"content-type", ctype),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"x-request-id", call.rid.encode()),
-                    ],
-                }
-            )
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
         finally:  # the log line and the counts after the answer: off the client's wait
             elapsed = time.perf_counter() - t0
@@ -179,6 +205,26 @@ class ServeApp:
             raise PayloadTooLargeError(
                 f"request body of {int(clen)} bytes exceeds the limit of {limit} bytes"
             )
+        task = asyncio.current_task()
+        if task is None:
+            return await self._read(receive, limit)
+        self._reading[task] = time.monotonic()
+        try:
+            return await self._read(receive, limit)
+        except asyncio.CancelledError:
+            if task not in self._expired:
+                raise
+            task.uncancel()
+            timeout = self.settings.body_timeout_s
+            raise RequestTimeoutError(
+                f"request body not received within {timeout:g} s (serve.body_timeout_s)"
+            ) from None
+        finally:
+            del self._reading[task]
+            self._expired.discard(task)
+
+    @staticmethod
+    async def _read(receive: Any, limit: int) -> bytes:
         msg = await receive()
         if msg["type"] == "http.disconnect":
             raise _ClientGoneError
@@ -255,12 +301,13 @@ class ServeApp:
             finally:
                 plane.arriving(served, -1)
             body_id: str | None = None
+            max_rows = self.settings.max_rows_per_request
             if v2:
-                enc, body_id, outputs = decode_v2(body, served.codec)
-                if call.rid is None and body_id is not None and 0 < len(body_id) <= _MAX_ID:
-                    call.rid = body_id
+                enc, body_id, outputs = decode_v2(body, served.codec, max_rows)
+                if call.rid is None and body_id is not None:
+                    call.rid = body_id  # checked printable by the decoder
             else:
-                enc = decode_v1(body, served.codec)
+                enc = decode_v1(body, served.codec, max_rows)
             if call.rid is None:
                 call.rid = plane.new_id()
             live = call.live

@@ -1,21 +1,22 @@
 """JSON values straight to the arrays an ONNX model needs, checked against the schema in microseconds.
 
-One :class:`InputCodec` per served model is compiled from the bundle: per input its kind, nullability,
-bounds and known categories. Rows (``{"feature": value}`` objects) and Open Inference Protocol tensors
-both become per-feature value lists that go through the same checks. Errors name the feature, the row
-and the value; unseen categories are served as the contract's unknown token ``""`` and counted.
+One :class:`InputCodec` per served model is compiled from the bundle: per input a
+:class:`~shopml.schema.FeatureCheck` (kind, nullability, bounds, known categories). Rows
+(``{"feature": value}`` objects) and Open Inference Protocol tensors both become per-feature value lists
+that go through the schema's own column checks (:mod:`shopml.schema.checks`, the ones training's data
+loading uses too). Errors name the feature, the row and the value; unseen categories are served as the
+contract's unknown token ``""`` and counted.
 
-Rows take a fast path first: one pass per row with type checks and precomputed bounds, keeping the
-row-major values and the client's own row dict (which becomes the log line). Anything unusual — a
-null where the schema forbids it, an int category, an unseen category, a bad value — falls back to
-the general column-wise path, which produces the same result or the full list of problems.
+Rows take a fast path first: one pass per row with type checks against the same compiled checks
+(:attr:`FeatureCheck.fast_bounds`, the category sets, :func:`~shopml.schema.checks.parse_time`), keeping
+the row-major values and the client's own row dict (which becomes the log line). Anything unusual — a
+null where the schema forbids it, an int category, an unseen category, a bad value — falls back to the
+general column-wise path, which produces the same result or the full list of problems.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -23,29 +24,25 @@ import numpy as np
 from shopml.errors import SchemaError
 from shopml.registry.bundle import ModelBundle
 from shopml.schema import FeatureKind
+from shopml.schema.checks import (
+    MISSING,
+    FeatureCheck,
+    check_booleans,
+    check_categories,
+    check_numbers,
+    check_strings,
+    parse_time,
+    parse_times,
+)
 from shopml.serve.batch import Block, Encoded, batch_block, concat_blocks, feeds_of
 
 __all__ = ["MISSING", "Block", "Encoded", "InputCodec", "batch_block", "concat_blocks"]
 
 MAX_PROBLEMS = 20
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-UNKNOWN = ""
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 _NUM, _CAT, _BOOL = 0, 1, 2
+_CODES = {FeatureKind.NUMERIC: _NUM, FeatureKind.CATEGORICAL: _CAT, FeatureKind.BOOLEAN: _BOOL}
 _EMPTY_F = np.zeros((0, 0), dtype=np.float32)
 _EMPTY_S = np.zeros((0, 0), dtype=object)
-
-
-@dataclass(frozen=True)
-class _Input:
-    name: str
-    code: int
-    nullable: bool
-    allow_nan: bool
-    lo: float | None
-    hi: float | None
-    categories: frozenset[str] | None
-
 
 _Plan = tuple[str, int, bool, float, float, "frozenset[str] | None"]
 
@@ -55,21 +52,17 @@ class InputCodec:
 
     def __init__(self, bundle: ModelBundle) -> None:
         schema = bundle.schema
-        self.inputs: list[_Input] = []
+        self.inputs: list[FeatureCheck] = []
         for name in bundle.meta.inputs:
             spec = schema[name]
-            code = {FeatureKind.NUMERIC: _NUM, FeatureKind.CATEGORICAL: _CAT, FeatureKind.BOOLEAN: _BOOL}.get(
-                spec.kind
-            )
-            if code is None:
+            if spec.kind not in _CODES:
                 raise SchemaError(f"model input '{name}' has kind {spec.kind.value}; cannot serve it")
-            cats = frozenset(spec.categories) if spec.categories is not None else None
-            self.inputs.append(_Input(name, code, spec.nullable, spec.allow_nan, spec.min, spec.max, cats))
+            self.inputs.append(FeatureCheck.of(spec))
         self.names = [i.name for i in self.inputs]
-        self.kinds = {i.name: ("numeric", "categorical", "boolean")[i.code] for i in self.inputs}
+        self.kinds = {i.name: i.kind.value for i in self.inputs}
         self.block_names = (
-            [i.name for i in self.inputs if i.code != _CAT],
-            [i.name for i in self.inputs if i.code == _CAT],
+            [i.name for i in self.inputs if i.kind != FeatureKind.CATEGORICAL],
+            [i.name for i in self.inputs if i.kind == FeatureKind.CATEGORICAL],
         )
         self.id_column = bundle.meta.id_column
         self.time_column = bundle.meta.time_column
@@ -77,15 +70,7 @@ class InputCodec:
         self.allowed = frozenset(self.names) | self.extras
         # The fast path's checks: finite-and-in-bounds is one chained comparison (NaN fails it too).
         self._plan: list[_Plan] = [
-            (
-                i.name,
-                i.code,
-                i.nullable,
-                -FLOAT32_MAX if i.lo is None else max(i.lo, -FLOAT32_MAX),
-                FLOAT32_MAX if i.hi is None else min(i.hi, FLOAT32_MAX),
-                i.categories,
-            )
-            for i in self.inputs
+            (i.name, _CODES[i.kind], i.nullable, *i.fast_bounds, i.categories) for i in self.inputs
         ]
 
     # --- rows (/v1) -----------------------------------------------------------------------------
@@ -155,13 +140,10 @@ class InputCodec:
             times = [r.get(time_col) for r in rows]
             for i, v in enumerate(times):
                 if v is not None:
-                    if type(v) is not str:
-                        return None
                     try:
-                        ts = datetime.fromisoformat(v)
+                        times[i] = parse_time(v)
                     except ValueError:
                         return None
-                    times[i] = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
         ids = [r.get(id_col) for r in rows] if id_col is not None else None
         return Encoded(len(rows), self, ids=ids, times=times, rows=rows, frows=frows, srows=srows)
 
@@ -170,7 +152,8 @@ class InputCodec:
         logged: dict[str, list[Any]] = {}
         for inp in self.inputs:
             col = [r[inp.name] for r in rows]
-            logged[inp.name] = [math.nan if v is None else float(v) for v in col] if inp.code == _NUM else col
+            numeric = inp.kind == FeatureKind.NUMERIC
+            logged[inp.name] = [math.nan if v is None else float(v) for v in col] if numeric else col
         return logged
 
     # --- columns (OIP v2) -----------------------------------------------------------------------
@@ -204,18 +187,18 @@ class InputCodec:
         strings: list[list[str]] = []  # categorical inputs, in string_names order
         for inp in self.inputs:
             values = columns[inp.name]
-            if inp.code == _NUM:
-                out = _numeric(inp, values, problems)
+            if inp.kind == FeatureKind.NUMERIC:
+                out = check_numbers(inp, values, problems)
                 floats.append(out)
                 logged[inp.name] = out  # NaN = null, written as null by the log
-            elif inp.code == _CAT:
-                served, shown, count = _categorical(inp, values, problems)
+            elif inp.kind == FeatureKind.CATEGORICAL:
+                served, shown, count = check_categories(inp, values, problems)
                 strings.append(served)
                 logged[inp.name] = shown
                 if count:
                     unseen[inp.name] = count
             else:
-                flags = _boolean(inp, values, problems)
+                flags = check_booleans(inp, values, problems)
                 floats.append([math.nan if b is None else float(b) for b in flags])
                 logged[inp.name] = flags
             if len(problems) >= MAX_PROBLEMS:
@@ -226,14 +209,11 @@ class InputCodec:
                 np.array(floats, dtype=np.float32).reshape(len(floats), n),
                 np.array(strings, dtype=object).reshape(len(strings), n),
             )
-        times = _times(self.time_column, times_raw, problems) if times_raw is not None else None
-        if ids is not None:
-            for i, v in enumerate(ids):
-                if v is not None and not isinstance(v, str):
-                    if isinstance(v, int) and not isinstance(v, bool):
-                        ids[i] = str(v)
-                    else:
-                        problems.append(f"field '{self.id_column}' must be a string, got {v!r} (row {i})")
+        times = None
+        if times_raw is not None and self.time_column is not None:
+            times = parse_times(self.time_column, times_raw, problems)
+        if ids is not None and self.id_column is not None:
+            ids = check_strings(self.id_column, ids, problems, what="field")
         if problems:
             more = len(problems) - MAX_PROBLEMS
             msg = "; ".join(problems[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
@@ -243,95 +223,3 @@ class InputCodec:
     def feeds(self, block: Block) -> dict[str, np.ndarray]:
         """ONNX feeds of a (possibly concatenated) block."""
         return feeds_of(self.block_names, block)
-
-
-def _numeric(inp: _Input, values: list[Any], problems: list[str]) -> list[float]:
-    out: list[float] = []
-    for i, v in enumerate(values):
-        t = type(v)
-        if t is float or t is int:
-            f = float(v)
-            if f != f:
-                if not inp.allow_nan:
-                    problems.append(f"feature '{inp.name}' must not be NaN (row {i})")
-            elif not -FLOAT32_MAX <= f <= FLOAT32_MAX:
-                problems.append(f"feature '{inp.name}' must be finite (float32), got {v!r} (row {i})")
-            elif (inp.lo is not None and f < inp.lo) or (inp.hi is not None and f > inp.hi):
-                problems.append(f"feature '{inp.name}' must be in [{inp.lo}, {inp.hi}], got {v!r} (row {i})")
-            out.append(f)
-        elif v is None:
-            if not inp.nullable:
-                problems.append(f"feature '{inp.name}' must not be null (row {i})")
-            out.append(math.nan)
-        elif v is MISSING:
-            problems.append(f"missing feature '{inp.name}' (row {i})")
-            out.append(math.nan)
-        else:
-            problems.append(f"feature '{inp.name}' must be a number, got {v!r} (row {i})")
-            out.append(math.nan)
-    return out
-
-
-def _categorical(inp: _Input, values: list[Any], problems: list[str]) -> tuple[list[str], list[Any], int]:
-    served: list[str] = []
-    shown: list[Any] = []
-    unseen = 0
-    cats = inp.categories
-    for i, v in enumerate(values):
-        t = type(v)
-        if t is str or t is int:
-            s = v if t is str else str(v)
-            shown.append(s)
-            if cats is not None and s not in cats:
-                unseen += 1
-                s = UNKNOWN
-            served.append(s)
-            continue
-        if v is None:
-            if not inp.nullable:
-                problems.append(f"feature '{inp.name}' must not be null (row {i})")
-        elif v is MISSING:
-            problems.append(f"missing feature '{inp.name}' (row {i})")
-        else:
-            problems.append(f"feature '{inp.name}' must be a category (string), got {v!r} (row {i})")
-        served.append(UNKNOWN)
-        shown.append(None)
-    return served, shown, unseen
-
-
-def _boolean(inp: _Input, values: list[Any], problems: list[str]) -> list[bool | None]:
-    out: list[bool | None] = []
-    for i, v in enumerate(values):
-        if v is True or v is False:
-            out.append(v)
-        elif type(v) is int and v in (0, 1):
-            out.append(bool(v))
-        elif v is None:
-            if not inp.nullable:
-                problems.append(f"feature '{inp.name}' must not be null (row {i})")
-            out.append(None)
-        elif v is MISSING:
-            problems.append(f"missing feature '{inp.name}' (row {i})")
-            out.append(None)
-        else:
-            problems.append(f"feature '{inp.name}' must be a boolean, got {v!r} (row {i})")
-            out.append(None)
-    return out
-
-
-def _times(name: str | None, values: list[Any], problems: list[str]) -> list[datetime | None]:
-    out: list[datetime | None] = []
-    for i, v in enumerate(values):
-        if v is None:
-            out.append(None)
-            continue
-        try:
-            if not isinstance(v, str):
-                raise ValueError
-            ts = datetime.fromisoformat(v)
-        except ValueError:
-            problems.append(f"field '{name}' must be an ISO-8601 timestamp, got {v!r} (row {i})")
-            out.append(None)
-            continue
-        out.append(ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC))
-    return out

@@ -21,7 +21,7 @@ from typing import Any
 
 from shopml import __version__
 from shopml.config.settings import ServeSettings
-from shopml.errors import ForbiddenError, NotReadyError, UnauthorizedError
+from shopml.errors import ForbiddenError, NotReadyError, SchemaError, UnauthorizedError
 from shopml.logstore.writer import LogWriter
 from shopml.serve.batch import Encoded
 from shopml.serve.metrics import FLUSH_INTERVAL_S, ServeMetrics
@@ -62,12 +62,17 @@ class DataPlane:
         self._prefix = os.urandom(4).hex()
         self._ids = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
+        self._log_seen = (0, 0)  # the log's (written, dropped) at the last publish
+        self.log_failing = False  # the last publish saw rows dropped and none written
+        self._window = settings.event_time_window_s
 
     # --- lifecycle -----------------------------------------------------------------------------
     async def startup(self) -> None:
         """Load every champion, start the log writer and the registry poller."""
         if self.plog is not None:
             self.plog.start()
+        if not self._window:
+            log.warning("serve.event_time_window_s is 0: client event times are logged as sent (replay)")
         await asyncio.to_thread(self.repo.load_all)
         if self.poll:
             self._tasks.append(asyncio.create_task(self.repo.poll_forever()))
@@ -81,6 +86,10 @@ class DataPlane:
             self.metrics.flush()
             if self.plog is not None:
                 self.plog.publish()
+                seen = (self.plog.written, self.plog.dropped)
+                if seen != self._log_seen:  # rows dropped and none written since: the log is failing
+                    self.log_failing = seen[1] > self._log_seen[1] and seen[0] == self._log_seen[0]
+                    self._log_seen = seen
             await asyncio.sleep(FLUSH_INTERVAL_S)
 
     async def shutdown(self) -> None:
@@ -99,13 +108,29 @@ class DataPlane:
 
     # --- health and metadata -------------------------------------------------------------------
     def check_ready(self) -> None:
-        """Return when the server is ready to serve, else raise :class:`NotReadyError` saying why."""
-        if not self.repo.ready:
+        """Return when the server is ready to serve, else raise :class:`NotReadyError` saying why: still
+        loading, a champion that failed to load (the others still serve), or — with
+        ``serve.ready_requires_log`` — a prediction log that drops rows instead of writing them."""
+        repo = self.repo
+        if not repo.ready:
             raise NotReadyError("the server is still loading models")
+        failed = repo.failed
+        if failed:
+            reasons = "; ".join(f"'{n}': {r}" for n, r in sorted(failed.items()))
+            raise NotReadyError(f"{len(failed)} model(s) cannot be served ({reasons})")
+        if self.log_failing and self.settings.ready_requires_log:
+            raise NotReadyError(
+                "the prediction log cannot be written: rows are being dropped (see the server log;"
+                " serve.ready_requires_log)"
+            )
 
     def model_ready(self, name: str, version: int | None = None) -> bool:
-        """Whether ``name`` (at ``version``) is loaded and answering; 404 for an unknown model."""
-        return bool(self.repo.get(name, version).predictor.ready)
+        """Whether ``name`` (at ``version``) is loaded and answering; False while it failed to load or
+        is unloaded; 404 for a model this server does not know."""
+        repo = self.repo
+        if name in repo.failed or name in repo.unloaded:
+            return False
+        return bool(repo.get(name, version).predictor.ready)
 
     @staticmethod
     def server_metadata() -> dict[str, Any]:
@@ -151,6 +176,8 @@ class DataPlane:
         """Score a validated batch on ``served``: inline when ``lone`` (the only live request and
         nothing queued), else through the cache and the micro-batcher. Row ids are ``rid`` for one row,
         ``rid-i`` for several."""
+        if enc.times is not None and self._window:
+            self._check_times(enc)
         scores = served.scores_now(enc) if lone else None
         if scores is None:
             scores = await served.scores(enc)
@@ -159,6 +186,21 @@ class DataPlane:
                 self.metrics.unseen.labels(served.name, feature).inc(count)
         ids = [rid] if enc.n == 1 else [f"{rid}-{i}" for i in range(enc.n)]
         return Prediction(served, enc, rid, ids, scores)
+
+    def _check_times(self, enc: Encoded) -> None:
+        """Client event times must lie within ``event_time_window_s`` of the server clock: a client must
+        not steer which monitoring window its rows fall into (a replay or backfill sets the window to 0,
+        which the log's ``ts`` column, the server's own time, tells apart)."""
+        window = self._window
+        now = time.time()
+        for i, t in enumerate(enc.times or ()):
+            if t is not None and abs(t.timestamp() - now) > window:
+                name = enc.codec.time_column
+                raise SchemaError(
+                    f"field '{name}' is {t.isoformat()}, {abs(t.timestamp() - now) / 3600:.1f} h from the"
+                    f" server clock; client times must be within {window:g} s"
+                    f" (serve.event_time_window_s; 0 trusts client times) (row {i})"
+                )
 
     def record(self, pred: Prediction, elapsed: float) -> None:
         """Append the prediction to the log (after the answer went out: off the client's wait)."""
@@ -203,7 +245,7 @@ class DataPlane:
 
     async def load(self, name: str) -> dict[str, Any]:
         """Load (or reload) ``name``'s champion."""
-        served = await self.repo.refresh(only=name)
+        served = await self.repo.admin_load(name)
         return {"name": name, "version": served.get(name), "state": "READY"}
 
     def unload(self, name: str) -> dict[str, Any]:

@@ -1,4 +1,12 @@
-"""uvicorn's httptools protocol, with each response's head and first body part sent in one write.
+"""uvicorn's httptools protocol with a header-read deadline, and each response's head and first body part
+sent in one write.
+
+:class:`GuardedHttpToolsProtocol` closes a connection whose request line and headers have not all
+arrived ``header_timeout_s`` after the connection opened or the request began (uvicorn has no such
+deadline: a client sending a header a minute holds its connection forever). One sweep per second per
+server checks every connection (a timer per request would cost more than the request: measured ~50 µs
+per armed-and-cancelled timer with 100k outstanding). The timeout comes from
+``SHOPML_SERVE__HEADER_TIMEOUT_S`` (``shopml serve`` exports ``serve.header_timeout_s`` to its workers).
 
 uvicorn writes the status line and headers when the app sends ``http.response.start`` and the body when
 it sends ``http.response.body``: two ``send`` system calls per response, each of which, over loopback,
@@ -11,13 +19,24 @@ command line: ``--http shopml.serve.http:CoalescingHttpToolsProtocol``).
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-__all__ = ["LIVE_REQUESTS", "PROTOCOL", "CoalescingCycle", "CoalescingHttpToolsProtocol"]
+__all__ = [
+    "HEADER_TIMEOUT_ENV",
+    "LIVE_REQUESTS",
+    "PROTOCOL",
+    "CoalescingCycle",
+    "CoalescingHttpToolsProtocol",
+    "GuardedHttpToolsProtocol",
+]
 
 PROTOCOL = "shopml.serve.http:CoalescingHttpToolsProtocol"
+HEADER_TIMEOUT_ENV = "SHOPML_SERVE__HEADER_TIMEOUT_S"
+_SWEEP_S = 1.0
 #: The scope extension holding the worker's live request tasks (a sized collection).
 LIVE_REQUESTS = "shopml.live_requests"
 
@@ -100,7 +119,43 @@ class CoalescingCycle(RequestResponseCycle):
             self.flush()
 
 
-class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with a deadline for each request's line and headers."""
+
+    _head_since: float | None = None
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        """uvicorn's, and the header clock starts; the first connection starts the server's sweep."""
+        super().connection_made(transport)
+        self._head_since = time.monotonic()
+        state: Any = self.server_state
+        if not getattr(state, "shopml_sweeping", False):
+            state.shopml_sweeping = True
+            timeout = float(os.environ.get(HEADER_TIMEOUT_ENV) or 10.0)
+            self.loop.call_later(_SWEEP_S, _sweep, self.loop, self.connections, timeout)
+
+    def on_message_begin(self) -> None:
+        """uvicorn's, and the header clock restarts (a keep-alive connection's next request)."""
+        super().on_message_begin()
+        self._head_since = time.monotonic()
+
+    def on_headers_complete(self) -> None:
+        """The headers are in: the clock stops (the body has the app's own deadline)."""
+        self._head_since = None
+        super().on_headers_complete()
+
+
+def _sweep(loop: Any, connections: set[Any], timeout: float) -> None:
+    """Close every connection whose headers are overdue; again in a second while connections remain."""
+    now = time.monotonic()
+    for conn in list(connections):
+        since = getattr(conn, "_head_since", None)
+        if since is not None and now - since > timeout and not conn.transport.is_closing():
+            conn.transport.close()
+    loop.call_later(_SWEEP_S, _sweep, loop, connections, timeout)
+
+
+class CoalescingHttpToolsProtocol(GuardedHttpToolsProtocol):
     """uvicorn's httptools protocol running :class:`CoalescingCycle` request cycles.
 
     The scope's ``extensions`` carry :data:`LIVE_REQUESTS`: this worker's set of request tasks alive

@@ -9,6 +9,7 @@ Models come only from the registry (``list_models`` / ``load_bundle``), never fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Sequence
@@ -19,6 +20,7 @@ from shopml.config.settings import ServeSettings
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
 from shopml.logstore.stream import LogStream
 from shopml.registry.bundle import ModelBundle
+from shopml.serve.admin import AdminState
 from shopml.serve.batch import Encoded, batch_block
 from shopml.serve.batcher import MicroBatcher
 from shopml.serve.cache import ScoreCache
@@ -102,10 +104,17 @@ class ServedModel:
 class ModelRepository:
     """Champions by name; ``refresh`` follows alias moves; ``acquire``/``release`` bracket a request."""
 
-    def __init__(self, source: ModelSource, settings: ServeSettings, metrics: ServeMetrics) -> None:
+    def __init__(
+        self,
+        source: ModelSource,
+        settings: ServeSettings,
+        metrics: ServeMetrics,
+        admin: AdminState | None = None,
+    ) -> None:
         self.source = source
         self.settings = settings
         self.metrics = metrics
+        self.admin = admin
         self.ready = False
         self._models: dict[str, ServedModel] = {}
         self._failed: dict[str, str] = {}
@@ -141,16 +150,24 @@ class ModelRepository:
         return {m.name: int(m.aliases[CHAMPION]) for m in self.source.list_models() if CHAMPION in m.aliases}
 
     def _try_build(self, name: str, version: int) -> ServedModel | None:
+        """:meth:`build`, or None with the reason kept: one model that cannot load (a bad bundle, an
+        unreadable cache file, an ONNX Runtime error) never stops the others."""
         try:
             return self.build(name, version)
-        except ShopmlError as exc:
-            self._failed[name] = f"version {version} cannot be served: {exc.message}"
-            log.warning("model %s: %s", name, self._failed[name])
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, ShopmlError) else f"{type(exc).__name__}: {exc}"
+            self._failed[name] = f"version {version} cannot be served: {reason}"
+            log.warning("model %s: %s", name, self._failed[name], exc_info=not isinstance(exc, ShopmlError))
             return None
 
     def load_all(self) -> None:
-        """Load every champion (blocking). Models that cannot be served are reported, not fatal."""
+        """Load every champion (blocking) but those an administrator unloaded. Models that cannot be
+        served are reported, not fatal."""
+        if self.admin is not None:
+            self._unloaded = self.admin.read()
         for name, version in self.champions().items():
+            if name in self._unloaded:
+                continue
             served = self._try_build(name, version)
             if served is not None:
                 self._install(served)
@@ -177,12 +194,14 @@ class ModelRepository:
                 if only not in champions:
                     raise NotFoundError(f"model '{only}' has no champion in the registry")
                 champions = {only: champions[only]}
-                self._unloaded.discard(only)
             for name, version in champions.items():
                 current = self._models.get(name)
-                if name in self._unloaded or (current is not None and current.version == version):
+                if (name in self._unloaded and name != only) or (
+                    current is not None and current.version == version
+                ):
                     continue
                 served = await asyncio.to_thread(self._try_build, name, version)
+                self._unloaded.discard(name)  # loaded, or failed (and so reported as failed)
                 if served is not None:
                     self._install(served)
             return {n: m.version for n, m in self._models.items() if only in (None, n)}
@@ -197,6 +216,11 @@ class ModelRepository:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.settings.poll_interval_s)
+            if self.admin is not None and self.admin.changed():
+                try:
+                    await self.follow_admin()
+                except Exception:
+                    log.exception("applying the admin state failed")
             seen = self.fingerprint()
             unchanged = seen is not None and seen == self._seen and not self._failed
             if unchanged and loop.time() - self._checked < FULL_CHECK_S:
@@ -224,12 +248,36 @@ class ModelRepository:
             out += (st.st_size, st.st_mtime_ns, st.st_ino)
         return tuple(out)
 
+    async def follow_admin(self) -> None:
+        """Apply the shared admin state: unload what another worker unloaded, load what it loaded."""
+        if self.admin is None:
+            return
+        want = self.admin.read()
+        for name in want - self._unloaded:
+            self._drop(name)
+        for name in sorted(self._unloaded - want):
+            with contextlib.suppress(NotFoundError):  # no champion any more: nothing to load
+                await self.refresh(only=name)
+
+    async def admin_load(self, name: str) -> dict[str, int]:
+        """Load ``name``'s champion again (admin), on every worker; name → version now served."""
+        if self.admin is not None:
+            await asyncio.to_thread(self.admin.update, load=name)
+        return await self.refresh(only=name)
+
     def unload(self, name: str) -> None:
-        """Stop serving ``name`` until it is loaded again (admin)."""
+        """Stop serving ``name`` until it is loaded again (admin), on every worker and across restarts."""
+        if name not in self._models:
+            raise NotFoundError(f"model '{name}' is not loaded")
+        if self.admin is not None:
+            self.admin.update(unload=name)
+        self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        self._unloaded.add(name)
         served = self._models.pop(name, None)
         if served is None:
-            raise NotFoundError(f"model '{name}' is not loaded")
-        self._unloaded.add(name)
+            return
         served.retired = True
         if served.inflight == 0:
             served.predictor.unload()
@@ -266,6 +314,11 @@ class ModelRepository:
     def models(self) -> dict[str, ServedModel]:
         """Served models by name."""
         return dict(self._models)
+
+    @property
+    def unloaded(self) -> frozenset[str]:
+        """Models an administrator unloaded."""
+        return frozenset(self._unloaded)
 
     @property
     def failed(self) -> dict[str, str]:

@@ -26,11 +26,12 @@ from typing import Any
 from shopml.config import Settings, Workspace, load_settings
 from shopml.errors import ConfigError
 from shopml.logstore.writer import LogWriter
+from shopml.serve.admin import AdminState
 from shopml.serve.app import ServeApp
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.repository import ModelRepository, ModelSource
 
-__all__ = ["ReusePortSocket", "build_app", "create_app", "listen_reuse_port", "run"]
+__all__ = ["ReusePortSocket", "build_app", "create_app", "listen_reuse_port", "run", "uvicorn_limits"]
 
 _MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
 BALANCED = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
@@ -99,7 +100,22 @@ def build_app(settings: Settings, source: ModelSource | None = None, *, poll: bo
         plog = LogWriter(
             root, metrics, flush_interval_s=s.log_flush_interval_s, max_backlog_rows=s.log_max_backlog_rows
         )
-    return ServeApp(ModelRepository(source, s, metrics), s, metrics, plog, poll=poll)
+    admin = AdminState(Workspace(settings.workspace).registry_dir / "serve-admin.json")
+    return ServeApp(ModelRepository(source, s, metrics, admin), s, metrics, plog, poll=poll)
+
+
+def uvicorn_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the edge settings: the connection limit (more: 503), the keep-alive idle
+    timeout and the HTTP protocol with the header-read deadline (exported to the workers' environment)."""
+    from shopml.serve.http import HEADER_TIMEOUT_ENV, CoalescingHttpToolsProtocol, GuardedHttpToolsProtocol
+
+    s = settings.serve
+    os.environ[HEADER_TIMEOUT_ENV] = str(s.header_timeout_s)
+    return {
+        "http": CoalescingHttpToolsProtocol if s.coalesce_writes else GuardedHttpToolsProtocol,
+        "limit_concurrency": s.max_connections,
+        "timeout_keep_alive": s.keep_alive_s,
+    }
 
 
 def create_app() -> ServeApp:
@@ -110,8 +126,6 @@ def create_app() -> ServeApp:
 def run(settings: Settings, *, host: str, port: int, workers: int, config: Path | None = None) -> None:
     """Serve until SIGTERM/SIGINT; shutdown drains in-flight requests and flushes the prediction log."""
     import uvicorn
-
-    from shopml.serve.http import CoalescingHttpToolsProtocol
 
     os.environ["SHOPML_WORKSPACE"] = str(Path(settings.workspace).resolve())
     if config is not None:
@@ -132,7 +146,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, config: Path 
         "port": port,
         "workers": workers,
         "loop": "uvloop",
-        "http": CoalescingHttpToolsProtocol if settings.serve.coalesce_writes else "httptools",
+        **uvicorn_limits(settings),
         "lifespan": "on",
         "access_log": False,
         "log_level": "warning",

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shopml.errors import DataError, InsufficientDataError
-from shopml.schema import FeatureKind, FeatureSpec, Schema, infer_schema, read_table
+from shopml.errors import DataError, InsufficientDataError, SchemaError
+from shopml.schema import FeatureKind, FeatureSpec, Schema, infer_schema, read_table, validate
 from shopml.train.config import TrainConfig
 
 __all__ = ["Dataset", "fingerprint", "load_dataset", "onnx_feeds", "to_frame"]
@@ -219,6 +219,10 @@ def load_dataset(cfg: TrainConfig, table: pa.Table | None = None) -> Dataset:
         amounts = pc.cast(raw.column(cfg.costs.amount_column), pa.float64()).to_numpy(zero_copy_only=False)
     fn_costs = cfg.costs.miss_costs(raw.num_rows, amounts)
     selected = raw.select(keep)
+    try:  # declared ranges, categories, nullability: the schema's own checks, as serving applies them
+        validate(selected, schema, require_target=True, unseen="error")
+    except SchemaError as exc:
+        raise SchemaError(f"{cfg.table}: {exc.message}", problems=exc.problems) from None
     weights = _weights(raw, cfg)
     return Dataset(
         table=selected,
