@@ -83,12 +83,15 @@ def test_readme_is_short_and_links_into_the_docs() -> None:
 
 
 def test_example_request_carries_exactly_the_fraud_presets_inputs(tmp_path: Path) -> None:
-    """``docs/examples/fraud-request.json`` (sent by the quick start's curl) matches the fraud preset."""
+    """``docs/examples/fraud-request.json`` (sent by the quick start's curl) matches the fraud preset.
+
+    It leaves out the event time, so the monitor windows it on the time it was served.
+    """
     from shopml.simulate import feature_schema
     from shopml.train import preset
 
     config = preset("fraud", tmp_path)
-    dropped = {*config.drop_columns, config.target, config.label_available_column}
+    dropped = {*config.drop_columns, config.target, config.label_available_column, config.time_column}
     expected = {f.name for f in feature_schema("transactions").features} - dropped
     body = json.loads((DOCS / "examples" / "fraud-request.json").read_text(encoding="utf-8"))
     assert set(body["instances"][0]) == expected
