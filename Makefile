@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[all,dev,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,10 +28,15 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+# the documentation site, built offline into site/ (strict: a broken link, a missing page or a
+# reference that no longer matches the code fails the build)
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: lint typecheck pytest docs
 
 bench: install
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) workspace site .pytest_cache .mypy_cache .ruff_cache
