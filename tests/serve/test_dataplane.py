@@ -13,8 +13,8 @@ from benchmarks.serve_fixture import FixtureModel
 
 from shopml.config import Workspace
 from shopml.errors import ForbiddenError, NotFoundError, NotReadyError, UnauthorizedError
-from shopml.registry import Registry
 from shopml.logstore import LogWriter
+from shopml.registry import Registry
 from shopml.serve import DataPlane, ModelRepository, ServeMetrics
 from shopml.serve.admin import AdminState
 

@@ -34,8 +34,8 @@ def ingest(
     """Validate FILE (key: request_id or the model's business key; label: the model's target;
     optional label_available_at, default now), store it and report how many labels matched predictions."""
     from shopml.cli.common import console
-    from shopml.monitor.bundles import resolve_bundle
     from shopml.logstore import ingest_labels
+    from shopml.monitor.bundles import resolve_bundle
 
     settings, ws = resolve(workspace, config)
     if not file.exists():
