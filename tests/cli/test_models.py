@@ -9,24 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from shopml.cli.main import app
-from shopml.config import Workspace
 from shopml.journal.events import EventStore
-from shopml.registry import BundleMeta, Registry, write_bundle
+from shopml.registry import Registry
 
 runner = CliRunner()
-SCHEMA = {"features": [{"name": "amount", "kind": "numeric"}, {"name": "is_fraud", "kind": "target"}]}
-
-
-@pytest.fixture
-def registered(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
-    """A workspace whose registry holds 'fraud' v1 (champion), v2 and v3 (challenger)."""
-    monkeypatch.delenv("SHOPML_MLFLOW_URI", raising=False)
-    reg = Registry(Workspace(workspace))
-    for i in range(3):
-        meta = BundleMeta(name="fraud", task="fraud", schema=SCHEMA, inputs=["amount"], threshold=0.25)
-        write_bundle(tmp_path / f"b{i}", meta, b"onnx")
-        reg.register(tmp_path / f"b{i}", params={"i": i}, metrics={"test.pr_auc": 0.5 + i / 10, "f1": 0.4})
-    return reg
 
 
 def _run(*args: str) -> tuple[int, str]:

@@ -72,10 +72,11 @@ def test_concurrent_appends_from_two_processes(tmp_path: Path) -> None:
 
 def test_torn_last_line_is_ignored_and_repaired(tmp_path: Path) -> None:
     store = EventStore(tmp_path)
-    store.append(Event(kind="gate", model="fraud", summary="first"))
-    line = Event(kind="gate", model="fraud", summary="torn").to_line()
+    gate = {"version": 2, "verdict": "promote"}
+    store.append(Event(kind="gate", model="fraud", summary="first", evidence=gate))
+    line = Event(kind="gate", model="fraud", summary="torn", evidence=gate).to_line()
     with store.path.open("ab") as fh:
         fh.write(line[: len(line) // 2])  # a writer crashed mid-line
     assert [e.summary for e in store.read()] == ["first"]
-    store.append(Event(kind="promotion", model="fraud", summary="after"))
+    store.append(Event(kind="promotion", model="fraud", summary="after", evidence={"version": 2}))
     assert [e.summary for e in store.read()] == ["first", "after"]

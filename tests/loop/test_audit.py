@@ -45,9 +45,11 @@ def test_emit_is_idempotent_and_signed_webhook_arrives(tmp_path: Path, receiver:
     hook = WebhookPolicy(url=url, secret="s3cret", on=["promotion", "drift"])
     audit = Audit(EventStore(tmp_path), "fraud", hook)
     first = audit.emit("r1-promotion", "promotion", "v2 promoted", ts=T, evidence={"version": 2})
-    again = audit.emit("r1-promotion", "promotion", "v2 promoted", ts=T)
-    audit.emit("r1-gate", "gate", "gate promote", ts=T)  # not subscribed
-    audit.emit("r1-trigger", "trigger", "drift", ts=T, topic="drift")
+    again = audit.emit("r1-promotion", "promotion", "v2 promoted", ts=T, evidence={"version": 2})
+    gate = {"version": 2, "verdict": "promote"}
+    audit.emit("r1-gate", "gate", "gate promote", ts=T, evidence=gate)  # not subscribed
+    trigger = {"request_id": "r1", "reasons": ["drift"]}
+    audit.emit("r1-trigger", "trigger", "drift", ts=T, topic="drift", evidence=trigger)
     assert first is not None and again is None
     assert [e.id for e in EventStore(tmp_path).read()] == ["r1-promotion", "r1-gate", "r1-trigger"]
     assert len(got) == 2
@@ -61,5 +63,5 @@ def test_emit_is_idempotent_and_signed_webhook_arrives(tmp_path: Path, receiver:
 def test_unreachable_webhook_does_not_stop_the_loop(tmp_path: Path) -> None:
     hook = WebhookPolicy(url="http://127.0.0.1:9/none", secret="x", timeout_s=0.5)
     audit = Audit(EventStore(tmp_path), "fraud", hook)
-    assert audit.emit("e1", "promotion", "v1 promoted", ts=T) is not None
+    assert audit.emit("e1", "promotion", "v1 promoted", ts=T, evidence={"version": 1}) is not None
     assert audit.delivered == []

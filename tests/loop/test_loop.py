@@ -64,7 +64,12 @@ def test_drift_retrains_gates_promotes_once_and_rolls_back(
 
     event = rollback(loop, "bad promotion")
     assert registry.aliases("fraud")["champion"] == 1
-    assert event.kind == "rollback" and event.evidence == {"from": 2, "to": 1, "reason": "bad promotion"}
+    assert event.kind == "rollback" and event.evidence == {
+        "version": 1,
+        "previous": 2,
+        "reason": "bad promotion",
+        "actor": "loop",
+    }
     assert [e.kind for e in store.read(model="fraud")] == [
         "drift",
         "trigger",

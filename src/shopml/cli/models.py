@@ -60,15 +60,6 @@ def _headline(metrics: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def _record(registry: Registry, kind: str, name: str, summary: str, evidence: dict[str, Any]) -> None:
-    """Audit a manual alias move in the workspace event store."""
-    from shopml.journal.events import Event, EventStore
-
-    severity = "warning" if kind == "rollback" else "info"
-    event = Event(kind=kind, model=name, severity=severity, summary=summary, evidence=evidence)
-    EventStore(registry.workspace).append(event)
-
-
 @app.command("list")
 @handle_errors
 def list_models(
@@ -194,17 +185,17 @@ def promote(
     config: ConfigOption = None,
 ) -> None:
     """Make VERSION the champion of NAME; the old champion is kept for `shopml models rollback`."""
+    from shopml.journal import EventStore
+    from shopml.journal import promote as promote_champion
+
     registry = _registry(workspace, config)
-    before = registry.aliases(name).get("champion")
-    info = registry.promote(name, version, reason=reason)
-    if before == info.version:
-        console.print(f"{name}: v{info.version} is already the champion; nothing changed")
+    move = promote_champion(registry, EventStore(registry.workspace), name, version, reason=reason)
+    if not move.changed:
+        console.print(f"{name}: v{move.version} is already the champion; nothing changed")
         return
-    old = f"v{before}" if before is not None else "none"
-    evidence = {"version": info.version, "previous": before, "reason": reason, "actor": "cli"}
-    _record(registry, "promotion", name, f"manual promotion of {name}: {old} → v{info.version}", evidence)
+    old = f"v{move.previous}" if move.previous is not None else "none"
     console.print(
-        f"{name}: champion {old} → [bold green]v{info.version}[/]" + (f" ({reason})" if reason else "")
+        f"{name}: champion {old} → [bold green]v{move.version}[/]" + (f" ({reason})" if reason else "")
     )
 
 
@@ -217,12 +208,12 @@ def rollback(
     config: ConfigOption = None,
 ) -> None:
     """Restore the previous champion of NAME; run again to go further back."""
+    from shopml.journal import EventStore
+    from shopml.journal import rollback as rollback_champion
+
     registry = _registry(workspace, config)
-    before = registry.aliases(name).get("champion")
-    info = registry.rollback(name, reason=reason)
-    evidence = {"version": info.version, "previous": before, "reason": reason, "actor": "cli"}
-    _record(registry, "rollback", name, f"manual rollback of {name}: v{before} → v{info.version}", evidence)
+    move = rollback_champion(registry, EventStore(registry.workspace), name, reason=reason)
     console.print(
-        f"{name}: champion v{before} → [bold yellow]v{info.version}[/] (rolled back)"
+        f"{name}: champion v{move.previous} → [bold yellow]v{move.version}[/] (rolled back)"
         + (f" ({reason})" if reason else "")
     )

@@ -51,7 +51,7 @@ def _versions(events: list[Any], initial: tuple[int, str] | None) -> list[Versio
     for e in events:
         if e.kind not in ("promotion", "rollback"):
             continue
-        to = e.evidence.get("version") if e.kind == "promotion" else e.evidence.get("to")
+        to = e.evidence.get("version")  # the champion afterwards, for both kinds (ChampionEvidence)
         if to is None:
             continue
         ts = e.ts.isoformat()

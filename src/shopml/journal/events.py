@@ -9,6 +9,10 @@ line with one ``write`` call and ``fsync``\\ s. A writer that died mid-line leav
 append first terminates it with a newline, and :meth:`EventStore.read` skips lines that do not parse, so
 a torn line never corrupts the events before or after it.
 
+Evidence is typed per kind (:mod:`shopml.journal.evidence`): checked when an event is made, read back in
+canonical form (old key names renamed). An event read from the file whose evidence no longer fits its
+model is kept as written, with a logged warning: the journal never drops history.
+
 >>> import tempfile
 >>> from pathlib import Path
 >>> store = EventStore(Path(tempfile.mkdtemp()))
@@ -30,9 +34,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shopml.config import Workspace
+from shopml.journal.evidence import EVIDENCE_MODELS, Evidence, evidence_for
 from shopml.times import as_utc
 
 __all__ = ["EVENTS_FILE", "EVENT_KINDS", "SEVERITIES", "Event", "EventStore", "Severity"]
@@ -77,6 +90,34 @@ class Event(BaseModel):
         if not _KIND.match(value):
             raise ValueError(f"event kind must be a lowercase name like {EVENT_KINDS}, got {value!r}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_evidence(cls, data: Any, info: ValidationInfo) -> Any:
+        """Validate ``evidence`` against its kind's model; keep it as written when reading a file."""
+        if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+            return data
+        evidence = data.get("evidence", {})
+        if not isinstance(evidence, dict | Evidence):
+            return data
+        try:
+            return {**data, "evidence": evidence_for(data["kind"], evidence)}
+        except ValidationError as exc:
+            if not (info.context or {}).get("lenient"):
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise ValueError(
+                    f"{data['kind']} event evidence field {where!r}: {first['msg']} "
+                    f"(got {repr(first.get('input'))[:80]})"
+                ) from None
+            log.warning(
+                "%s event %s: evidence does not fit its model; kept as written", data["kind"], data.get("id")
+            )
+            return data
+
+    def details(self) -> Evidence:
+        """The evidence as its kind's typed model (a plain :class:`Evidence` for extension kinds)."""
+        return EVIDENCE_MODELS.get(self.kind, Evidence).model_validate(self.evidence)
 
     @field_validator("ts")
     @classmethod
@@ -157,7 +198,7 @@ class EventStore:
             if not line.strip():
                 continue
             try:
-                event = Event.model_validate(json.loads(line))
+                event = Event.model_validate(json.loads(line), context={"lenient": True})
             except (ValueError, ValidationError):
                 log.warning("%s line %d: not a valid event (torn write?); skipped", self.path, number)
                 continue

@@ -74,9 +74,12 @@ class Audit:
             links=links or [],
         )
         self.store.append(event)
-        if (topic or kind) in self.webhook.on:
-            self.notify(event)
+        self.publish(event, topic)
         return event
+
+    def publish(self, event: Event, topic: str | None = None) -> int | None:
+        """Notify the webhook of an appended event if its ``topic`` (default: the kind) is subscribed."""
+        return self.notify(event) if (topic or event.kind) in self.webhook.on else None
 
     def notify(self, event: Event) -> int | None:
         """POST the signed event to the webhook; returns the status or ``None`` (no URL or failure)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from shopml.config import Workspace
 from shopml.errors import DataError, NotFoundError
+from shopml.journal import rollback as roll_back_champion
 from shopml.journal.events import Event, EventStore
 from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer, train_challenger
@@ -156,20 +157,11 @@ class Loop:
 
 
 def rollback(loop: Loop, reason: str, now: datetime | None = None) -> Event:
-    """Roll the champion back one step in the registry and record a ``rollback`` event."""
-    name = loop.policy.model
-    before = loop.registry.aliases(name).get("champion")
-    info = loop.registry.rollback(name, reason=reason)
-    when = now or loop.clock.now()
-    event = Event(
-        ts=when,
-        kind="rollback",
-        model=name,
-        severity="warning",
-        summary=f"rolled back v{before} → v{info.version}: {reason}",
-        evidence={"from": before, "to": int(info.version), "reason": reason},
+    """Roll the champion back one step in the registry and record a ``rollback`` event
+    (:func:`shopml.journal.rollback`, the same operation as ``shopml models rollback``)."""
+    move = roll_back_champion(
+        loop.registry, loop.store, loop.policy.model, reason=reason, actor="loop", ts=now or loop.clock.now()
     )
-    loop.store.append(event)
-    if "rollback" in loop.policy.webhook.on:
-        loop.audit.notify(event)
-    return event
+    assert move.event is not None  # a rollback always writes its event
+    loop.audit.publish(move.event)
+    return move.event

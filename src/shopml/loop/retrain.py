@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
+from shopml.journal import promote as promote_champion
 from shopml.journal.events import Event, Severity
 from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer
@@ -277,24 +278,23 @@ class Retrainer:
         return [ev] if ev else []
 
     def _promote(self, job: Job, now: datetime) -> list[Event]:
-        name, version = self.policy.model, int(job.version or 0)
-        reason = f"gate passed (request {job.request.id}: {job.request.summary})"
-        before = self.registry().aliases(name).get("champion")
-        if before == version:  # resumed after the alias moved: the previous champion is in the journal
-            before = (job.decision or {}).get("champion_version")
-        self.registry().promote(name, version, reason=reason)
-        failpoint("alias_moved")
-        ev = self.audit.emit(
-            f"{job.request.id}-promotion",
-            "promotion",
-            f"v{version} promoted to champion (was v{before})",
+        """The shared champion move (:func:`shopml.journal.promote`), idempotent under the request id."""
+        move = promote_champion(
+            self.registry(),
+            self.audit.store,
+            self.policy.model,
+            int(job.version or 0),
+            reason=f"gate passed (request {job.request.id}: {job.request.summary})",
+            actor="loop",
             ts=now,
-            evidence={
-                "request_id": job.request.id,
-                "version": version,
-                "previous": before,
-                "reasons": job.request.reasons,
-            },
+            event_id=f"{job.request.id}-promotion",
+            previous=(job.decision or {}).get("champion_version"),  # resumed after the alias moved
+            request_id=job.request.id,
+            reasons=job.request.reasons,
             links=[str(job.report)] if job.report else [],
+            after_move=lambda: failpoint("alias_moved"),
         )
-        return [ev] if ev else []
+        if move.event is None:
+            return []
+        self.audit.publish(move.event)
+        return [move.event]
