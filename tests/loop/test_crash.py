@@ -14,6 +14,7 @@ from pathlib import Path
 from shopml.config import Workspace
 from shopml.journal.events import Event, EventStore
 from shopml.loop import FAILPOINT_ENV, Loop
+from shopml.loop.lock import LoopLock
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.state import StateStore
 from shopml.registry import Registry
@@ -61,13 +62,14 @@ def test_killed_mid_retrain_then_recovers(champion_ws: Workspace, loop_policy: L
         assert proc.returncode == -signal.SIGKILL, (point, proc.returncode, proc.stderr[-2000:])
         state = StateStore(champion_ws.root / "loop" / "fraud" / "state.json").load()
         assert state.current is not None and state.current.step == step, (point, state.current)
-        assert (champion_ws.root / "loop" / "fraud" / "loop.lock").exists()  # left behind by the dead owner
+        lock = champion_ws.root / "loop" / "fraud" / "loop.lock"
+        assert lock.read_bytes() and LoopLock(lock).owner() is None  # the dead owner's record, lock free
         _check_consistent(champion_ws)
     registry = Registry(champion_ws)
     assert registry.aliases("fraud")["champion"] == 2  # the alias moved just before the last kill …
     assert not EventStore(champion_ws).read(kind="promotion")  # … but its event is not written yet
 
-    done = _once(champion_ws, None)  # breaks the stale lock, resumes, finishes
+    done = _once(champion_ws, None)  # takes the dead owner's lock, resumes, finishes
     assert done.returncode == 0, done.stderr[-2000:]
     _check_consistent(champion_ws)
     kinds = [e.kind for e in EventStore(champion_ws).read(model="fraud")]
@@ -77,7 +79,7 @@ def test_killed_mid_retrain_then_recovers(champion_ws: Workspace, loop_policy: L
     assert sorted(v.version for v in registry.versions("fraud")) == [1, 2]
     state = StateStore(champion_ws.root / "loop" / "fraud" / "state.json").load()
     assert state.current is None and state.history[-1]["outcome"] == "promoted"
-    assert not (champion_ws.root / "loop" / "fraud" / "loop.lock").exists()
+    assert (champion_ws.root / "loop" / "fraud" / "loop.lock").read_bytes() == b""  # released
     assert Loop(champion_ws, loop_policy).step(day(38)) == []  # idempotent: nothing new
 
 
@@ -102,5 +104,5 @@ def test_loop_run_stops_cleanly_on_sigterm(workspace: Path) -> None:
     killer.join(timeout=5)
     assert result.exit_code == 0, result.output
     assert "stopping after this pass" in result.output and "loop stopped after" in result.output
-    assert not (workspace / "loop" / "fraud" / "loop.lock").exists()
+    assert (workspace / "loop" / "fraud" / "loop.lock").read_bytes() == b""  # released
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is restored

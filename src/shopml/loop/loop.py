@@ -8,7 +8,7 @@ A pass takes the loop lock, loads the journal (:mod:`shopml.loop.state`), resume
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class Loop:
         self._registry = registry
         self.dir = self.workspace.root / "loop" / self.policy.model
         self.state_store = StateStore(self.dir / "state.json")
-        self.lock = LoopLock(self.dir / "loop.lock", timedelta(hours=self.policy.stale_lock_hours))
+        self.lock = LoopLock(self.dir / "loop.lock")
         self.store = EventStore(self.workspace)
         self.gate_dir = self.workspace.reports_dir / "gate"
         self.audit = Audit(self.store, self.policy.model, self.policy.webhook)

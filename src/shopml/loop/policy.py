@@ -237,7 +237,9 @@ class LoopPolicy(_Section):
     webhook: WebhookPolicy = Field(default_factory=lambda: WebhookPolicy())
     monitor: MonitorPolicy = Field(default_factory=lambda: MonitorPolicy())
     interval_s: float = Field(60.0, gt=0, description="loop run: seconds between passes")
-    stale_lock_hours: float = Field(6.0, gt=0, description="a lock older than this is stale")
+    stale_lock_hours: float = Field(
+        6.0, gt=0, description="unused, kept so older policy files load: the lock frees when its holder dies"
+    )
 
     @model_validator(mode="after")
     def _delay_needs_negative_pending(self) -> LoopPolicy:
