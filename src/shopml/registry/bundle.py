@@ -2,10 +2,16 @@
 
 Layout (the contract between ``train``, ``registry``, ``serve`` and ``monitor``)::
 
-    bundle.json            BundleMeta below: name, task, schema, inputs, threshold, metrics, lineage
+    bundle.json            BundleMeta below: name, task, kind, schema, inputs, threshold, metrics, lineage
     model.onnx             the serving path: one input per model feature, named like the feature,
                            shape [N, 1]; float32 for numeric/boolean, string for categorical;
-                           output ``score`` (shape [N] or [N, 1]) = calibrated P(positive)
+                           outputs by the bundle's ``kind`` (``shopml.kinds``; the server fetches the
+                           first one listed):
+                             binary      ``score`` [N] or [N, 1] FP32 = calibrated P(positive)
+                             multiclass  ``probabilities`` [N, C] FP32 (columns in ``classes`` order),
+                                         ``label`` [N] string (the arg-max class name)
+                             regression  ``value`` [N] FP32
+                             ranking     ``scores`` [N, I] FP32 (one per item of ``items``)
     reference_profile.json what monitoring compares production against (``shopml.monitor`` format)
     pipeline.joblib        the fitted Python pipeline (training side only; never loaded by the server)
     report.html            the training report (optional)
@@ -51,10 +57,11 @@ class BundleMeta(BaseModel):
     format_version: int = FORMAT_VERSION
     name: str
     task: str
+    kind: str = "binary"  # a shopml.kinds name; bundles written before kinds existed are binary
     schema_: dict[str, Any] = Field(alias="schema")
     inputs: list[str]
     score_output: str = "score"
-    threshold: float = Field(ge=0.0, le=1.0)
+    threshold: float = Field(0.5, ge=0.0, le=1.0)  # the binary kind's decision threshold
     objective: str = "max_f1"
     id_column: str | None = None
     time_column: str | None = None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import orjson
 
 from shopml.errors import PayloadTooLargeError, SchemaError, ShopmlError
+from shopml.kinds.binary import encode_v1, encode_v2
 from shopml.schema.checks import show
 from shopml.serve.codec import Encoded, InputCodec
 
@@ -89,30 +89,6 @@ def decode_v1(body: bytes, codec: InputCodec, max_rows: int | None = None) -> En
         raise BadRequestError(f"'instances' must be a list of objects, got {type(rows).__name__}")
     _too_many(len(rows), max_rows)
     return codec.encode_rows(rows)
-
-
-def encode_v1(
-    model: str, version: int, threshold: float, request_ids: list[str], scores: np.ndarray
-) -> bytes:
-    """The ``/v1`` answer: per instance score, decision, model version and request id."""
-    if len(request_ids) == 1:  # the common single-row request, without the comprehension
-        s = float(scores[0])
-        pred = {
-            "request_id": request_ids[0],
-            "score": s,
-            "decision": int(s >= threshold),
-            "model_version": version,
-        }
-        return orjson.dumps(
-            {"model": model, "model_version": version, "threshold": threshold, "predictions": [pred]}
-        )
-    preds = [
-        {"request_id": rid, "score": s, "decision": int(s >= threshold), "model_version": version}
-        for rid, s in zip(request_ids, scores.tolist(), strict=True)
-    ]
-    return orjson.dumps(
-        {"model": model, "model_version": version, "threshold": threshold, "predictions": preds}
-    )
 
 
 # --- /v2/models/{name}/infer ---------------------------------------------------------------------
@@ -207,31 +183,3 @@ def _outputs(req: Any) -> list[str]:
     if repeated:
         raise BadRequestError(f"outputs {repeated} are requested more than once")
     return names
-
-
-def encode_v2(
-    model: str,
-    version: int,
-    threshold: float,
-    rid: str,
-    scores: np.ndarray,
-    outputs: list[str],
-) -> bytes:
-    """An OIP v2 inference response with ``score`` (FP32) and ``decision`` (INT8) outputs."""
-    n = int(scores.shape[0])
-    out = []
-    for name in outputs:
-        if name == "score":
-            out.append({"name": "score", "shape": [n], "datatype": "FP32", "data": scores.tolist()})
-        else:
-            data = (scores >= threshold).astype(np.int8).tolist()
-            out.append({"name": "decision", "shape": [n], "datatype": "INT8", "data": data})
-    return orjson.dumps(
-        {
-            "model_name": model,
-            "model_version": str(version),
-            "id": rid,
-            "parameters": {"threshold": threshold},
-            "outputs": out,
-        }
-    )

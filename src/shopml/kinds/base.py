@@ -1,0 +1,215 @@
+"""The registry of model kinds: one narrow interface that every step asks instead of assuming a shape.
+
+A kind decides, for every model of that kind:
+
+* **outputs** — the one ONNX output the server fetches (``served_output``), and the per-request outputs
+  derived from it with their OIP v2 datatypes (:class:`OutputSpec`); a :class:`OutputHead`, compiled per
+  served bundle (threshold, class names, item ids), encodes them as ``/v1`` and OIP v2 JSON and as
+  prediction-log columns;
+* **metrics** — the metric family over row weights ``[b, n]`` (one resample per row, the shape of
+  :func:`shopml.stats.resample_weights`), so one bootstrap engine gives every kind its intervals, and the
+  **primary metric** with its direction; the gate's **paired comparison** is the primary metric's
+  difference on the same resampled rows;
+* **output drift** — which drift test runs on which logged output (:class:`OutputDrift`);
+* **labels** — the label's type, how a label value is checked, and what an unlabelled row means once its
+  label has matured (binary: a negative — no chargeback came; other kinds: still unknown, dropped);
+* **training** — the estimator factory (XGBoost objective), how the target column is encoded, and the
+  output post-processing of the fitted estimator (the same arrays the ONNX graph serves).
+
+Kinds register themselves by name (:func:`register`); :func:`get_kind` names the known ones on a typo.
+
+>>> sorted(KINDS)
+['binary', 'multiclass', 'ranking', 'regression']
+>>> get_kind("multiclass").primary_metric
+'macro_f1'
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from shopml.errors import ConfigError
+
+__all__ = [
+    "KINDS",
+    "LabelSpec",
+    "ModelKind",
+    "OutputDrift",
+    "OutputHead",
+    "OutputSpec",
+    "WeightedMetrics",
+    "get_kind",
+    "register",
+]
+
+#: Metric family over row weights ``W`` of shape ``[b, n]`` → one array ``[b]`` per metric name.
+WeightedMetrics = Callable[[np.ndarray], Mapping[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output of a served model: its name, OIP v2 datatype and shape (``-1`` = rows, ``"C"`` etc.
+    are given as -1 too: a per-model size such as the class count is known only from the bundle)."""
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The OIP v2 model-metadata form ``{"name", "datatype", "shape"}``."""
+        return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
+
+
+@dataclass(frozen=True)
+class OutputDrift:
+    """The output-drift check: drift test ``test`` (a :mod:`shopml.monitor.drift_tests` name) on the
+    logged prediction-log column ``column``."""
+
+    column: str
+    test: str
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """How labels of a kind look, join and mature.
+
+    Labels join on the request id (or a business key) like every kind's; ``missing_after_maturity`` is
+    the label a row without one takes once its maturity has passed (``None``: the row stays unlabelled
+    and is left out of realised metrics).
+    """
+
+    dtype: str  # "int8" | "string" | "float64"
+    description: str
+    missing_after_maturity: float | None = None
+
+
+class OutputHead(ABC):
+    """A kind's outputs for one served bundle: derived from the served ONNX output, encoded as JSON."""
+
+    #: Output names in their default order (OIP v2 answers these when a request names none).
+    names: tuple[str, ...]
+
+    @abstractmethod
+    def encode_v1(self, model: str, version: int, request_ids: list[str], out: np.ndarray) -> bytes:
+        """The ``/v1`` answer: per instance the kind's outputs, model version and request id."""
+
+    @abstractmethod
+    def encode_v2(self, model: str, version: int, rid: str, out: np.ndarray, outputs: list[str]) -> bytes:
+        """The OIP v2 inference response holding the requested ``outputs``."""
+
+    @abstractmethod
+    def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
+        """Per output name, one value per row (what the prediction log records)."""
+
+    def metadata(self) -> dict[str, Any]:
+        """Kind-specific model metadata (OIP ``parameters``), e.g. the threshold or the class names."""
+        return {}
+
+
+class ModelKind(ABC):
+    """Base of every model kind: subclasses set the class variables and implement the abstract methods."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: The ONNX graph output the server fetches (every other output derives from it).
+    served_output: ClassVar[str]
+    outputs: ClassVar[tuple[OutputSpec, ...]]
+    metrics: ClassVar[tuple[str, ...]]
+    primary_metric: ClassVar[str]
+    #: Metrics where lower is better (every other metric: higher is better).
+    lower_is_better: ClassVar[frozenset[str]]
+    output_drift: ClassVar[tuple[OutputDrift, ...]]
+    label: ClassVar[LabelSpec]
+    #: The binary kind calibrates scores and chooses a decision threshold; no other kind does.
+    thresholded: ClassVar[bool] = False
+
+    # --- outputs --------------------------------------------------------------------------------
+    @abstractmethod
+    def head(self, meta: Mapping[str, Any]) -> OutputHead:
+        """The output head for a bundle's metadata (``bundle.json`` as a mapping)."""
+
+    # --- metrics --------------------------------------------------------------------------------
+    def direction(self, metric: str) -> int:
+        """+1 when higher ``metric`` is better, -1 when lower is."""
+        return -1 if metric in self.lower_is_better else 1
+
+    @abstractmethod
+    def weighted_metrics(self, y: np.ndarray, pred: np.ndarray, **context: Any) -> WeightedMetrics:
+        """The metric family of predictions ``pred`` against labels ``y``, as a function of row weights."""
+
+    def weighted_primary(
+        self, y: np.ndarray, pred: np.ndarray, **context: Any
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """The primary metric alone, as a function of row weights (the gate compares this)."""
+        family = self.weighted_metrics(y, pred, **context)
+        return lambda w: family(w)[self.primary_metric]
+
+    def point_metrics(
+        self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None, **context: Any
+    ) -> dict[str, float]:
+        """Every metric of the family on the whole sample (rows count ``sample_weight`` times)."""
+        n = len(y)
+        w = np.ones((1, n)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[None, :]
+        got = self.weighted_metrics(y, pred, **context)(w)
+        return {k: float(np.asarray(got[k])[0]) for k in self.metrics}
+
+    def primary_difference(
+        self, y: np.ndarray, challenger: np.ndarray, champion: np.ndarray, weights: np.ndarray, **context: Any
+    ) -> np.ndarray:
+        """The gate's paired comparison: primary(challenger) − primary(champion) for each row of
+        ``weights`` (resamples of the same rows), signed so that positive always means "challenger
+        better" (a lower-is-better primary metric is negated)."""
+        a = np.asarray(self.weighted_primary(y, challenger, **context)(weights), dtype=np.float64)
+        b = np.asarray(self.weighted_primary(y, champion, **context)(weights), dtype=np.float64)
+        sign = float(self.direction(self.primary_metric))
+        out: np.ndarray = sign * (a - b)
+        return out
+
+    # --- labels ---------------------------------------------------------------------------------
+    @abstractmethod
+    def check_labels(
+        self, values: Sequence[Any] | np.ndarray, meta: Mapping[str, Any], field: str = "label"
+    ) -> np.ndarray:
+        """Labels as the array the metrics take (class names become class indices, item ids item
+        indices); :class:`~shopml.errors.DataError` names ``field``, the row and the bad value."""
+
+    def target_meta(self, values: Sequence[Any] | np.ndarray, field: str = "target") -> dict[str, Any]:
+        """What the bundle must record to read labels of this kind back (e.g. the class names)."""
+        return {}
+
+    # --- training -------------------------------------------------------------------------------
+    @abstractmethod
+    def make_estimator(self, params: Mapping[str, Any], seed: int, n_outputs: int) -> Any:
+        """An unfitted scikit-learn-API XGBoost estimator for this kind (``n_outputs``: class count)."""
+
+    @abstractmethod
+    def predict(self, estimator: Any, X: Any) -> np.ndarray:
+        """The served output of a fitted estimator (pipeline) on rows ``X``: what ONNX's
+        ``served_output`` must match (the parity check compares the two)."""
+
+    def finish_onnx(self, model: Any, meta: Mapping[str, Any]) -> None:
+        """Rewrite a converted graph's outputs into this kind's served outputs (in place)."""
+        raise ConfigError(f"model kind '{self.name}' has no ONNX export from a tabular estimator")
+
+
+KINDS: dict[str, ModelKind] = {}
+
+
+def register(cls: type[ModelKind]) -> type[ModelKind]:
+    """Class decorator adding an instance of a kind to :data:`KINDS` under its ``name``."""
+    KINDS[cls.name] = cls()
+    return cls
+
+
+def get_kind(name: str) -> ModelKind:
+    """The kind called ``name``; :class:`ConfigError` names the known kinds."""
+    kind = KINDS.get(name)
+    if kind is None:
+        raise ConfigError(f"unknown model kind '{name}' (known: {sorted(KINDS)})")
+    return kind
