@@ -68,7 +68,7 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class OutputDrift:
-    """The output-drift check: drift test ``test`` (a :mod:`shopml.monitor.drift_tests` name) on the
+    """The output-drift check: drift test ``test`` (a :mod:`shopml.monitor.drift.registry` name) on the
     logged prediction-log column ``column``."""
 
     column: str
