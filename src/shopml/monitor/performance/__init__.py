@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 
 _WHERE: dict[str, str] = {
     "METRICS": "shopml.monitor.performance.metrics",
-    "Costs": "shopml.monitor.performance.metrics",
     "History": "shopml.monitor.performance.history",
-    "Interval": "shopml.monitor.performance.metrics",
     "SortedScores": "shopml.monitor.performance.metrics",
     "StreamAlarm": "shopml.monitor.performance.streaming",
     "StreamResult": "shopml.monitor.performance.streaming",
@@ -46,9 +44,7 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "METRICS",
-    "Costs",
     "History",
-    "Interval",
     "SortedScores",
     "StreamAlarm",
     "StreamResult",
