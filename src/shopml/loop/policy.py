@@ -14,18 +14,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from croniter import croniter
 from pydantic import (
     AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from shopml.config.loader import load_yaml
 from shopml.errors import ConfigError
 from shopml.journal.events import SEVERITIES
 
@@ -260,17 +259,4 @@ def load_policy(path: str | Path | None, default_dir: Path | None = None) -> Loo
         if path is not None:
             raise ConfigError(f"policy file {path} does not exist")
         return LoopPolicy()
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: expected a mapping, got {type(data).__name__}")
-    try:
-        return LoopPolicy.model_validate(data)
-    except ValidationError as exc:
-        msgs = [
-            f"key '{'.'.join(str(p) for p in e['loc'])}' = {e.get('input')!r}: {e['msg']}"
-            for e in exc.errors()
-        ]
-        raise ConfigError(f"{file}: " + "; ".join(msgs)) from None
+    return load_yaml(file, LoopPolicy, what="loop policy")

@@ -175,11 +175,10 @@ class Schema(BaseModel):
     @classmethod
     def from_yaml(cls, text: str, source: str = "schema") -> Schema:
         """Inverse of :meth:`to_yaml`."""
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict):
+        from shopml.config.loader import parse_yaml
+
+        data = parse_yaml(text, source, what="schema (a mapping with a 'features' list)")
+        if not data:
             raise ConfigError(f"{source}: expected a mapping with a 'features' list")
         return cls.from_dict(data, source=source)
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+from shopml.config.loader import read_yaml, validate_model
 from shopml.errors import ConfigError
 from shopml.stats import Costs
 
@@ -192,17 +192,7 @@ TASKS = tuple(_PRESETS)
 
 
 def _validate(data: dict[str, Any], source: str) -> TrainConfig:
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for e in exc.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "config"
-            if e["type"] == "extra_forbidden":
-                problems.append(f"{source}: unknown key '{key}'")
-            else:
-                problems.append(f"{source}: key '{key}' = {e.get('input')!r}: {e['msg']}")
-        raise ConfigError("; ".join(problems)) from None
+    return validate_model(TrainConfig, data, source)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -234,16 +224,7 @@ def load_train_config(
     """Read a training YAML. With ``task`` its keys overlay that preset; a relative ``table`` is resolved
     against the YAML's folder, and ``data_dir`` (if given) replaces the table path."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"training config {p} does not exist")
-    try:
-        loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    if loaded is None:
-        loaded = {}
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{p}: expected a mapping of training settings, got {type(loaded).__name__}")
+    loaded = read_yaml(p, what="training config")
     data: dict[str, Any] = {}
     if task is not None:
         data = _preset_dict(task, data_dir if data_dir is not None else p.parent)

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shopml.errors import ConfigError
 from shopml.monitor.drift.registry import CORRECTIONS, TESTS
 
 __all__ = ["CALENDAR_FEATURES", "DEFAULT_TESTS", "DriftConfig", "FeatureOverride"]
@@ -95,20 +93,6 @@ class DriftConfig(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> DriftConfig:
         """Read a YAML file; errors name the file, the key and the value."""
-        p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"drift config file {p} does not exist")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{p}: expected a mapping of drift settings, got {type(data).__name__}")
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            msgs = [
-                f"{p}: key '{'.'.join(str(x) for x in e['loc'])}' = {e.get('input')!r}: {e['msg']}"
-                for e in exc.errors()
-            ]
-            raise ConfigError("; ".join(msgs)) from None
+        from shopml.config.loader import load_yaml
+
+        return load_yaml(path, cls, what="drift settings")
