@@ -34,7 +34,7 @@ def _clean(text: str | None) -> str:
     if not text:
         return ""
     text = re.sub(r"\s+", " ", text).strip().replace("``", "`")
-    text = re.sub(r":(?:class|func|meth|attr):`~?([^`]+)`", r"`\1`", text)
+    text = re.sub(r":(?:class|func|meth|attr|mod|data|exc):`~?([^`]+)`", r"`\1`", text)
     return text.replace("|", "\\|")
 
 
@@ -273,6 +273,47 @@ def train_config_page() -> str:
     return _model_page("Training config reference", intro, TrainConfig)
 
 
+def kinds_page() -> str:
+    """Every registered model kind: outputs, metrics, output drift, labels."""
+    from shopml.kinds import KINDS
+
+    lines = [
+        "# Model kinds reference",
+        "",
+        "Generated from the registry `shopml.kinds.KINDS` when the documentation is built. What a kind "
+        "is, and which steps use it today: [Model kinds](../concepts/kinds.md).",
+        "",
+        "| kind | served output | primary metric | output drift |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, kind in KINDS.items():
+        better = "lower" if kind.direction(kind.primary_metric) < 0 else "higher"
+        drift = ", ".join(f"`{d.test}` on `{d.column}`" for d in kind.output_drift)
+        lines.append(
+            f"| [`{name}`](#{name}) | `{kind.served_output}` | `{kind.primary_metric}` ({better} is better)"
+            f" | {drift} |"
+        )
+    lines.append("")
+    for name, kind in KINDS.items():
+        module = importlib.import_module(type(kind).__module__)
+        lines += [f"## `{name}`", "", _clean((module.__doc__ or "").split("\n\n>>>")[0]), ""]
+        lines += ["| output | OIP datatype | shape | |", "| --- | --- | --- | --- |"]
+        for out in kind.outputs:
+            lines.append(f"| `{out.name}` | {out.datatype} | `{list(out.shape)}` | {_clean(out.description)} |")
+        metrics = ", ".join(f"`{m}`" for m in kind.metrics)
+        missing = kind.label.missing_after_maturity
+        lines += [
+            "",
+            f"- **Metrics**: {metrics}; primary `{kind.primary_metric}`.",
+            f"- **Labels**: {kind.label.dtype}, {_clean(kind.label.description)}; a row without a label "
+            + ("stays unlabelled" if missing is None else f"counts as `{missing:g}`")
+            + " once it has matured.",
+            f"- **Threshold**: {'calibrated score and a decision threshold' if kind.thresholded else 'none'}.",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 # -------------------------------------------------------------------------------------------- HTTP
 
 
@@ -387,6 +428,7 @@ PAGES = {
     "reference/http.md": http_page,
     "reference/events.md": events_page,
     "reference/policy.md": policy_page,
+    "reference/kinds.md": kinds_page,
     "reference/train-config.md": train_config_page,
 }
 
