@@ -201,8 +201,8 @@ def build_profile(
             values = (col.drop_null() if col.null_count else col).to_numpy()
             feats[spec.name] = NumericSketch.from_values(values, nulls=col.null_count)
         else:
-            if spec.kind == FeatureKind.CATEGORICAL and not pa.types.is_string(col.type):
-                col = col.cast(pa.string())
+            if spec.kind == FeatureKind.CATEGORICAL and not _is_text(col.type):
+                col = col.cast(pa.string())  # dictionary-encoded strings are counted on their codes
             feats[spec.name] = CategoricalSketch.from_arrow(col)
         columns[spec.name] = col
     if scores is None and SCORE_COLUMN in table.column_names:
@@ -255,9 +255,18 @@ def _sample(
         keep = np.arange(rows)
     keep = keep[np.argsort(priority[keep])]
     idx = pa.array(keep)
-    data = {name: col.take(idx) for name, col in columns.items()}
+    data = {name: _plain(col.take(idx)) for name, col in columns.items()}
     data[PRIORITY] = pa.chunked_array([pa.array(priority[keep])])
     return pa.table(data)
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or (pa.types.is_dictionary(t) and pa.types.is_string(t.value_type))
+
+
+def _plain(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A sample column without dictionary encoding (samples of several batches concatenate)."""
+    return col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
 
 
 def _merge_samples(a: pa.Table | None, b: pa.Table | None, size: int) -> pa.Table | None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from shopml.errors import DataError
 from shopml.schema.model import FeatureKind, FeatureSpec, Schema
@@ -37,6 +36,8 @@ def read_table(source: str | Path | pa.Table, columns: list[str] | None = None) 
     else:
         raise DataError(f"{path}: expected a .parquet or .csv file or a folder of them")
     try:
+        import pyarrow.dataset as ds  # here only: it imports pandas when installed (~0.5 s)
+
         dataset = ds.dataset(path, format=fmt, partitioning="hive")
         return dataset.to_table(columns=columns)
     except (pa.ArrowInvalid, OSError) as exc:

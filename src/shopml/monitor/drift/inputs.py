@@ -1,26 +1,36 @@
 """Turn whatever :func:`~shopml.monitor.compare` is given into profiles, in bounded memory.
 
 A side is a stored :class:`Profile`, an Arrow table, or a Parquet/CSV file or folder. Files are streamed
-in batches through a pyarrow dataset, each batch sketched and merged into one profile, so memory stays
-bounded by the batch size whatever the window's size. Small inputs (up to ``exact_max_rows`` rows) also
-keep their raw numeric values so that exact tests can run on them.
+in batches, each batch sketched and merged into one profile, so memory stays bounded by the batch size
+whatever the window's size. Small inputs (up to ``exact_max_rows`` rows) also keep their raw numeric
+values so that exact tests can run on them.
+
+A single Parquet file is read with the Parquet reader itself, only the compared columns, categorical
+strings as dictionaries (counted on their codes, never materialised as Python or Arrow strings):
+on 1M rows × 25 columns this is about half the CPU of the dataset path, which also costs ~0.5 s to
+import (``pyarrow.dataset`` loads pandas when installed). Folders and CSV go through a pyarrow dataset.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.dataset as ds
-from rich.progress import Progress
+import pyarrow.parquet as pq
 
 from shopml.errors import DataError, SchemaError
 from shopml.profile.reference import SCORE_COLUMN, Profile, build_profile, numeric_column
 from shopml.schema import FeatureKind, Schema, infer_schema
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 __all__ = ["Side", "Source", "load_side", "resolve_schema"]
 
@@ -39,7 +49,13 @@ class Side:
     missing: tuple[str, ...] = ()
 
 
+def _parquet_file(path: Path) -> bool:
+    return path.is_file() and path.suffix in {".parquet", ".pq"}
+
+
 def _dataset(path: Path) -> ds.Dataset:
+    import pyarrow.dataset as ds
+
     if not path.exists():
         raise DataError(f"data file or folder {path} does not exist")
     files = (
@@ -77,10 +93,21 @@ def resolve_schema(reference: Source, schema: Schema | None, batch_rows: int) ->
         elif isinstance(reference, pa.Table):
             schema = infer_schema(reference)
         else:
-            head = _dataset(Path(reference)).head(min(batch_rows, 100_000))
-            schema = infer_schema(head)
+            schema = infer_schema(_head(Path(reference), min(batch_rows, 100_000)))
     feats = tuple(f for f in schema.features if f.kind in DRIFT_KINDS and f.name != SCORE_COLUMN)
     return Schema(features=feats)
+
+
+def _head(path: Path, rows: int) -> pa.Table:
+    """The first ``rows`` rows (decoding only those, not a whole row group, from a Parquet file)."""
+    if not _parquet_file(path):
+        return _dataset(path).head(rows)
+    try:
+        pf = pq.ParquetFile(path)
+        batch = next(pf.iter_batches(batch_size=rows), None)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: cannot read as parquet: {exc}") from exc
+    return pf.schema_arrow.empty_table() if batch is None else pa.Table.from_batches([batch])
 
 
 def load_side(
@@ -104,11 +131,37 @@ def load_side(
     if isinstance(source, pa.Table):
         return _from_table(source, schema, exact_max_rows, sample, seed)
     path = Path(source)
-    dataset = _dataset(path)
+    if not path.exists():
+        raise DataError(f"data file or folder {path} does not exist")
     try:
-        return _stream(dataset, schema, exact_max_rows, batch_rows, sample, seed, progress)
+        if _parquet_file(path):
+            return _stream_parquet(path, schema, exact_max_rows, batch_rows, sample, seed, progress)
+        return _stream(_dataset(path), schema, exact_max_rows, batch_rows, sample, seed, progress)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from exc
+
+
+def _stream_parquet(
+    path: Path, schema: Schema, exact_max_rows: int, batch_rows: int, sample: int, seed: int, progress: bool
+) -> Side:
+    arrow = pq.read_schema(path)
+    names, rows = arrow.names, pq.read_metadata(path).num_rows
+    if rows <= exact_max_rows:
+        return _from_table(pq.read_table(path), schema, exact_max_rows, sample, seed)
+    sub = _present(schema, names)
+    text = [
+        f.name
+        for f in sub.of_kind(FeatureKind.CATEGORICAL)
+        if pa.types.is_string(arrow.field(f.name).type) or pa.types.is_large_string(arrow.field(f.name).type)
+    ]
+    pf = pq.ParquetFile(path, read_dictionary=text)
+    columns = _wanted(sub, names)
+    batches = (  # row group by row group, cut as the dataset path cuts them (same batches, same samples)
+        batch
+        for group in range(pf.num_row_groups)
+        for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[group], columns=columns)
+    )
+    return _profile_batches(batches, rows, arrow, sub, schema, sample, seed, progress)
 
 
 def _stream(
@@ -125,23 +178,46 @@ def _stream(
     if rows <= exact_max_rows:
         return _from_table(dataset.to_table(), schema, exact_max_rows, sample, seed)
     sub = _present(schema, names)
-    wanted = [*sub.names, *([SCORE_COLUMN] if SCORE_COLUMN in names else [])]
+    batches = dataset.to_batches(
+        columns=_wanted(sub, names), batch_size=batch_rows, batch_readahead=1, fragment_readahead=1
+    )
+    return _profile_batches(batches, rows, dataset.schema, sub, schema, sample, seed, progress)
+
+
+def _wanted(sub: Schema, names: list[str]) -> list[str]:
+    return [*sub.names, *([SCORE_COLUMN] if SCORE_COLUMN in names else [])]
+
+
+def _profile_batches(
+    batches: Iterator[pa.RecordBatch],
+    rows: int,
+    arrow: pa.Schema,
+    sub: Schema,
+    schema: Schema,
+    sample: int,
+    seed: int,
+    progress: bool,
+) -> Side:
+    """Sketch each batch and merge the profiles (a progress bar when asked for)."""
     merged: Profile | None = None
     seeds = np.random.SeedSequence(seed)
-    batches = dataset.to_batches(
-        columns=wanted, batch_size=batch_rows, batch_readahead=1, fragment_readahead=1
-    )
-    with Progress(*Progress.get_default_columns(), disable=not progress, transient=True) as bar:
-        task = bar.add_task(f"profiling {rows:,} rows", total=rows)
+    advance: Callable[[int], object] = lambda n: None  # noqa: E731
+    with contextlib.ExitStack() as stack:
+        if progress:
+            from rich.progress import Progress
+
+            bar = stack.enter_context(Progress(*Progress.get_default_columns(), transient=True))
+            task = bar.add_task(f"profiling {rows:,} rows", total=rows)
+            advance = functools.partial(bar.advance, task)
         for batch in batches:
             part = build_profile(
                 pa.Table.from_batches([batch]), sub, sample_size=sample, seed=seeds.spawn(1)[0]
             )
             merged = part if merged is None else merged.merge(part)
-            bar.advance(task, batch.num_rows)
+            advance(batch.num_rows)
     if merged is None:
-        merged = build_profile(dataset.schema.empty_table(), sub, sample_size=sample, seed=seed)
-    return Side(merged, {}, tuple(names), _missing(schema, names))
+        merged = build_profile(arrow.empty_table(), sub, sample_size=sample, seed=seed)
+    return Side(merged, {}, tuple(arrow.names), _missing(schema, arrow.names))
 
 
 def _present(schema: Schema, names: list[str]) -> Schema:
