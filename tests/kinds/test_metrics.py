@@ -109,3 +109,28 @@ def test_labels_checked_with_named_field() -> None:
     assert get_kind("ranking").check_labels(["y", "nope"], meta).tolist() == [1, -1]
     assert get_kind("binary").label.missing_after_maturity == 0.0
     assert get_kind("regression").label.missing_after_maturity is None
+
+
+@pytest.mark.parametrize("name", ["binary", "multiclass", "regression"])
+def test_intervals_cover_the_point_and_compare_signs_the_difference(name: str) -> None:
+    kind = get_kind(name)
+    rng = np.random.default_rng(4)
+    n = 300
+    if name == "regression":
+        y = rng.normal(50, 10, n)
+        good, bad = y + rng.normal(0, 1, n), y + rng.normal(0, 8, n)
+    elif name == "binary":
+        y = (rng.random(n) < 0.3).astype(np.int8)
+        good, bad = np.clip(0.6 * y + 0.4 * rng.random(n), 0, 1), rng.random(n)
+    else:
+        y = rng.integers(0, 3, n)
+        bad = rng.dirichlet(np.ones(3), size=n)
+        good = bad.copy()
+        good[np.arange(n), y] += 2.0
+        good /= good.sum(axis=1, keepdims=True)
+    iv = kind.intervals(y, good, n_resamples=200, level=0.9, seed=1)
+    assert list(iv) == list(kind.metrics)
+    p = iv[kind.primary_metric]
+    assert p.low <= p.value <= p.high and p.level == 0.9
+    d = kind.compare(y, champion=bad, challenger=good, n_resamples=200, seed=2)
+    assert d.lower > 0 and d.diff.value > 0

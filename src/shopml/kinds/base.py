@@ -29,11 +29,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from shopml.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shopml.stats import Interval, PairedDifference
 
 __all__ = [
     "KINDS",
@@ -107,6 +110,10 @@ class OutputHead(ABC):
     def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
         """Per output name, one value per row (what the prediction log records)."""
 
+    @abstractmethod
+    def score(self, out: np.ndarray) -> np.ndarray:
+        """One number per row for the prediction log's ``score`` column (binary: the score)."""
+
     def metadata(self) -> dict[str, Any]:
         """Kind-specific model metadata (OIP ``parameters``), e.g. the threshold or the class names."""
         return {}
@@ -171,6 +178,65 @@ class ModelKind(ABC):
         out: np.ndarray = sign * (a - b)
         return out
 
+    def intervals(
+        self,
+        y: np.ndarray,
+        pred: np.ndarray,
+        *,
+        n_resamples: int = 1000,
+        level: float = 0.95,
+        seed: int = 0,
+        groups: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+        **context: Any,
+    ) -> dict[str, Interval]:
+        """Every metric of the family with its bootstrap interval (``groups``: block resampling, e.g. by
+        hour; see :func:`shopml.stats.bootstrap_intervals`)."""
+        from shopml.stats import bootstrap_intervals
+
+        got = bootstrap_intervals(
+            self.weighted_metrics(y, pred, **context),
+            len(y),
+            n_resamples=n_resamples,
+            level=level,
+            seed=seed,
+            groups=groups,
+            sample_weight=sample_weight,
+        )
+        return {k: got[k] for k in self.metrics}
+
+    def compare(
+        self,
+        y: np.ndarray,
+        champion: np.ndarray,
+        challenger: np.ndarray,
+        *,
+        n_resamples: int = 1000,
+        level: float = 0.95,
+        seed: int = 0,
+        groups: np.ndarray | None = None,
+        strata: np.ndarray | None = None,
+        **context: Any,
+    ) -> PairedDifference:
+        """The gate's paired comparison on the same resampled rows, as "challenger better" scores: the
+        primary metric, negated when lower is better, so ``diff > 0`` always means the challenger is
+        better (``a`` = champion, ``b`` = challenger, see :func:`shopml.stats.paired_difference`)."""
+        from shopml.stats import paired_difference
+
+        sign = float(self.direction(self.primary_metric))
+        champ = self.weighted_primary(y, champion, **context)
+        chall = self.weighted_primary(y, challenger, **context)
+        return paired_difference(
+            lambda w: sign * np.asarray(champ(w), dtype=np.float64),
+            lambda w: sign * np.asarray(chall(w), dtype=np.float64),
+            len(y),
+            n_resamples=n_resamples,
+            level=level,
+            seed=seed,
+            groups=groups,
+            strata=strata,
+        )
+
     # --- labels ---------------------------------------------------------------------------------
     @abstractmethod
     def check_labels(
@@ -182,6 +248,29 @@ class ModelKind(ABC):
     def target_meta(self, values: Sequence[Any] | np.ndarray, field: str = "target") -> dict[str, Any]:
         """What the bundle must record to read labels of this kind back (e.g. the class names)."""
         return {}
+
+    def target(self, column: Any, field: str = "target") -> tuple[np.ndarray, dict[str, Any]]:
+        """A training table's target column (Arrow) → (labels as the metrics take them, what the bundle
+        records to read labels back). Errors name ``field`` and what was expected."""
+        values = column.to_pylist()
+        meta = self.target_meta(values, field)
+        return self.check_labels(values, meta, field), meta
+
+    def split_positives(self, y: np.ndarray) -> np.ndarray | None:
+        """The 0/1 indicator of rare positives every time-split period must hold (None: no such class)."""
+        return None
+
+    def chance(self, y_train: np.ndarray, n: int) -> np.ndarray:
+        """What a model without features predicts for ``n`` rows after seeing ``y_train`` (the zero of
+        the fit diagnosis's skill scale)."""
+        raise NotImplementedError(f"model kind '{self.name}' has no chance-level prediction")
+
+    def skill(self, metric: str, value: float, chance: float) -> float:
+        """``value`` rescaled so that chance level is 0 and perfect is 1 (perfect: 1 for higher-is-better
+        metrics, 0 for lower-is-better ones)."""
+        best = 0.0 if self.direction(metric) < 0 else 1.0
+        span = best - chance
+        return float((value - chance) / span) if span != 0 else 0.0
 
     # --- training -------------------------------------------------------------------------------
     @abstractmethod

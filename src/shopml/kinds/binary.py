@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from shopml.errors import DataError
+from shopml.errors import DataError, InsufficientDataError
 from shopml.kinds.base import (
     KINDS,
     LabelSpec,
@@ -96,6 +96,10 @@ class BinaryHead(OutputHead):
     def encode_v2(self, model: str, version: int, rid: str, out: np.ndarray, outputs: list[str]) -> bytes:
         """See :func:`encode_v2`."""
         return encode_v2(model, version, self.threshold, rid, out, outputs)
+
+    def score(self, out: np.ndarray) -> np.ndarray:
+        """The score itself."""
+        return out
 
     def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
         """``score`` (float64) and ``decision`` (int8)."""
@@ -179,6 +183,35 @@ class BinaryKind(ModelKind):
             else:
                 raise DataError(f"{field} must be 0 or 1, got {v!r} (row {i})")
         return out
+
+    def target(self, column: Any, field: str = "target") -> tuple[np.ndarray, dict[str, Any]]:
+        """0/1 (integer or boolean, no nulls, both classes present) as int8."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if column.null_count:
+            raise DataError(f"{field} has {column.null_count} null values; expected 0/1 in every row")
+        if not (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
+            raise DataError(f"{field} must be 0/1 (integer or boolean), got column type {column.type}")
+        y = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
+        bad = np.setdiff1d(np.unique(y), [0, 1])
+        if bad.size:
+            raise DataError(f"{field} must be binary 0/1, got values {bad[:5].tolist()}")
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise InsufficientDataError(
+                f"{field} has a single class ({int(classes[0])}) in all {len(y)} rows;"
+                " a classifier needs both 0 and 1"
+            )
+        return y.astype(np.int8), {}
+
+    def split_positives(self, y: np.ndarray) -> np.ndarray:
+        """The labels themselves: every period needs positives and negatives."""
+        return y
+
+    def chance(self, y_train: np.ndarray, n: int) -> np.ndarray:
+        """The training positive rate for every row."""
+        return np.full(n, float(np.mean(y_train)))
 
     def make_estimator(self, params: Mapping[str, Any], seed: int, n_outputs: int) -> Any:
         """XGBoost ``binary:logistic`` scored by PR-AUC."""

@@ -93,6 +93,10 @@ class MulticlassHead(OutputHead):
             }
         )
 
+    def score(self, out: np.ndarray) -> np.ndarray:
+        """The probability of the predicted label."""
+        return np.asarray(out, dtype=np.float64).max(axis=1)
+
     def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
         """``label`` (string), ``probability`` of that label, and ``probabilities`` [N, C]."""
         p = np.asarray(out, dtype=np.float64)
@@ -196,6 +200,12 @@ class MulticlassKind(ModelKind):
                 raise DataError(f"{field} must be one of the classes {sorted(index)}, got {v!r} (row {i})")
             out[i] = index[str(v)]
         return out
+
+    def chance(self, y_train: np.ndarray, n: int) -> np.ndarray:
+        """The training class shares for every row (an arg-max that always names the commonest class)."""
+        c = int(np.max(y_train)) + 1
+        prior = np.bincount(np.asarray(y_train, dtype=np.int64), minlength=c) / max(1, len(y_train))
+        return np.tile(prior, (n, 1))
 
     def make_estimator(self, params: Mapping[str, Any], seed: int, n_outputs: int) -> Any:
         """XGBoost ``multi:softprob`` watched by multi-class log-loss."""

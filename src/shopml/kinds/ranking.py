@@ -116,6 +116,10 @@ class RankingHead(OutputHead):
             }
         )
 
+    def score(self, out: np.ndarray) -> np.ndarray:
+        """The best item's score."""
+        return np.asarray(out, dtype=np.float64).max(axis=1)
+
     def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
         """``item`` (the top-1 id), ``items`` [N, K] and ``scores`` [N, K]."""
         ids, sc = self.top(out)
@@ -175,6 +179,10 @@ class RankingKind(ModelKind):
                 raise DataError(f"{field} must be an item id, got {v!r} (row {i})")
             out[i] = index.get(str(v), -1)
         return out
+
+    def chance(self, y_train: np.ndarray, n: int) -> np.ndarray:
+        """Every item scored alike (ties count against: no credit)."""
+        return np.zeros((n, int(np.max(y_train)) + 1 if len(y_train) else 1))
 
     def make_estimator(self, params: Mapping[str, Any], seed: int, n_outputs: int) -> Any:
         """Ranking models are sequence models (``shopml.nn``), not tabular estimators."""

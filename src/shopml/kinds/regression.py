@@ -55,6 +55,10 @@ class RegressionHead(OutputHead):
             {"model_name": model, "model_version": str(version), "id": rid, "outputs": tensors}
         )
 
+    def score(self, out: np.ndarray) -> np.ndarray:
+        """The value."""
+        return np.asarray(out, dtype=np.float64).reshape(-1)
+
     def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
         """``value`` (float64)."""
         return {"value": np.asarray(out, dtype=np.float64).reshape(-1)}
@@ -109,6 +113,26 @@ class RegressionKind(ModelKind):
                 raise DataError(f"{field} must be a finite number, got {v!r} (row {i})")
             out[i] = float(v)
         return out
+
+    def target(self, column: Any, field: str = "target") -> tuple[np.ndarray, dict[str, Any]]:
+        """A numeric column without nulls or non-finite values, as float64."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            raise DataError(f"{field} must be numeric, got column type {column.type}")
+        y = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        bad = ~np.isfinite(y)
+        if bad.any():
+            raise DataError(
+                f"{field} has {int(bad.sum())} null or non-finite values (first at row "
+                f"{int(np.flatnonzero(bad)[0])}); expected a number in every row"
+            )
+        return y, {}
+
+    def chance(self, y_train: np.ndarray, n: int) -> np.ndarray:
+        """The training median (the constant that minimises MAE)."""
+        return np.full(n, float(np.median(y_train)))
 
     def make_estimator(self, params: Mapping[str, Any], seed: int, n_outputs: int) -> Any:
         """XGBoost ``reg:squarederror`` watched by MAE."""

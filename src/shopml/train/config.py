@@ -1,7 +1,9 @@
 """Training configuration: the user's own table via YAML, and the ``fraud``/``returns`` presets.
 
-A config names the table (Parquet or CSV file or folder), the binary target, the event-time column, the
-id column and optionally the label-availability column; everything else has a stated default.
+A config names the table (Parquet or CSV file or folder), the target, the event-time column, the id
+column and optionally the label-availability column; everything else has a stated default. ``kind``
+(default ``binary``) says what the target is: 0/1 (binary), class names (multiclass) or numbers
+(regression).
 
 >>> cfg = preset("fraud", "data/sim")
 >>> (cfg.model_name, cfg.target, cfg.costs.amount_column)
@@ -13,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shopml.config.loader import read_yaml, validate_model
 from shopml.errors import ConfigError
@@ -112,6 +114,11 @@ class TrainConfig(_Model):
     """Everything one training run needs. ``name`` (the registry name) defaults to ``task``."""
 
     task: str = "custom"
+    kind: str = Field(
+        "binary",
+        description="model kind (shopml.kinds): binary, multiclass or regression; decides the target's"
+        " type, the estimator, the metrics and the served outputs",
+    )
     name: str | None = None
     table: Path
     target: str
@@ -147,6 +154,15 @@ class TrainConfig(_Model):
     parity_rows: int = Field(2000, ge=10)
     parity_tolerance: float = Field(1e-5, gt=0)
     seed: int = 42
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from shopml.kinds import KINDS
+
+        if value not in KINDS:
+            raise ValueError(f"unknown model kind '{value}' (known: {sorted(KINDS)})")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopml.errors import DataError, InsufficientDataError, SchemaError
+from shopml.kinds import get_kind
 from shopml.schema import FeatureKind, FeatureSpec, Schema, infer_schema, read_table, validate
 from shopml.train.config import TrainConfig
 
@@ -29,12 +30,13 @@ class Dataset:
     frame: (
         pd.DataFrame
     )  # model inputs: numeric/boolean float64 (NaN = missing), categorical str ("" = missing)
-    y: np.ndarray  # int8 0/1
+    y: np.ndarray  # labels as the kind's metrics take them (binary: int8 0/1)
     times: np.ndarray  # datetime64[us]
     label_times: np.ndarray | None  # datetime64[us] or None
     fn_costs: np.ndarray  # cost of missing each row if positive
     fingerprint: str
     weights: np.ndarray | None = None  # training weight per row (``weight_column``), else None
+    target_meta: dict[str, Any] = field(default_factory=dict)  # what reads labels back (class names)
 
     def weights_at(self, rows: np.ndarray) -> np.ndarray | None:
         """The ``weight_column`` weights of ``rows`` (None without a weight column)."""
@@ -104,25 +106,6 @@ def _require_columns(table: pa.Table, cfg: TrainConfig) -> None:
     missing = [f for f in cfg.features or [] if f not in table.column_names]
     if missing:
         raise DataError(f"features {missing} are not columns of {cfg.table} (columns: {table.column_names})")
-
-
-def _target(table: pa.Table, cfg: TrainConfig) -> np.ndarray:
-    col = table.column(cfg.target)
-    if col.null_count:
-        raise DataError(f"target '{cfg.target}' has {col.null_count} null values; expected 0/1 in every row")
-    if not (pa.types.is_integer(col.type) or pa.types.is_boolean(col.type)):
-        raise DataError(f"target '{cfg.target}' must be 0/1 (integer or boolean), got column type {col.type}")
-    y = pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False)
-    bad = np.setdiff1d(np.unique(y), [0, 1])
-    if bad.size:
-        raise DataError(f"target '{cfg.target}' must be binary 0/1, got values {bad[:5].tolist()}")
-    classes = np.unique(y)
-    if classes.size < 2:
-        raise InsufficientDataError(
-            f"target '{cfg.target}' has a single class ({int(classes[0])}) in all {len(y)} rows;"
-            " a classifier needs both 0 and 1"
-        )
-    return y.astype(np.int8)
 
 
 def _times(table: pa.Table, name: str) -> np.ndarray:
@@ -203,7 +186,7 @@ def load_dataset(cfg: TrainConfig, table: pa.Table | None = None) -> Dataset:
     order = np.argsort(times, kind="stable")
     raw = raw.take(pa.array(order))
     times = times[order]
-    y = _target(raw, cfg)
+    y, target_meta = get_kind(cfg.kind).target(raw.column(cfg.target), f"target '{cfg.target}'")
     full = infer_schema(
         raw.drop_columns([c for c in cfg.drop_columns if c in raw.column_names]),
         target=cfg.target,
@@ -238,4 +221,5 @@ def load_dataset(cfg: TrainConfig, table: pa.Table | None = None) -> Dataset:
             selected if weights is None else selected.append_column("__w", pa.array(weights))
         ),
         weights=weights,
+        target_meta=target_meta,
     )

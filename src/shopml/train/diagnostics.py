@@ -42,6 +42,7 @@ class Diagnosis:
     curve_decline: float
     rule: str
     remedy: str
+    metric: str = "PR-AUC"  # what train_score / valid_score measure
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
@@ -50,7 +51,7 @@ class Diagnosis:
     def summary(self) -> str:
         """One line: verdict, numbers, remedy."""
         return (
-            f"{self.verdict}: train PR-AUC {self.train_score:.3f}, validation {self.valid_score:.3f} "
+            f"{self.verdict}: train {self.metric} {self.train_score:.3f}, validation {self.valid_score:.3f} "
             f"(gap {self.relative_gap:.1%}, train skill {self.train_skill:.2f}); {self.rule}. "
             f"Remedy: {self.remedy}"
         )

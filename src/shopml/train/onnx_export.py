@@ -21,7 +21,7 @@ from shopml.schema import FeatureKind
 from shopml.train.calibration import EPS, ScoreCalibrator
 from shopml.train.data import onnx_feeds
 
-__all__ = ["check_parity", "export_onnx", "onnx_scores"]
+__all__ = ["check_parity", "convert_pipeline", "export_onnx", "onnx_scores"]
 
 OPSET = {"": 17, "ai.onnx.ml": 3}
 _registered = False
@@ -33,8 +33,11 @@ def _register_xgboost() -> None:
         return
     from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
     from skl2onnx import update_registered_converter
-    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
-    from xgboost import XGBClassifier
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+    from xgboost import XGBClassifier, XGBRegressor
 
     update_registered_converter(
         XGBClassifier,
@@ -42,6 +45,9 @@ def _register_xgboost() -> None:
         calculate_linear_classifier_output_shapes,
         convert_xgboost,
         options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes, convert_xgboost
     )
     _registered = True
 
@@ -120,10 +126,9 @@ def _fix_base_margin(model: onnx.ModelProto, xgb: Any) -> None:
                     attr.floats.extend([margin])
 
 
-def export_onnx(
-    serving: Pipeline, calibrator: ScoreCalibrator, inputs: list[str], kinds: dict[str, FeatureKind]
-) -> onnx.ModelProto:
-    """Convert the fitted serving pipeline plus calibrator into one ONNX graph with output ``score``."""
+def convert_pipeline(serving: Pipeline, inputs: list[str], kinds: dict[str, FeatureKind]) -> onnx.ModelProto:
+    """The fitted serving pipeline as converted by skl2onnx (classifiers: no zipmap); inputs one [N, 1]
+    tensor per feature. :class:`ModelError` when a converter refuses."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
@@ -138,17 +143,27 @@ def export_onnx(
         for n in inputs
     ]
     final = serving.steps[-1][1]
+    options = {id(final): {"zipmap": False}} if hasattr(final, "predict_proba") else None
     try:
-        model = convert_sklearn(
-            serving, initial_types=types, options={id(final): {"zipmap": False}}, target_opset=OPSET
+        model: onnx.ModelProto = convert_sklearn(
+            serving, initial_types=types, options=options, target_opset=OPSET
         )
     except Exception as exc:  # converters raise many types; all mean "cannot export"
         raise ModelError(f"ONNX export of the serving pipeline failed: {exc}") from exc
+    model.producer_name = "shopml"
+    return model
+
+
+def export_onnx(
+    serving: Pipeline, calibrator: ScoreCalibrator, inputs: list[str], kinds: dict[str, FeatureKind]
+) -> onnx.ModelProto:
+    """Convert the fitted serving pipeline plus calibrator into one ONNX graph with output ``score``."""
+    model = convert_pipeline(serving, inputs, kinds)
+    final = serving.steps[-1][1]
     if type(final).__name__ == "XGBClassifier":
         _fix_base_margin(model, final)
     proba = next(o.name for o in model.graph.output if "prob" in o.name)
     _append_calibration(model, calibrator, proba)
-    model.producer_name = "shopml"
     onnx.checker.check_model(model)
     return model
 

@@ -22,7 +22,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from xgboost import XGBClassifier
+from xgboost import XGBClassifier, XGBModel
 
 from shopml.errors import ConfigError
 from shopml.train.config import STRATEGIES, WEIGHTABLE, XGBParams
@@ -139,7 +139,7 @@ def fit_pipeline(
     eval_set = [(prep.transform(X_train), y_train), (prep.transform(X_valid), y_valid)]
     model = pipe.named_steps["model"]
     fit_kw: dict[str, Any] = {"model__verbose": False, **weight_kwargs(pipe, weights)}
-    if isinstance(model, XGBClassifier):
+    if isinstance(model, XGBModel):
         fit_kw["model__eval_set"] = eval_set
         if weights is not None or valid_weights is not None:
             fit_kw["model__sample_weight_eval_set"] = [weights, valid_weights]

@@ -12,6 +12,7 @@ from shopml.stats import Interval
 from shopml.train.config import TrainConfig
 from shopml.train.data import Dataset
 from shopml.train.diagnostics import pr_auc
+from shopml.train.kind_flow import KindModel
 from shopml.train.metrics import METRICS
 from shopml.train.model import CalibratedModel
 from shopml.train.pipeline import positive_scores, weight_kwargs
@@ -31,7 +32,7 @@ class TrainResult(RunSummary):
     report_path: Path
     parity_max_abs_diff: float
     version: Any
-    model: CalibratedModel
+    model: CalibratedModel | KindModel  # binary: calibrated and thresholded; other kinds: KindModel
 
 
 def flat_metrics(metrics: dict[str, Interval], baseline: dict[str, Interval]) -> dict[str, float]:

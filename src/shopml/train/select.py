@@ -19,7 +19,14 @@ from shopml.train.metrics import bootstrap_metrics
 from shopml.train.pipeline import build_pipeline, fit_pipeline, positive_scores
 from shopml.train.splits import TimeSplit
 
-__all__ = ["Candidate", "candidate_pipeline", "compare_strategies", "fit_candidate", "search_params"]
+__all__ = [
+    "Candidate",
+    "candidate_pipeline",
+    "compare_strategies",
+    "draws",
+    "fit_candidate",
+    "search_params",
+]
 
 Step = Callable[[str], None]
 
@@ -132,7 +139,8 @@ def compare_strategies(
     return best, rows
 
 
-def _draws(cfg: TrainConfig) -> list[XGBParams]:
+def draws(cfg: TrainConfig) -> list[XGBParams]:
+    """The search's parameter sets: the configured ones, then distinct random draws from ``space``."""
     rng = np.random.default_rng(cfg.seed)
     out = [cfg.model]
     seen = {cfg.model.model_dump_json()}
@@ -155,7 +163,7 @@ def search_params(
     counts as trial 1. Returns the best candidate and one row per trial."""
     best = first
     rows = [{"trial": 1, **_knobs(first.params, cfg), "pr_auc": first.pr_auc, "rounds": first.best_iteration}]
-    for i, params in enumerate(_draws(cfg)[1:], start=2):
+    for i, params in enumerate(draws(cfg)[1:], start=2):
         if step:
             step(f"regularisation search: trial {i}/{cfg.search.n_trials}")
         cand = fit_candidate(first.strategy, params, ds, split, cfg)

@@ -43,8 +43,8 @@ class TimeSplit:
     test_gap_days: float
     unlabelled_dropped: int
 
-    def describe(self, times: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-        """Rows, positives and time range of each period (for the report and lineage)."""
+    def describe(self, times: np.ndarray, y: np.ndarray | None) -> dict[str, Any]:
+        """Rows, positives (when ``y`` is a 0/1 label) and time range of each period (report, lineage)."""
         out: dict[str, Any] = {
             "gap_days": self.gap_days,
             "test_gap_days": self.test_gap_days,
@@ -53,20 +53,19 @@ class TimeSplit:
         }
         for part in ("train", "valid", "test"):
             idx = getattr(self, part)
-            out[part] = {
-                "rows": int(idx.size),
-                "positives": int(y[idx].sum()),
-                "start": str(times[idx].min()),
-                "end": str(times[idx].max()),
-            }
+            out[part] = {"rows": int(idx.size)}
+            if y is not None:
+                out[part]["positives"] = int(y[idx].sum())
+            out[part].update(start=str(times[idx].min()), end=str(times[idx].max()))
         return out
 
 
 def time_split(
-    times: np.ndarray, y: np.ndarray, cfg: SplitConfig, label_times: np.ndarray | None = None
+    times: np.ndarray, y: np.ndarray | None, cfg: SplitConfig, label_times: np.ndarray | None = None
 ) -> TimeSplit:
     """Split time-sorted rows (see the module docstring); rows inside the gaps are not used.
-    Raises :class:`InsufficientDataError` naming an empty or one-class period.
+    Raises :class:`InsufficientDataError` naming an empty or one-class period. ``y``: the 0/1 rare
+    positives every period must hold (``None`` for kinds without one, e.g. regression).
 
     >>> t = np.arange(100).astype("datetime64[D]").astype("datetime64[us]")
     >>> cfg = SplitConfig(valid_fraction=0.2, test_fraction=0.2, gap_days=2, test_gap_days=5)
@@ -88,7 +87,9 @@ def time_split(
     fraction = cfg.test_fraction
     while True:  # with delayed labels the newest rows may hold no positive yet: grow the test period back
         test_start = times[min(n - 1, int(n * (1 - fraction)))]
-        if int(y[times >= test_start].sum()) >= cfg.min_test_positives or fraction >= MAX_TEST_FRACTION:
+        if y is None or fraction >= MAX_TEST_FRACTION:
+            break
+        if int(y[times >= test_start].sum()) >= cfg.min_test_positives:
             break
         fraction = min(MAX_TEST_FRACTION, fraction + 0.05)
     before = int(np.searchsorted(times, test_start - test_gap, side="left"))  # rows before the test gap
@@ -116,7 +117,7 @@ def time_split(
     return split
 
 
-def _check(split: TimeSplit, y: np.ndarray, times: np.ndarray) -> None:
+def _check(split: TimeSplit, y: np.ndarray | None, times: np.ndarray) -> None:
     for part, hint in (
         ("train", "more history or smaller valid/test fractions"),
         ("valid", "a larger split.valid_fraction or more data"),
@@ -128,6 +129,8 @@ def _check(split: TimeSplit, y: np.ndarray, times: np.ndarray) -> None:
                 f"the {part} period is empty after the gaps ({split.gap_days} and {split.test_gap_days} days)"
                 f" and the label-availability filter; use smaller split gaps, {hint}"
             )
+        if y is None:
+            continue
         positives = int(y[idx].sum())
         if positives == 0:
             raise InsufficientDataError(

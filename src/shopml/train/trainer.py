@@ -8,8 +8,6 @@ Every check runs before the registry is touched; a failure leaves no bundle and 
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,19 +17,19 @@ import numpy as np
 import pyarrow as pa
 
 from shopml.config import Workspace
-from shopml.registry.bundle import (
-    REPORT_FILE,
-    BundleMeta,
-)
+from shopml.kinds import get_kind
+from shopml.registry.bundle import BundleMeta
 from shopml.train.bundle import registry_params, write_bundle
 from shopml.train.calibration import ScoreCalibrator, choose_threshold
 from shopml.train.config import STRATEGIES, WEIGHTABLE, TrainConfig
 from shopml.train.data import Dataset, load_dataset
 from shopml.train.diagnostics import diagnose, learning_curve, pr_auc, rounds_curve
+from shopml.train.kind_trainer import train_kind
 from shopml.train.lineage import build_lineage
 from shopml.train.metrics import bootstrap_metrics
 from shopml.train.model import CalibratedModel
 from shopml.train.pipeline import build_baseline, positive_scores, weight_kwargs
+from shopml.train.publish import RegisterArgs, publish
 from shopml.train.report import ReportData, render_report
 from shopml.train.result import TrainResult, feature_importance, flat_metrics, rolling_cv
 from shopml.train.select import Candidate, candidate_pipeline, compare_strategies, search_params
@@ -104,6 +102,18 @@ def train(
     do_register = (ws is not None) if register is None else register
     if do_register and ws is None:
         raise ValueError("register=True needs a workspace")
+    kind = get_kind(config.kind)
+    if not kind.thresholded:  # calibration, imbalance and the threshold are the binary flow's own
+        return train_kind(
+            config,
+            kind,
+            table=table,
+            out_dir=out_dir,
+            ws=ws,
+            do_register=do_register,
+            tracking_uri=tracking_uri,
+            say=say,
+        )
     say("loading data")
     ds = load_dataset(config, table)
     split = time_split(ds.times, ds.y, config.split, ds.label_times)
@@ -213,38 +223,23 @@ def train(
         lineage=lineage,
     )
     html = render_report(report, config.level)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    final = Path(out_dir) if out_dir is not None else Path(ws.root if ws else ".") / "bundles" / name / stamp
-    staging = final.parent / f".staging-{final.name}-{uuid.uuid4().hex[:6]}"
     profile_scores = cal.transform(np.concatenate([train_raw, best.valid_scores]))
-    version = None
-    try:
-        delta = write_bundle(staging, ds, config, model, split, profile_scores, meta, html)
-        if final.exists():
-            if any(final.iterdir()):
-                raise FileExistsError(f"bundle folder {final} exists and is not empty")
-            final.rmdir()
-        staging.rename(final)
-        if do_register and ws is not None:
-            say("registering")
-            from shopml.registry import Registry
 
-            version = Registry(ws, tracking_uri=tracking_uri).register(
-                final,
-                params=registry_params(best, cal.method_, choice.threshold, config, ds),
-                metrics=flat,
-                tags={"task": config.task, "strategy": best.strategy, "diagnosis": diagnosis.verdict},
-                set_alias="auto",
-            )
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if version is None and final.exists() and out_dir is None:
-            shutil.rmtree(final, ignore_errors=True)
-        raise
-    report_path = final / REPORT_FILE
-    if ws is not None:
-        ws.reports_dir.mkdir(parents=True, exist_ok=True)
-        report_path = Path(shutil.copy2(final / REPORT_FILE, ws.reports_dir / f"train-{name}-{stamp}.html"))
+    final, delta, version, report_path = publish(
+        name,
+        lambda staging: write_bundle(staging, ds, config, model, split, profile_scores, meta, html),
+        ws=ws,
+        out_dir=out_dir,
+        registration=RegisterArgs(
+            params=registry_params(best, cal.method_, choice.threshold, config, ds),
+            metrics=flat,
+            tags={"task": config.task, "strategy": best.strategy, "diagnosis": diagnosis.verdict},
+            tracking_uri=tracking_uri,
+        )
+        if do_register
+        else None,
+        say=say,
+    )
     return TrainResult(
         **summary.summary_fields(),
         bundle_dir=final,
