@@ -26,7 +26,7 @@ from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
 from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
 from shopml.serve.openapi import openapi_spec
-from shopml.serve.protocol import decode_v1, decode_v2, encode_v1, encode_v2, request_id
+from shopml.serve.protocol import decode_v1, decode_v2, request_id
 from shopml.serve.repository import ModelRepository
 
 __all__ = ["ServeApp"]
@@ -303,7 +303,7 @@ class ServeApp:
             body_id: str | None = None
             max_rows = self.settings.max_rows_per_request
             if v2:
-                enc, body_id, outputs = decode_v2(body, served.codec, max_rows)
+                enc, body_id, outputs = decode_v2(body, served.codec, max_rows, served.head.names)
                 if call.rid is None and body_id is not None:
                     call.rid = body_id  # checked printable by the decoder
             else:
@@ -314,9 +314,9 @@ class ServeApp:
             pred = await plane.predict(served, enc, call.rid, lone=live is not None and len(live) == 1)
             if v2:
                 rid = body_id or call.rid
-                out = encode_v2(name, served.version, served.threshold, rid, pred.scores, outputs)
+                out = served.head.encode_v2(name, served.version, rid, pred.scores, outputs)
             else:
-                out = encode_v1(name, served.version, served.threshold, pred.ids, pred.scores)
+                out = served.head.encode_v1(name, served.version, pred.ids, pred.scores)
             call.logged = pred
             return out
         finally:

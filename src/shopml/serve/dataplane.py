@@ -22,6 +22,7 @@ from typing import Any
 from shopml import __version__
 from shopml.config.settings import ServeSettings
 from shopml.errors import ForbiddenError, NotReadyError, SchemaError, UnauthorizedError
+from shopml.kinds import get_kind
 from shopml.logstore.writer import LogWriter
 from shopml.serve.batch import Encoded
 from shopml.serve.metrics import FLUSH_INTERVAL_S, ServeMetrics
@@ -146,12 +147,10 @@ class DataPlane:
             "versions": [served.label],
             "platform": "onnxruntime_onnx",
             "inputs": [{"name": n, "datatype": _DTYPES[k], "shape": [-1, 1]} for n, k in codec.kinds.items()],
-            "outputs": [
-                {"name": "score", "datatype": "FP32", "shape": [-1]},
-                {"name": "decision", "datatype": "INT8", "shape": [-1]},
-            ],
+            "outputs": [o.to_dict() for o in get_kind(served.bundle.meta.kind).outputs],
             "parameters": {
-                "threshold": served.threshold,
+                **served.head.metadata(),
+                "kind": served.bundle.meta.kind,
                 "id_column": codec.id_column,
                 "time_column": codec.time_column,
             },
@@ -210,10 +209,11 @@ class DataPlane:
         served, enc = pred.served, pred.enc
         ts = time.time()
         latency_ms = elapsed * 1000.0
+        scores = served.head.score(pred.scores)  # the kind's one number per row (binary: the score)
         if enc.rows is not None:
-            data = served.stream.row_lines(enc.rows, pred.ids, pred.scores, ts, latency_ms, enc.times)
+            data = served.stream.row_lines(enc.rows, pred.ids, scores, ts, latency_ms, enc.times)
         else:
-            data = served.stream.lines(pred.ids, pred.scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
+            data = served.stream.lines(pred.ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
         plog.append(served.stream, ts, enc.n, data)
 
     def observe(self, model: str, version: str, endpoint: str, status: int, elapsed: float) -> None:

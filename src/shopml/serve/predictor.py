@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from shopml.errors import ModelError, NotReadyError
+from shopml.kinds import get_kind
 from shopml.registry.bundle import ModelBundle
 from shopml.schema import FeatureKind
 
@@ -33,7 +34,11 @@ class OnnxPredictor:
         self.threads = threads
         self.ready = False
         self._session: object | None = None
+        self.kind = get_kind(bundle.meta.kind)
         self._output = bundle.meta.score_output
+        # binary score / regression value: [N]; multiclass probabilities / ranking scores: [N, C]
+        served = next((o for o in self.kind.outputs if o.name == self._output), None)
+        self._flat = served is None or len(served.shape) == 1
         self._run: Callable[[dict[str, np.ndarray]], Any] = self._not_loaded
 
     def load(self) -> OnnxPredictor:
@@ -71,14 +76,16 @@ class OnnxPredictor:
         return self
 
     def predict(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        """Scores, shape [N] float32, for validated feeds (see :class:`~shopml.serve.codec.InputCodec`)."""
+        """The served output for validated feeds (see :class:`~shopml.serve.codec.InputCodec`): the
+        bundle kind's ``served_output``, float32 of shape [N] (binary score, regression value) or
+        [N, C] (multiclass probabilities, ranking scores)."""
         if self._session is None:
             raise NotReadyError(f"model '{self.bundle.name}' version {self.bundle.version} is not loaded")
         try:
             out = self._run(feeds)
         except Exception as exc:
             raise ModelError(f"model '{self.bundle.name}' failed to predict: {exc}") from exc
-        return np.asarray(out).reshape(-1)
+        return np.asarray(out).reshape(-1) if self._flat else np.asarray(out)
 
     def warm(self, sizes: tuple[int, ...] = (1, 8, 64)) -> None:
         """Run a few synthetic batches so the first real request pays no first-call costs."""

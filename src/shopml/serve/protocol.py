@@ -141,9 +141,10 @@ def _tensor(t: Any, i: int, codec: InputCodec) -> tuple[str, int, list[Any]]:
 
 
 def decode_v2(
-    body: bytes, codec: InputCodec, max_rows: int | None = None
+    body: bytes, codec: InputCodec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
 ) -> tuple[Encoded, str | None, list[str]]:
-    """An OIP v2 inference request → (batch, client request id, requested output names)."""
+    """An OIP v2 inference request → (batch, client request id, requested output names; ``names``: the
+    model's outputs, the binary kind's by default)."""
     doc = _object(body, _V2_KEYS)
     inputs = doc.get("inputs")
     if not isinstance(inputs, list) or not inputs:
@@ -165,20 +166,21 @@ def decode_v2(
     rid = doc.get("id")
     if rid is not None and not (isinstance(rid, str) and request_id(rid)):
         raise BadRequestError(f"'id' must be 1 to {MAX_ID} printable ASCII characters, got {show(rid)}")
-    outputs = _outputs(doc.get("outputs"))
+    outputs = _outputs(doc.get("outputs"), names)
     return codec.encode_columns(n, columns), rid, outputs
 
 
-def _outputs(req: Any) -> list[str]:
-    """The requested output names: all when absent; unknown or repeated names are refused."""
+def _outputs(req: Any, outputs: tuple[str, ...] = OUTPUTS) -> list[str]:
+    """The requested output names (of the model's ``outputs``): all when absent; unknown or repeated
+    names are refused."""
     if req is None:
-        return list(OUTPUTS)
+        return list(outputs)
     if not isinstance(req, list) or not all(isinstance(o, dict) for o in req):
         raise BadRequestError('\'outputs\' must be a list of objects like {"name": "score"}')
     names = [o.get("name") for o in req]
-    unknown = [show(o) for o in names if o not in OUTPUTS]
+    unknown = [show(o) for o in names if o not in outputs]
     if unknown:
-        raise BadRequestError(f"unknown outputs [{', '.join(unknown)}] (this model has {list(OUTPUTS)})")
+        raise BadRequestError(f"unknown outputs [{', '.join(unknown)}] (this model has {list(outputs)})")
     repeated = sorted({o for o in names if names.count(o) > 1})
     if repeated:
         raise BadRequestError(f"outputs {repeated} are requested more than once")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from shopml.config.settings import ServeSettings
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
+from shopml.kinds import OutputHead, get_kind
 from shopml.logstore.stream import LogStream
 from shopml.registry.bundle import ModelBundle
 from shopml.serve.admin import AdminState
@@ -68,9 +69,11 @@ class ServedModel:
     inflight: int = 0
     retired: bool = False
     label: str = field(init=False)
+    head: OutputHead = field(init=False)  # the bundle kind's outputs and their encoding
 
     def __post_init__(self) -> None:
         self.label = str(self.version)
+        self.head = get_kind(self.bundle.meta.kind).head(self.bundle.meta.model_dump(by_alias=True))
 
     @property
     def threshold(self) -> float:
