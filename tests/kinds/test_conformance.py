@@ -175,7 +175,7 @@ def test_bad_input_raises_the_documented_error_naming_the_field(subject: Subject
     codec = InputCodec(subject.bundle)
     field = subject.numeric_input
     bad = dict(subject.rows[0], **{field: "12,50"})
-    with pytest.raises(SchemaError, match=rf"'{field}'.*number.*'12,50'.*row 1"):
+    with pytest.raises(SchemaError, match=rf"'{field}'.*number.*['\"]12,50['\"].*row 1"):
         codec.encode_rows([subject.rows[0], bad])
     missing = {k: v for k, v in subject.rows[0].items() if k != field}
     with pytest.raises(SchemaError, match=rf"{field}"):

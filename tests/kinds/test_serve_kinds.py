@@ -30,7 +30,7 @@ def server(
     for trained in (trained_multiclass, trained_regression):
         copy = Path(shutil.copytree(trained.bundle_dir, ws.parent / trained.name))
         reg.register(copy, params={}, metrics={}, set_alias="auto")
-    run = start_server(serve_settings(ws), reg)
+    run = start_server(serve_settings(ws, event_time_window_s=0), reg)  # historical event times
     yield run
     run.stop()
 

@@ -106,7 +106,7 @@ def write_kind_bundle(
     fitted pipeline on held-out rows (max |Δ| ≤ ``parity_tolerance`` × max(1, |value|): outputs are
     float32, whose spacing grows with the value), pipeline, profile (plus the reference distribution of
     categorical drift outputs in ``bundle.json``), report and ``bundle.json``. Returns max |Δ|."""
-    from shopml.monitor.profile import build_profile
+    from shopml.profile import build_profile
 
     kind = model.kind
     staging.mkdir(parents=True, exist_ok=False)
