@@ -59,10 +59,20 @@ def test_python_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SHOPML_WORKSPACE", raising=False)
     monkeypatch.delenv("SHOPML_CONFIG", raising=False)
+    # Examples may register plugins (a drift test, a model kind): the registries are put back after.
+    from shopml.kinds.base import KINDS
+    from shopml.monitor.drift.registry import TESTS
+
+    saved = [(registry, dict(registry)) for registry in (KINDS, TESTS)]
     namespace: dict[str, object] = {"__name__": "__docs__"}
-    for i, block in enumerate(_python_blocks(path)):
-        code = compile(block, f"{path.relative_to(ROOT)} (python block {i + 1})", "exec")
-        exec(code, namespace)
+    try:
+        for i, block in enumerate(_python_blocks(path)):
+            code = compile(block, f"{path.relative_to(ROOT)} (python block {i + 1})", "exec")
+            exec(code, namespace)
+    finally:
+        for registry, before in saved:
+            registry.clear()
+            registry.update(before)  # type: ignore[arg-type]
 
 
 def test_changelog_follows_keep_a_changelog_and_names_the_package_version() -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from shopml.config.settings import ServeSettings
-from shopml.errors import NotFoundError, PayloadTooLargeError, ShopmlError
+from shopml.errors import NotFoundError, NotReadyError, PayloadTooLargeError, ShopmlError
 from shopml.logstore.writer import LogWriter
 from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
@@ -52,6 +52,17 @@ class RequestTimeoutError(ShopmlError):
 
 class _ClientGoneError(Exception):
     pass
+
+
+class _ModelNotReadyError(NotReadyError):
+    """A model readiness probe answered "no": 503 with the OIP body ``{"name", "ready": false}``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"model '{name}' is not ready (failed to load, or unloaded)")
+        self.name = name
+
+    def to_dict(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"name": self.name, "ready": False, "error": self.message, "kind": self.kind}
 
 
 class _Call:
@@ -348,7 +359,9 @@ class ServeApp:
             if rest == ["ready"]:
                 ready = plane.model_ready(parts[2], version)  # 404 for an unknown model
                 call.model = parts[2]
-                return orjson.dumps({"name": parts[2], "ready": ready}), JSON
+                if not ready:  # OIP: the status code is the answer (KServe: 503 when not ready)
+                    raise _ModelNotReadyError(parts[2])
+                return orjson.dumps({"name": parts[2], "ready": True}), JSON
             if not rest:
                 meta = plane.model_metadata(parts[2], version)
                 call.model, call.version = meta["name"], meta["versions"][0]
