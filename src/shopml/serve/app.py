@@ -26,13 +26,14 @@ from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
 from shopml.serve.metrics import CONTENT_TYPE, ServeMetrics
 from shopml.serve.openapi import openapi_spec
-from shopml.serve.protocol import decode_v1, decode_v2, request_id
+from shopml.serve.protocol import decode_infer, decode_v1, encode_binary, request_id
 from shopml.serve.repository import ModelRepository
 
 __all__ = ["ServeApp"]
 
 log = logging.getLogger(__name__)
 JSON = b"application/json"
+OCTETS = b"application/octet-stream"
 _SWEEP_S = 0.5
 
 
@@ -66,10 +67,12 @@ class _ModelNotReadyError(NotReadyError):
 
 
 class _Call:
-    __slots__ = ("endpoint", "live", "logged", "model", "rid", "version")
+    __slots__ = ("endpoint", "header_in", "header_out", "live", "logged", "model", "rid", "version")
 
     def __init__(self, rid: str | None, live: Sized | None) -> None:
         self.rid = rid
+        self.header_in: bytes | None = None  # the request's Inference-Header-Content-Length
+        self.header_out: int | None = None  # the answer's, when it carries binary outputs
         self.live = live  # the server's live requests, when it tells (shopml.serve.http)
         self.endpoint = "other"
         self.model = ""
@@ -158,7 +161,7 @@ class ServeApp:
     # --- HTTP ----------------------------------------------------------------------------------
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         t0 = time.perf_counter()
-        rid = clen = auth = None
+        rid = clen = auth = hlen = None
         for k, v in scope["headers"]:
             if k == b"x-request-id":
                 rid = v.decode("latin-1")
@@ -168,8 +171,11 @@ class ServeApp:
                 clen = v
             elif k == b"authorization":
                 auth = v
+            elif k == b"inference-header-content-length":
+                hlen = v
         extensions = scope.get("extensions")
         call = _Call(rid, extensions.get(LIVE_REQUESTS) if extensions else None)
+        call.header_in = hlen
         plane = self.plane
         ctype = JSON
         path = scope["path"]
@@ -199,6 +205,9 @@ class ServeApp:
             (b"content-length", str(len(body)).encode()),
             (b"x-request-id", call.rid.encode()),
         ]
+        if call.header_out is not None and status == 200:
+            headers[0] = (b"content-type", OCTETS)
+            headers.append((b"inference-header-content-length", str(call.header_out).encode()))
         if status == 408:  # the rest of the body may still come: the connection cannot be reused
             headers.append((b"connection", b"close"))
         try:
@@ -314,7 +323,8 @@ class ServeApp:
             body_id: str | None = None
             max_rows = self.settings.max_rows_per_request
             if v2:
-                enc, body_id, outputs = decode_v2(body, served.codec, max_rows, served.head.names)
+                req = decode_infer(body, served.codec, max_rows, served.head.names, call.header_in)
+                enc, body_id = req.enc, req.rid
                 if call.rid is None and body_id is not None:
                     call.rid = body_id  # checked printable by the decoder
             else:
@@ -325,7 +335,9 @@ class ServeApp:
             pred = await plane.predict(served, enc, call.rid, lone=live is not None and len(live) == 1)
             if v2:
                 rid = body_id or call.rid
-                out = served.head.encode_v2(name, served.version, rid, pred.scores, outputs)
+                out = served.head.encode_v2(name, served.version, rid, pred.scores, req.outputs)
+                if req.binary:
+                    out, call.header_out = encode_binary(out, req.binary)
             else:
                 out = served.head.encode_v1(name, served.version, pred.ids, pred.scores)
             call.logged = pred

@@ -136,7 +136,8 @@ class DataPlane:
     @staticmethod
     def server_metadata() -> dict[str, Any]:
         """The OIP server metadata."""
-        return {"name": "shopml", "version": __version__, "extensions": ["model_repository"]}
+        extensions = ["model_repository", "binary_tensor_data"]
+        return {"name": "shopml", "version": __version__, "extensions": extensions}
 
     def model_metadata(self, name: str, version: int | None = None) -> dict[str, Any]:
         """The OIP model metadata: inputs with datatypes, outputs, threshold, id and time columns."""

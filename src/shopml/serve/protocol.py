@@ -1,26 +1,38 @@
 """Wire formats: the Open Inference Protocol v2 (KServe V2) REST body and the ``/v1`` convenience body.
 
 Request bodies are decoded with orjson and turned into an :class:`~shopml.serve.codec.Encoded` batch;
-answers are encoded back with orjson. Every malformed body raises :class:`BadRequestError` (400) or
-:class:`~shopml.errors.SchemaError` (422) with a message naming the field.
+answers are encoded back with orjson. OIP v2 also takes the **binary tensor data extension** (what
+tritonclient sends by default): a JSON header of ``Inference-Header-Content-Length`` bytes, then each
+input marked ``parameters.binary_data_size`` as raw bytes (:mod:`shopml.serve.tensors`), in input
+order; outputs asked for with ``parameters.binary_data`` (or the request's ``binary_data_output``) go
+back the same way. Every tensor, however it came, passes :func:`check_tensor`. Every malformed body
+raises :class:`BadRequestError` (400), :class:`~shopml.errors.SchemaError` (422) or
+:class:`~shopml.errors.PayloadTooLargeError` (413) with a message naming the input or field.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from shopml.errors import PayloadTooLargeError, SchemaError, ShopmlError
 from shopml.kinds.binary import encode_v1, encode_v2
 from shopml.schema.checks import show
+from shopml.serve import tensors
 from shopml.serve.codec import Encoded, InputCodec
 
 __all__ = [
+    "HEADER_LENGTH",
     "OUTPUTS",
     "BadRequestError",
+    "V2Request",
+    "check_tensor",
+    "decode_infer",
     "decode_v1",
     "decode_v2",
+    "encode_binary",
+    "encode_tensors",
     "encode_v1",
     "encode_v2",
     "parse_json",
@@ -45,7 +57,7 @@ class BadRequestError(ShopmlError):
     kind = "bad_request"
 
 
-def parse_json(body: bytes) -> Any:
+def parse_json(body: bytes | memoryview) -> Any:
     """Decode a JSON body; the error says where it broke."""
     if not body:
         raise BadRequestError("request body is empty: expected a JSON object")
@@ -67,7 +79,7 @@ def _too_many(n: int, max_rows: int | None) -> None:
         )
 
 
-def _object(body: bytes, keys: frozenset[str]) -> dict[str, Any]:
+def _object(body: bytes | memoryview, keys: frozenset[str]) -> dict[str, Any]:
     doc = parse_json(body)
     if not isinstance(doc, dict):
         raise BadRequestError(f"request body must be a JSON object, got {type(doc).__name__}")
@@ -93,11 +105,21 @@ def decode_v1(body: bytes, codec: InputCodec, max_rows: int | None = None) -> En
 
 # --- /v2/models/{name}/infer ---------------------------------------------------------------------
 _V2_KEYS = frozenset({"id", "parameters", "inputs", "outputs"})
+HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+class V2Request(NamedTuple):
+    """A decoded OIP v2 inference request."""
+
+    enc: Encoded  # the validated batch
+    rid: str | None  # the client's request id
+    outputs: list[str]  # the requested output names, in order
+    binary: frozenset[str]  # those to answer as raw bytes (binary tensor data extension)
 
 
 def _rows(shape: Any, name: str) -> int:
     if (
-        not isinstance(shape, list)
+        not isinstance(shape, list | tuple)
         or not 1 <= len(shape) <= 2
         or not all(type(d) is int and d >= 0 for d in shape)
         or (len(shape) == 2 and shape[1] != 1)
@@ -106,75 +128,190 @@ def _rows(shape: Any, name: str) -> int:
     return int(shape[0])
 
 
-def _tensor(t: Any, i: int, codec: InputCodec) -> tuple[str, int, list[Any]]:
-    if not isinstance(t, dict):
-        raise BadRequestError(f"inputs[{i}] must be an object with name, shape, datatype, data")
-    name, dtype, data = t.get("name"), t.get("datatype"), t.get("data")
-    if not isinstance(name, str):
-        raise BadRequestError(f"inputs[{i}].name must be a string, got {show(name)}")
-    n = _rows(t.get("shape"), name)
-    if not isinstance(data, list):
-        raise BadRequestError(f"input '{name}': data must be a list, got {type(data).__name__}")
-    if data and isinstance(data[0], list):
-        if not all(isinstance(d, list) and len(d) == 1 for d in data):
-            raise BadRequestError(f"input '{name}': nested data must be [[v], [v], ...] for shape [N, 1]")
-        data = [d[0] for d in data]
-    if len(data) != n:
-        raise BadRequestError(f"input '{name}': shape says {n} values, data has {len(data)}")
+def check_tensor(
+    name: str,
+    shape: Any,
+    dtype: Any,
+    data: list[Any] | None,
+    codec: InputCodec,
+    max_rows: int | None = None,
+    raw: bytes | memoryview | None = None,
+) -> tuple[int, list[Any]]:
+    """One input tensor, given as JSON ``data`` or as ``raw`` bytes → (rows, values). The same checks
+    and messages whatever the transport (JSON, binary extension, gRPC)."""
+    n = _rows(shape, name)
+    _too_many(n, max_rows)
     if name in codec.extras:
         if dtype != "BYTES":
             raise BadRequestError(f"input '{name}': datatype must be BYTES, got {show(dtype)}")
-        return name, n, data
-    if name not in codec.names:
-        return name, n, data  # reported with all other unexpected names by the codec
-    kind = codec.kinds[name]
-    if dtype not in _KIND_TYPES[kind]:
-        raise SchemaError(
-            f"input '{name}' is {kind}: datatype must be one of {sorted(_KIND_TYPES[kind])},"
-            f" got {show(dtype)}"
-        )
-    if dtype in _INT_TYPES:
+    elif name in codec.names:
+        kind = codec.kinds[name]
+        if dtype not in _KIND_TYPES[kind]:
+            raise SchemaError(
+                f"input '{name}' is {kind}: datatype must be one of {sorted(_KIND_TYPES[kind])},"
+                f" got {show(dtype)}"
+            )
+    if raw is not None:
+        try:
+            data = tensors.decode(dtype, raw, n)
+        except ValueError as exc:
+            raise BadRequestError(f"input '{name}': {exc}") from None
+    elif data is None or len(data) != n:
+        raise BadRequestError(f"input '{name}': shape says {n} values, data has {len(data or ())}")
+    if dtype in _INT_TYPES and name in codec.names:
         bad = next((v for v in data if type(v) is not int and v is not None), None)
         if bad is not None:
             raise SchemaError(f"input '{name}' has datatype {dtype} but holds {show(bad)}")
-    return name, n, data
+    return n, data
 
 
-def decode_v2(
-    body: bytes, codec: InputCodec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
-) -> tuple[Encoded, str | None, list[str]]:
-    """An OIP v2 inference request → (batch, client request id, requested output names; ``names``: the
-    model's outputs, the binary kind's by default)."""
-    doc = _object(body, _V2_KEYS)
+def encode_tensors(columns: dict[str, list[Any]], sizes: set[int], codec: InputCodec) -> Encoded:
+    """Checked tensors (values per input name, their row counts) → the validated batch."""
+    if len(sizes) != 1:
+        raise BadRequestError(f"all inputs must have the same number of rows, got {sorted(sizes)}")
+    n = sizes.pop()
+    if n == 0:
+        raise BadRequestError("inputs hold zero rows: send at least one")
+    return codec.encode_columns(n, columns)
+
+
+class _Binary:
+    """The bytes after the JSON header, handed out to the inputs in order."""
+
+    def __init__(self, raw: memoryview) -> None:
+        self.raw, self.pos = raw, 0
+
+    def take(self, name: str, size: int) -> memoryview:
+        left = len(self.raw) - self.pos
+        if size > left:
+            raise BadRequestError(
+                f"input '{name}': binary_data_size is {size} bytes, but only {left} bytes of binary data"
+                f" are left after the JSON header ({HEADER_LENGTH})"
+            )
+        chunk = self.raw[self.pos : self.pos + size]
+        self.pos += size
+        return chunk
+
+    def done(self) -> None:
+        if self.pos != len(self.raw):
+            raise BadRequestError(
+                f"the body holds {len(self.raw)} bytes after the JSON header ({HEADER_LENGTH}), but the"
+                f" inputs' binary_data_size add up to {self.pos}"
+            )
+
+
+def _split(body: bytes, header_length: bytes | None) -> tuple[bytes | memoryview, _Binary]:
+    """The JSON header and the binary part of a body (``header_length``: the header's value, if sent)."""
+    if header_length is None:
+        return body, _Binary(memoryview(b""))
+    text = header_length.decode("latin-1").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        raise BadRequestError(f"{HEADER_LENGTH} must be a byte count, got {show(text)}")
+    size = int(text)
+    if size > len(body):
+        raise BadRequestError(f"{HEADER_LENGTH} is {size} bytes, but the body has only {len(body)} bytes")
+    view = memoryview(body)
+    return view[:size], _Binary(view[size:])
+
+
+def _binary_size(params: Any, name: str) -> int | None:
+    if params is None:
+        return None
+    if not isinstance(params, dict):
+        raise BadRequestError(f"input '{name}': parameters must be an object, got {show(params)}")
+    size = params.get("binary_data_size")
+    if size is None:
+        return None
+    if type(size) is not int or size < 0:
+        raise BadRequestError(
+            f"input '{name}': parameters.binary_data_size must be a byte count, got {show(size)}"
+        )
+    return size
+
+
+def _tensor(
+    t: Any, i: int, codec: InputCodec, max_rows: int | None, binary: _Binary
+) -> tuple[str, int, list[Any]]:
+    if not isinstance(t, dict):
+        raise BadRequestError(f"inputs[{i}] must be an object with name, shape, datatype, data")
+    name, data = t.get("name"), t.get("data")
+    if not isinstance(name, str):
+        raise BadRequestError(f"inputs[{i}].name must be a string, got {show(name)}")
+    size = _binary_size(t.get("parameters"), name)
+    raw = None
+    if size is not None:
+        if data is not None:
+            raise BadRequestError(f"input '{name}' has both 'data' and parameters.binary_data_size")
+        raw = binary.take(name, size)
+    else:
+        if not isinstance(data, list):
+            raise BadRequestError(f"input '{name}': data must be a list, got {type(data).__name__}")
+        if data and isinstance(data[0], list):
+            if not all(isinstance(d, list) and len(d) == 1 for d in data):
+                raise BadRequestError(f"input '{name}': nested data must be [[v], [v], ...] for shape [N, 1]")
+            data = [d[0] for d in data]
+    n, values = check_tensor(name, t.get("shape"), t.get("datatype"), data, codec, max_rows, raw)
+    return name, n, values
+
+
+def decode_infer(
+    body: bytes,
+    codec: InputCodec,
+    max_rows: int | None = None,
+    names: tuple[str, ...] = OUTPUTS,
+    header_length: bytes | None = None,
+) -> V2Request:
+    """An OIP v2 inference request — JSON, or a JSON header of ``header_length`` bytes followed by binary
+    tensors — → the batch, the client's request id and the requested outputs (``names``: the model's
+    outputs, the binary kind's by default)."""
+    head, binary = _split(body, header_length)
+    doc = _object(head, _V2_KEYS)
     inputs = doc.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise BadRequestError("'inputs' must be a non-empty list of tensors")
     columns: dict[str, list[Any]] = {}
     sizes = set()
     for i, t in enumerate(inputs):
-        name, n, data = _tensor(t, i, codec)
+        name, n, data = _tensor(t, i, codec, max_rows, binary)
         if name in columns:
             raise BadRequestError(f"input '{name}' is given twice")
         columns[name] = data
         sizes.add(n)
-    if len(sizes) != 1:
-        raise BadRequestError(f"all inputs must have the same number of rows, got {sorted(sizes)}")
-    n = sizes.pop()
-    if n == 0:
-        raise BadRequestError("inputs hold zero rows: send at least one")
-    _too_many(n, max_rows)
+    binary.done()
     rid = doc.get("id")
     if rid is not None and not (isinstance(rid, str) and request_id(rid)):
         raise BadRequestError(f"'id' must be 1 to {MAX_ID} printable ASCII characters, got {show(rid)}")
-    outputs = _outputs(doc.get("outputs"), names)
-    return codec.encode_columns(n, columns), rid, outputs
+    params = doc.get("parameters")
+    if params is not None and not isinstance(params, dict):
+        raise BadRequestError(f"'parameters' must be an object, got {show(params)}")
+    all_binary = _flag(params, "binary_data_output", "parameters")
+    outputs, binary_outputs = _outputs(doc.get("outputs"), names, all_binary)
+    return V2Request(encode_tensors(columns, sizes, codec), rid, outputs, binary_outputs)
 
 
-def _outputs(req: Any, outputs: tuple[str, ...] = OUTPUTS) -> list[str]:
-    """The requested output names (of the model's ``outputs``): all when absent; unknown or repeated
-    names are refused."""
+def decode_v2(
+    body: bytes, codec: InputCodec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
+) -> tuple[Encoded, str | None, list[str]]:
+    """A JSON OIP v2 inference request → (batch, client request id, requested output names)."""
+    req = decode_infer(body, codec, max_rows, names)
+    return req.enc, req.rid, req.outputs
+
+
+def _flag(params: dict[str, Any] | None, key: str, where: str) -> bool | None:
+    value = params.get(key) if params else None
+    if value is not None and not isinstance(value, bool):
+        raise BadRequestError(f"{where}.{key} must be true or false, got {show(value)}")
+    return value
+
+
+def _outputs(
+    req: Any, outputs: tuple[str, ...] = OUTPUTS, all_binary: bool | None = None
+) -> tuple[list[str], frozenset[str]]:
+    """The requested output names (of the model's ``outputs``; all when absent) and those to answer as
+    binary (``parameters.binary_data`` per output, else ``all_binary``); unknown or repeated names are
+    refused."""
     if req is None:
-        return list(outputs)
+        return list(outputs), frozenset(outputs if all_binary else ())
     if not isinstance(req, list) or not all(isinstance(o, dict) for o in req):
         raise BadRequestError('\'outputs\' must be a list of objects like {"name": "score"}')
     names = [o.get("name") for o in req]
@@ -184,4 +321,29 @@ def _outputs(req: Any, outputs: tuple[str, ...] = OUTPUTS) -> list[str]:
     repeated = sorted({o for o in names if names.count(o) > 1})
     if repeated:
         raise BadRequestError(f"outputs {repeated} are requested more than once")
-    return names
+    binary = set()
+    for o in req:
+        params = o.get("parameters")
+        if params is not None and not isinstance(params, dict):
+            raise BadRequestError(f"output '{o['name']}': parameters must be an object, got {show(params)}")
+        flag = _flag(params, "binary_data", f"output '{o['name']}': parameters")
+        if flag or (flag is None and all_binary):
+            binary.add(o["name"])
+    return names, frozenset(binary)
+
+
+def encode_binary(response: bytes, binary: frozenset[str]) -> tuple[bytes, int | None]:
+    """An OIP v2 JSON response → (body, JSON header length) with the outputs named in ``binary`` as raw
+    bytes after the header (``parameters.binary_data_size`` each, in output order); no binary output:
+    the JSON as it is and None."""
+    if not binary:
+        return response, None
+    doc = orjson.loads(response)
+    parts: list[bytes] = []
+    for out in doc["outputs"]:
+        if out["name"] in binary:
+            raw = tensors.encode(out["datatype"], out.pop("data"))
+            out["parameters"] = {**out.get("parameters", {}), "binary_data_size": len(raw)}
+            parts.append(raw)
+    head = orjson.dumps(doc)
+    return head + b"".join(parts), len(head)

@@ -1,0 +1,108 @@
+"""OIP v2 tensors as raw bytes: the layout of the binary tensor data extension (REST) and of gRPC's
+``raw_input_contents`` / ``raw_output_contents``.
+
+Elements are little-endian, row-major, without padding; ``BOOL`` is one byte (0 or 1); ``BYTES`` is, per
+element, a 4-byte little-endian unsigned length followed by that many bytes. Decoded values are the
+Python values the schema checks take (numbers, bools, ``str`` for BYTES), so a binary tensor is
+validated exactly like the same tensor sent as JSON. Errors are :class:`ValueError` with a message the
+caller prefixes with the input's name.
+
+>>> decode("FP32", encode("FP32", [0.5, 2.0]), 2)
+[0.5, 2.0]
+>>> encode("BYTES", ["EUR", "US"])
+b'\\x03\\x00\\x00\\x00EUR\\x02\\x00\\x00\\x00US'
+>>> decode("BYTES", b"\\x03\\x00\\x00\\x00EUR", 1)
+['EUR']
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DATATYPES", "NUMPY", "decode", "encode", "nbytes"]
+
+#: The fixed-size OIP datatypes and their little-endian numpy types.
+NUMPY: dict[str, np.dtype[Any]] = {
+    "BOOL": np.dtype("?"),
+    "INT8": np.dtype("<i1"),
+    "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "UINT8": np.dtype("<u1"),
+    "UINT16": np.dtype("<u2"),
+    "UINT32": np.dtype("<u4"),
+    "UINT64": np.dtype("<u8"),
+    "FP16": np.dtype("<f2"),
+    "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
+}
+#: Every datatype with a raw layout (BF16 has no numpy type: not served).
+DATATYPES: tuple[str, ...] = (*NUMPY, "BYTES")
+_LEN = struct.Struct("<I")
+
+
+def _dtype(datatype: Any) -> np.dtype[Any]:
+    dt = NUMPY.get(datatype) if isinstance(datatype, str) else None
+    if dt is None:
+        raise ValueError(f"datatype must be one of {list(DATATYPES)}, got {datatype!r:.40}")
+    return dt
+
+
+def nbytes(datatype: str, count: int) -> int | None:
+    """The raw size of ``count`` elements (None for BYTES, whose size depends on the values)."""
+    return None if datatype == "BYTES" else count * _dtype(datatype).itemsize
+
+
+def decode(datatype: Any, raw: bytes | memoryview, count: int) -> list[Any]:
+    """``count`` elements of ``datatype`` that fill ``raw`` exactly → Python values."""
+    if datatype == "BYTES":
+        return _split(raw, count)
+    dt = _dtype(datatype)
+    size = count * dt.itemsize
+    if len(raw) != size:
+        raise ValueError(
+            f"binary data is {len(raw)} bytes, but {count} {datatype} values take {size} bytes"
+            f" ({dt.itemsize} each)"
+        )
+    if datatype == "BOOL":
+        octets = np.frombuffer(raw, dtype=np.uint8)
+        if octets.size and int(octets.max()) > 1:
+            i = int(np.argmax(octets > 1))
+            raise ValueError(f"BOOL bytes must be 0 or 1, got {int(octets[i])} (element {i})")
+    values: list[Any] = np.frombuffer(raw, dtype=dt).tolist()
+    return values
+
+
+def _split(raw: bytes | memoryview, count: int) -> list[Any]:
+    out: list[Any] = []
+    view = memoryview(raw)
+    pos, end = 0, len(view)
+    for i in range(count):
+        if pos + 4 > end:
+            raise ValueError(f"BYTES data ends after {i} of {count} elements (each: 4-byte length + bytes)")
+        (length,) = _LEN.unpack_from(view, pos)
+        pos += 4
+        if pos + length > end:
+            raise ValueError(f"BYTES element {i} says {length} bytes, only {end - pos} remain")
+        try:
+            out.append(str(view[pos : pos + length], "utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError(f"BYTES element {i} is not valid UTF-8") from None
+        pos += length
+    if pos != end:
+        raise ValueError(f"BYTES data holds {end - pos} bytes beyond its {count} elements")
+    return out
+
+
+def encode(datatype: str, values: Any) -> bytes:
+    """Values (a list or an array) of ``datatype`` → raw bytes (BYTES: ``str`` or ``bytes`` elements)."""
+    if datatype == "BYTES":
+        parts: list[bytes] = []
+        for v in np.asarray(values, dtype=object).reshape(-1).tolist():
+            b = v if isinstance(v, bytes) else str(v).encode()
+            parts += (_LEN.pack(len(b)), b)
+        return b"".join(parts)
+    return np.ascontiguousarray(values, dtype=_dtype(datatype)).tobytes()
