@@ -44,6 +44,12 @@ def simulate_command(
     return_rate: Annotated[
         float, typer.Option("--return-rate", help="Share of orders that are high-value returns.")
     ] = 0.02,
+    session_rate: Annotated[
+        float,
+        typer.Option(
+            "--session-rate", help="Browsing sessions per customer per day (0: no sessions, items)."
+        ),
+    ] = 0.03,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -66,6 +72,7 @@ def simulate_command(
         variant=variant,
         fraud_rate=fraud_rate,
         return_rate=return_rate,
+        session_rate=session_rate,
         progress=True,
     )
     print_summary(result, console)

@@ -21,7 +21,8 @@ from shopml.simulate.io import PartitionWriter
 from shopml.simulate.manifest import manifest
 from shopml.simulate.orders import OrderStream
 from shopml.simulate.params import SimulationParams
-from shopml.simulate.scenarios import day_effects, drift_log
+from shopml.simulate.scenarios import _iso, day_effects, drift_log
+from shopml.simulate.sessions import SessionStream, session_drift_events, session_manifest
 from shopml.simulate.transactions import TransactionStream
 from shopml.simulate.world import ActiveWeights, Population, build_population
 
@@ -79,7 +80,7 @@ def population(p: SimulationParams) -> Population:
 def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise DataError(f"output {out} exists and is not a folder")
-    for sub in ("transactions", "orders", "labels"):  # a re-run replaces the old world
+    for sub in ("transactions", "orders", "labels", "sessions", "items"):  # a re-run replaces the old world
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,6 +109,7 @@ def simulate(
     writer = PartitionWriter()
     txns = TransactionStream(p, pop, out, _rng(p.seed, "world", 1), writer)
     orders = OrderStream(p, pop, out, _rng(p.seed, "world", 2), writer)
+    sessions = SessionStream(p, pop, out, writer) if p.session_rate > 0 else None
     bar = Progress(
         TextColumn("[bold]simulating[/] {task.description}"),
         BarColumn(),
@@ -134,11 +136,17 @@ def simulate(
                 orders.day(
                     _rng(p.seed, "orders", day), day, cumw, volume * p.order_rate, eff, ha * eff.amount
                 )
+                if sessions is not None:
+                    sessions.day(day, cumw, volume, eff.gift_mix)
             bar.update(task, advance=1, rows=txns.rows_ + orders.rows_, description=f"{p.scenario} {d}")
+    if sessions is not None:
+        sessions.close()
     txns.labels.flush()
     orders.labels.flush()
     writer.close()
     log = drift_log(p)
+    end = None if p.length is None else _iso(p, min((p.onset or 0) + p.length, p.days))
+    log["events"] += session_drift_events(p, _iso(p, p.onset or 0), end)
     (out / "drift_log.json").write_text(json.dumps(log, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     rows = {
         "transactions": txns.rows_,
@@ -153,6 +161,9 @@ def simulate(
         "labels/returns": sorted(orders.labels.partitions_),
     }
     man = manifest(p, rows, partitions, __version__)
+    if sessions is not None:
+        rows |= {"sessions": sessions.rows_, "items": sessions.items_}
+        man["tables"] |= session_manifest(sessions.rows_, sessions.items_, sessions.partitions_)
     (out / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return SimulationResult(
         out_dir=out,

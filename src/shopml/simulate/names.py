@@ -10,4 +10,6 @@ SCENARIOS: dict[str, str] = {
     "seasonal": "an expected holiday season: volume, amounts and gift categories surge",
     "new_category": "a product/merchant category never seen before appears",
     "data_quality": "a pipeline bug: amount written in cents (variant 'unit') or a null spike ('nulls')",
+    "new_items": "a surge of new items in the catalogue: browsing moves to items older models never saw",
+    "trend_shift": "a product category becomes hot in browsing sessions",
 }

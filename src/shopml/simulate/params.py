@@ -20,6 +20,8 @@ _DEFAULTS: dict[str, tuple[float, int | None, float]] = {
     "seasonal": (0.5, 21, 0.8),
     "new_category": (0.5, None, 0.1),
     "data_quality": (0.5, None, 1.0),
+    "new_items": (2 / 3, None, 1.0),
+    "trend_shift": (2 / 3, None, 0.8),
 }
 DQ_VARIANTS = ("unit", "nulls")
 MAX_DAYS = 700  # history keys hold ~795 days of milliseconds (see history.py)
@@ -48,6 +50,9 @@ class SimulationParams(BaseModel):
     return_rate: float = Field(0.02, gt=0.0, le=0.3)
     txn_rate: float = Field(0.15, gt=0.0, le=50.0, description="transactions per customer per day")
     order_rate: float = Field(0.05, gt=0.0, le=20.0, description="orders per customer per day")
+    session_rate: float = Field(
+        0.03, ge=0.0, le=5.0, description="browsing sessions per customer per day (0: no sessions, items)"
+    )
     chargeback_median_days: float = Field(10.0, gt=0.0, le=120.0)
     maturity_days: int = Field(14, ge=1, le=120, description="a legit transaction's label matures")
     return_window_days: int = Field(30, ge=1, le=120)
