@@ -135,6 +135,13 @@ class ModelKind(ABC):
     label: ClassVar[LabelSpec]
     #: The binary kind calibrates scores and chooses a decision threshold; no other kind does.
     thresholded: ClassVar[bool] = False
+    #: Whether labels are 0/1 with a rare positive class (binary): every period, holdout and bootstrap
+    #: resample must hold positives, and a metric's support is their count (else: every labelled row).
+    rare_class: ClassVar[bool] = False
+    #: Whether performance can be estimated before labels arrive, from the outputs alone (calibrated
+    #: binary scores: each unknown label is a draw of its score). Without it the monitor watches the
+    #: output distribution (:attr:`output_drift`) until the labels mature.
+    estimates_performance: ClassVar[bool] = False
 
     # --- outputs --------------------------------------------------------------------------------
     @abstractmethod
@@ -236,6 +243,13 @@ class ModelKind(ABC):
             groups=groups,
             strata=strata,
         )
+
+    def row_errors(
+        self, y: np.ndarray, pred: np.ndarray, meta: Mapping[str, Any], **context: Any
+    ) -> np.ndarray:
+        """One error in [0, 1] per labelled row, for the stream detectors (0/1 where the kind's answer
+        is simply right or wrong). ``meta``: ``bundle.json`` as a mapping."""
+        raise ConfigError(f"model kind '{self.name}' defines no per-row error for the stream detectors")
 
     # --- labels ---------------------------------------------------------------------------------
     @abstractmethod

@@ -139,6 +139,8 @@ class BinaryKind(ModelKind):
     output_drift = (OutputDrift("score", "ks"),)
     label = LabelSpec("int8", "0/1; 1 = positive (fraud, return)", missing_after_maturity=0.0)
     thresholded = True
+    rare_class = True
+    estimates_performance = True
 
     def head(self, meta: Mapping[str, Any]) -> BinaryHead:
         """Head at ``meta["threshold"]``."""
@@ -170,6 +172,16 @@ class BinaryKind(ModelKind):
         yy = np.asarray(y)
         s = np.asarray(pred, dtype=np.float64)
         return lambda w: weighted_average_precision(yy, s, np.atleast_2d(np.asarray(w, dtype=np.float64)))
+
+    def row_errors(
+        self, y: np.ndarray, pred: np.ndarray, meta: Mapping[str, Any], **context: Any
+    ) -> np.ndarray:
+        """1 where the decision misses the label: the logged ``decision`` (context) when given, else
+        ``score >= threshold``."""
+        decision = context.get("decision")
+        if decision is None:
+            decision = np.asarray(pred, dtype=np.float64) >= float(meta.get("threshold", 0.5))
+        return (np.asarray(decision, dtype=np.float64) != np.asarray(y, dtype=np.float64)).astype(np.float64)
 
     def check_labels(
         self, values: Sequence[Any] | np.ndarray, meta: Mapping[str, Any], field: str = "label"

@@ -176,6 +176,13 @@ class MulticlassKind(ModelKind):
 
         return family
 
+    def row_errors(
+        self, y: np.ndarray, pred: np.ndarray, meta: Mapping[str, Any], **context: Any
+    ) -> np.ndarray:
+        """1 where the most probable class is not the label."""
+        wrong = np.argmax(np.asarray(pred), axis=1) != np.asarray(y, dtype=np.int64)
+        return wrong.astype(np.float64)
+
     def target_meta(self, values: Sequence[Any] | np.ndarray, field: str = "target") -> dict[str, Any]:
         """The sorted class names seen in the target (at least two)."""
         arr = np.asarray(values, dtype=object)
