@@ -70,10 +70,13 @@ class DriftTrigger(_Section):
 
 
 class PerformanceTrigger(_Section):
-    """A drop of the monitored metric beyond ``tolerance`` (relative to the baseline), CI included."""
+    """A drop of the monitored metric beyond ``tolerance`` (relative to the baseline), CI included;
+    for a lower-is-better metric (an error such as MAE) a rise beyond it."""
 
     enabled: bool = True
-    metric: str = "pr_auc"
+    metric: str | None = Field(
+        None, description="act on this metric's events only; unset: the metric the monitor alerts on"
+    )
     tolerance: float = Field(0.10, gt=0, lt=1, description="relative drop vs baseline that fires")
     require_ci: bool = Field(True, description="the CI upper bound (not only the point) must be below")
     use_estimated: bool = Field(True, description="also act on estimated (pre-label) performance")
@@ -161,12 +164,20 @@ class LabelDelayPolicy(_Section):
 
 
 class GatePolicy(_Section):
-    """The promotion gate: floors plus a paired bootstrap of the metric difference."""
+    """The promotion gate: floors plus a paired bootstrap of the difference in the model kind's primary
+    metric (PR-AUC for binary models, macro-F1 for multiclass, MAE for regression)."""
 
-    metric: Literal["pr_auc"] = "pr_auc"
-    min_metric: float = Field(0.0, ge=0, le=1, description="absolute floor for the challenger's PR-AUC")
+    metric: str | None = Field(
+        None, description="the kind's primary metric (the only one the gate compares); unset = that one"
+    )
+    min_metric: float = Field(
+        0.0,
+        ge=0,
+        description="floor for the challenger's primary metric: at least this (PR-AUC, macro-F1) or, for"
+        " an error metric (MAE), at most this (0 = no bound)",
+    )
     mode: Literal["superior", "non_inferior"] = "non_inferior"
-    margin: float = Field(0.01, ge=0, lt=1, description="non-inferiority margin on the PR-AUC difference")
+    margin: float = Field(0.01, ge=0, description="non-inferiority margin on the metric's difference")
     level: float = Field(
         0.95,
         gt=0.5,
@@ -188,7 +199,12 @@ class GatePolicy(_Section):
     label_maturity_days: float = Field(
         14.0, ge=0, description="the evaluation period ends this long before now, so its labels are in"
     )
-    min_positives: int = Field(20, ge=1, description="fewer positives in the holdout: no decision")
+    min_positives: int = Field(
+        20,
+        ge=1,
+        description="fewer positives (a kind with a rare positive class) or labelled rows (any other kind)"
+        " in the holdout: no decision",
+    )
     first_model: Literal["promote_if_floors", "never"] = "promote_if_floors"
     seed: int = 0
 
@@ -226,8 +242,13 @@ class LoopPolicy(_Section):
     """Everything the loop decides by."""
 
     model: str = "fraud"
-    task: str = "fraud"
-    train_config: dict[str, Any] = Field(default_factory=dict, description="passed to the training API")
+    task: str = Field(
+        "fraud", description="a training preset (fraud, returns), or any name: train_config is the config"
+    )
+    train_config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="passed to the training API (over the preset); 'kind': the model kind (default binary)",
+    )
     data: DataPolicy = Field(default_factory=lambda: DataPolicy())
     triggers: TriggerPolicy = Field(default_factory=lambda: TriggerPolicy())
     window: WindowPolicy = Field(default_factory=lambda: WindowPolicy())

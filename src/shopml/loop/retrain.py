@@ -22,9 +22,10 @@ import numpy as np
 from shopml.errors import NotFoundError, NotReadyError, ShopmlError
 from shopml.journal import promote as promote_champion
 from shopml.journal.events import Event, Severity
+from shopml.kinds import ModelKind, get_kind
 from shopml.loop.audit import Audit
-from shopml.loop.challenger import Trainer
-from shopml.loop.gate import decide, write_gate_report
+from shopml.loop.challenger import Trainer, policy_kind
+from shopml.loop.gate import decide, metric_label, write_gate_report
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.scoring import score_table
 from shopml.loop.state import Job, LoopState, StateStore
@@ -79,11 +80,19 @@ class Retrainer:
         self.trainer = trainer
         self.runs_dir = runs_dir
         self.gate_dir = gate_dir
+        self._kind: ModelKind | None = None
+
+    @property
+    def kind(self) -> ModelKind:
+        """The kind of model the loop trains (from its training config, resolved once)."""
+        if self._kind is None:
+            self._kind = policy_kind(self.policy)
+        return self._kind
 
     def _split(self, job: Job) -> Split:
         p = self.policy
         table = load_known(p.data, job.request.time)
-        return split_at(table, p.data, p.window, p.gate, job.request.time, p.label_delay)
+        return split_at(table, p.data, p.window, p.gate, job.request.time, p.label_delay, self.kind)
 
     def run(self, state: LoopState, now: datetime) -> list[Event]:
         """Run (or resume) ``state.current`` to its end; returns the events appended."""
@@ -165,21 +174,22 @@ class Retrainer:
 
     def _emit_retrain(self, job: Job, now: datetime) -> list[Event]:
         bundle = ModelBundle.load(str(job.bundle_dir))
-        pr_auc = bundle.meta.metrics.get("pr_auc")
+        metric = get_kind(bundle.meta.kind).primary_metric
+        value = bundle.meta.metrics.get(metric)
         w = self.policy.window
         ev = self.audit.emit(
             f"{job.request.id}-retrain",
             "retrain",
             f"challenger trained on {job.train_rows} rows ({w.kind} window"
             + (f", {w.days:g} days" if w.kind == "sliding" else "")
-            + (f", test PR-AUC {pr_auc:.3f})" if isinstance(pr_auc, float) else ")"),
+            + (f", test {metric_label(metric)} {value:.3f})" if isinstance(value, float) else ")"),
             ts=now,
             evidence={
                 "request_id": job.request.id,
                 "train_rows": job.train_rows,
                 "window": w.model_dump(),
                 "bundle": job.bundle_dir,
-                "test_pr_auc": pr_auc,
+                f"test_{metric}": value,
             },
             links=[str(Path(str(job.bundle_dir)) / "report.html")],
         )
@@ -216,10 +226,15 @@ class Retrainer:
 
     def _gate(self, job: Job, now: datetime) -> None:
         split = self._split(job)
-        y = np.asarray(
-            split.holdout.column(self.policy.data.target).to_numpy(zero_copy_only=False), dtype=np.int8
-        )
         challenger = ModelBundle.load(str(job.bundle_dir))
+        kind = get_kind(challenger.meta.kind)
+        target = self.policy.data.target
+        # labels as the kind's metrics take them (a multiclass model's class names → its class indices)
+        y = kind.check_labels(
+            split.holdout.column(target).to_numpy(zero_copy_only=False),
+            challenger.meta.model_dump(by_alias=True),
+            field=f"holdout column '{target}'",
+        )
         champion = self._champion()
         same = champion is not None and champion.version == job.version
         champ_scores = score_table(champion, split.holdout) if (champion is not None and not same) else None
@@ -228,7 +243,13 @@ class Retrainer:
             split.holdout.column(self.policy.data.time_column).to_numpy().astype("datetime64[h]")
         )
         decision = decide(
-            y, chal_scores, champ_scores, self.policy.gate, groups=hours, weights=split.holdout_weights
+            y,
+            chal_scores,
+            champ_scores,
+            self.policy.gate,
+            groups=hours,
+            weights=split.holdout_weights,
+            kind=kind,
         )
         decision.model = self.policy.model
         decision.challenger_version = job.version

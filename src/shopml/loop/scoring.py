@@ -1,7 +1,9 @@
 """Score an Arrow table with a bundle's ONNX graph (the serving path: no pickle, same numbers as serve).
 
 Inputs follow the bundle contract: one ``[N, 1]`` input per model feature, float32 for numeric and
-boolean (missing → NaN), string for categorical (missing → ``""``).
+boolean (missing → NaN), string for categorical (missing → ``""``). The output read is the one the model's
+kind serves (:attr:`shopml.kinds.ModelKind.served_output`): a binary model's calibrated ``score`` [N], a
+multiclass model's ``probabilities`` [N, C], a regression model's ``value`` [N].
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopml.errors import SchemaError
+from shopml.kinds import get_kind
 from shopml.registry.bundle import ModelBundle
 from shopml.schema import FeatureKind
 
@@ -35,14 +38,15 @@ def onnx_feeds(bundle: ModelBundle, table: pa.Table) -> dict[str, np.ndarray]:
 
 
 def score_table(bundle: ModelBundle, table: pa.Table, batch_size: int = 50_000) -> np.ndarray:
-    """Calibrated P(positive) for every row of ``table`` via ONNX Runtime (one thread)."""
+    """The served output for every row of ``table`` via ONNX Runtime (one thread): ``[N]`` (a binary
+    model's calibrated P(positive), a regression model's value) or ``[N, C]`` (class probabilities)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     session = ort.InferenceSession(str(bundle.onnx_path), opts, providers=["CPUExecutionProvider"])
-    output = bundle.meta.score_output
+    output = get_kind(bundle.meta.kind).served_output
     names = [o.name for o in session.get_outputs()]
     if output not in names:
         raise SchemaError(f"{bundle.onnx_path}: no output '{output}' (outputs: {names})")
@@ -52,5 +56,6 @@ def score_table(bundle: ModelBundle, table: pa.Table, batch_size: int = 50_000) 
         if chunk.num_rows == 0:
             break
         (out,) = session.run([output], onnx_feeds(bundle, chunk))
-        parts.append(np.asarray(out, dtype=np.float64).reshape(-1))
+        arr = np.asarray(out, dtype=np.float64)
+        parts.append(arr.reshape(arr.shape[0], -1) if arr.ndim > 1 and arr.shape[-1] > 1 else arr.reshape(-1))
     return np.concatenate(parts) if parts else np.zeros(0)

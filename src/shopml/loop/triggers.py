@@ -80,13 +80,21 @@ def _num(evidence: dict[str, Any], *keys: str) -> float | None:
     return None
 
 
+def _lower_is_better(metric: str) -> bool:
+    """Whether ``metric`` is an error (lower is better) for the model kinds that report it."""
+    from shopml.kinds import KINDS
+
+    return any(metric in k.lower_is_better for k in KINDS.values())
+
+
 def performance_drop(event: Event, policy: LoopPolicy) -> dict[str, Any] | None:
     """Evidence of a drop beyond tolerance in a ``performance`` event, or ``None`` if it does not qualify.
 
     Reads the monitor's evidence (``source`` realised/estimated/stream, ``metric``, ``value``, ``low``,
     ``high``, ``reference``). A drop qualifies when the interval's upper bound (``require_ci``) or the
-    point value lies below ``reference * (1 - tolerance)``; a stream-detector alarm qualifies if
-    ``use_stream``.
+    point value lies below ``reference * (1 - tolerance)``; for a lower-is-better metric (MAE, log-loss)
+    when the lower bound or the point value lies above ``reference * (1 + tolerance)``. A stream-detector
+    alarm qualifies if ``use_stream``.
     """
     cfg = policy.triggers.performance
     ev = event.evidence
@@ -95,22 +103,36 @@ def performance_drop(event: Event, policy: LoopPolicy) -> dict[str, Any] | None:
         return {"source": "stream", "detected_at": ev.get("detected_at")} if cfg.use_stream else None
     if source == "estimated" and not cfg.use_estimated:
         return None
-    if ev.get("metric", cfg.metric) != cfg.metric:
+    metric = str(ev.get("metric", cfg.metric or "pr_auc"))
+    if cfg.metric is not None and metric != cfg.metric:
         return None
+    lower = _lower_is_better(metric)
     value = _num(ev, "value", "estimate")
     baseline = _num(ev, "reference", "baseline")
-    high = _num(ev, "high", "ci_high")
-    if value is None or baseline is None or (cfg.require_ci and high is None):
+    bound = _num(ev, "low", "ci_low") if lower else _num(ev, "high", "ci_high")
+    if value is None or baseline is None or (cfg.require_ci and bound is None):
         return None
+    checked = bound if cfg.require_ci and bound is not None else value
+    if lower:
+        limit = baseline * (1.0 + cfg.tolerance)
+        if checked <= limit:
+            return None
+        return {
+            "source": source,
+            "metric": metric,
+            "value": value,
+            "low": bound,
+            "reference": baseline,
+            "limit": limit,
+        }
     limit = baseline * (1.0 - cfg.tolerance)
-    checked = high if cfg.require_ci and high is not None else value
     if checked >= limit:
         return None
     return {
         "source": source,
-        "metric": cfg.metric,
+        "metric": metric,
         "value": value,
-        "high": high,
+        "high": bound,
         "reference": baseline,
         "limit": limit,
     }

@@ -2,13 +2,14 @@
 
 Only what was known at ``now`` is used: rows that happened by ``now`` and, for their label, only labels
 that had arrived (``label_available_at <= now``). Rows whose label is still pending are left out, or taken
-as negative ("no chargeback yet") with ``pending_labels: negative``; ``min_label_age_days`` leaves out
-rows too young for that to be a fair guess.
+as negative ("no chargeback yet") with ``pending_labels: negative`` where the model kind says what a
+missing label means (binary: a negative; :attr:`shopml.kinds.LabelSpec.missing_after_maturity`);
+``min_label_age_days`` leaves out rows too young for that to be a fair guess.
 
 The holdout is the most recent *matured* period: ``[now - maturity - holdout_days, now - maturity)``,
 extended back a day at a time up to ``max_holdout_days`` while it holds fewer than the gate's
-``min_positives`` known positives. The training window never contains it; rows after it (newer, partly
-labelled) may train.
+``min_positives`` known positives (a kind with a rare positive class) or labelled rows (other kinds).
+The training window never contains it; rows after it (newer, partly labelled) may train.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from shopml.errors import DataError, InsufficientDataError
+from shopml.errors import ConfigError, DataError, InsufficientDataError
+from shopml.kinds import ModelKind, get_kind
 from shopml.loop.delay import arrival_curve, arrival_weights
 from shopml.loop.policy import DataPolicy, GatePolicy, LabelDelayPolicy, WindowPolicy
 
@@ -71,18 +73,36 @@ def count_new_labels(data: DataPolicy, since: datetime | None, now: datetime) ->
     return int(dataset.count_rows(filter=cond))
 
 
-def _labelled(table: pa.Table, data: DataPolicy, now: datetime, pending: str) -> pa.Table:
+def _labelled(
+    table: pa.Table, data: DataPolicy, now: datetime, pending: str, kind: ModelKind | None = None
+) -> pa.Table:
     arrived = pc.less_equal(table.column(data.label_time_column), pa.scalar(now, pa.timestamp("us", "UTC")))
     arrived = pc.fill_null(arrived, False)
     if pending == "drop":
         return table.filter(arrived)
+    k = kind or get_kind("binary")
+    missing = k.label.missing_after_maturity
+    if missing is None:
+        raise ConfigError(
+            f"window.pending_labels 'negative' needs a kind whose missing label means something (binary: no"
+            f" chargeback came); a {k.name} model's pending rows stay unknown: use pending_labels: drop"
+        )
     target = table.column(data.target)
-    known = pc.if_else(arrived, target, pa.scalar(0, target.type))
+    known = pc.if_else(arrived, target, pa.scalar(missing).cast(target.type))
     return table.set_column(table.column_names.index(data.target), data.target, known)
 
 
-def _positives(table: pa.Table, data: DataPolicy) -> int:
-    return int(pc.sum(pc.cast(table.column(data.target), pa.int64())).as_py() or 0)
+def _support(table: pa.Table, data: DataPolicy, kind: ModelKind | None = None) -> int:
+    """The labelled rows a metric rests on: the positives of a kind with a rare positive class (binary),
+    every labelled row otherwise."""
+    target = table.column(data.target)
+    if not (kind or get_kind("binary")).rare_class:
+        return int(len(target) - target.null_count)
+    return int(pc.sum(pc.cast(target, pa.int64())).as_py() or 0)
+
+
+def _support_name(kind: ModelKind | None) -> str:
+    return "positives" if (kind or get_kind("binary")).rare_class else "labelled rows"
 
 
 @dataclass(frozen=True)
@@ -118,9 +138,11 @@ def split_at(
     gate: GatePolicy,
     now: datetime,
     delay: LabelDelayPolicy | None = None,
+    kind: ModelKind | None = None,
 ) -> Split:
     """Cut ``table`` (rows up to ``now``) into the training window and the matured holdout; ``delay``
-    reweights arrived positives for the labels still to come (both parts)."""
+    reweights arrived positives for the labels still to come (both parts); ``kind`` (default binary)
+    says what a pending label means and what the holdout and window must hold."""
     _check_columns(table.column_names, data, Path(str(data.path)))
     ts_type = pa.timestamp("us", "UTC")
     holdout_end = now - timedelta(days=gate.label_maturity_days)
@@ -132,8 +154,8 @@ def split_at(
             pc.greater_equal(times, pa.scalar(holdout_start, ts_type)),
             pc.less(times, pa.scalar(holdout_end, ts_type)),
         )
-        holdout = _labelled(table.filter(in_holdout), data, now, window.pending_labels)
-        if days + 1 > gate.max_holdout_days or _positives(holdout, data) >= gate.min_positives:
+        holdout = _labelled(table.filter(in_holdout), data, now, window.pending_labels, kind)
+        if days + 1 > gate.max_holdout_days or _support(holdout, data, kind) >= gate.min_positives:
             break
         days += 1
     train_start = None if window.kind != "sliding" else now - timedelta(days=window.days)
@@ -143,7 +165,7 @@ def split_at(
         keep = pc.and_(keep, pc.less_equal(times, pa.scalar(youngest, ts_type)))
     if train_start is not None:
         keep = pc.and_(keep, pc.greater_equal(times, pa.scalar(train_start, ts_type)))
-    train = _labelled(table.filter(keep), data, now, window.pending_labels)
+    train = _labelled(table.filter(keep), data, now, window.pending_labels, kind)
     weights = np.ones(train.num_rows)
     if window.kind == "weighted" and train.num_rows:
         event_us = pc.cast(train.column(data.time_column), pa.int64()).to_numpy(zero_copy_only=False)
@@ -154,11 +176,12 @@ def split_at(
     train_delay, info = arrival_weights(train, data, now, delay, table, curve)
     holdout_delay, _ = arrival_weights(holdout, data, now, delay, table, curve)
     weights = weights * train_delay
-    positives = _positives(train, data)
+    positives = _support(train, data, kind)
     if train.num_rows < window.min_rows or positives < window.min_positives:
+        what = _support_name(kind)
         raise InsufficientDataError(
             f"training window at {now.isoformat()} holds {train.num_rows} labelled rows and"
-            f" {positives} positives; need {window.min_rows} rows and {window.min_positives} positives"
+            f" {positives} {what}; need {window.min_rows} rows and {window.min_positives} {what}"
         )
     label_delay = info if delay.correction != "none" else None
     return Split(train, weights, holdout, holdout_start, holdout_end, train_start, holdout_delay, label_delay)
