@@ -52,7 +52,7 @@ def test_quiet_on_a_stationary_world(workspace: Path, synth: Synth, bundle: Mode
     assert all(w.realised is not None for w in matured)
     assert result.windows[-1].maturity < 0.5 and result.windows[-1].estimated is not None
     report = json.loads(result.json_path.read_text()) if result.json_path else {}
-    assert report["version"] == 2 and report["status"] == "ok" and len(report["performance"]) == 30
+    assert report["version"] == 3 and report["status"] == "ok" and len(report["performance"]) == 30
     html = result.html_path.read_text() if result.html_path else ""
     assert html.count('src="plotly.min.js"') == 1 and "plotly.js v" not in html and "label maturity" in html
     assert "plotly.js v" in (result.json_path.parent / "plotly.min.js").read_text()[:2000]

@@ -9,9 +9,11 @@ correction), the latest available one wins.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -23,10 +25,15 @@ from shopml.logstore.layout import TIMESTAMP, model_dir, write_part
 from shopml.logstore.reader import PredictionLog, as_utc, quote
 from shopml.schema import read_table
 
+if TYPE_CHECKING:
+    from shopml.kinds import ModelKind
+
 __all__ = ["AVAILABLE_AT", "REQUEST_ID", "LabelIngestResult", "LabelStore", "ingest_labels"]
 
 REQUEST_ID = "request_id"
 AVAILABLE_AT = "label_available_at"
+#: The SQL type labels are read as, per model-kind label type.
+LABEL_TYPES = {"int8": "TINYINT", "string": "VARCHAR", "float64": "DOUBLE"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,17 @@ def _labels(col: pa.ChunkedArray, name: str, source: str) -> pa.Array:
     return values
 
 
+def _kind_labels(
+    col: pa.ChunkedArray, name: str, source: str, kind: ModelKind, meta: Mapping[str, Any]
+) -> pa.Array:
+    """Labels of a kind other than binary, checked by the kind and stored as its label type."""
+    if col.null_count:
+        raise DataError(f"label file {source}: column '{name}' has {col.null_count} missing label(s)")
+    kind.check_labels(col.to_pylist(), meta, field=f"label file {source}: column '{name}'")
+    arrow_type = pa.string() if kind.label.dtype == "string" else pa.float64()
+    return col.cast(arrow_type).combine_chunks()
+
+
 def _available_at(table: pa.Table, now: datetime, source: str) -> pa.Array:
     n = table.num_rows
     if AVAILABLE_AT not in table.column_names:
@@ -91,16 +109,20 @@ def _available_at(table: pa.Table, now: datetime, source: str) -> pa.Array:
     return pc.fill_null(col, pa.scalar(now, TIMESTAMP)).combine_chunks()
 
 
-def _unlabelled(base: str) -> str:
-    nulls = f"CAST(NULL AS TINYINT) AS label, CAST(NULL AS TIMESTAMPTZ) AS {AVAILABLE_AT}"
+def _unlabelled(base: str, label_type: str = "TINYINT") -> str:
+    nulls = f"CAST(NULL AS {label_type}) AS label, CAST(NULL AS TIMESTAMPTZ) AS {AVAILABLE_AT}"
     return f"SELECT p.*, {nulls} FROM ({base}) p"
 
 
 class LabelStore:
-    """The labels of one model in a workspace."""
+    """The labels of one model in a workspace; ``label_dtype`` is the model kind's label type
+    (:attr:`shopml.kinds.LabelSpec.dtype`: ``int8`` 0/1, ``string`` class names, ``float64`` values)."""
 
-    def __init__(self, workspace: Workspace | Path | str, model: str) -> None:
+    def __init__(self, workspace: Workspace | Path | str, model: str, label_dtype: str = "int8") -> None:
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+        if label_dtype not in LABEL_TYPES:
+            raise DataError(f"label type '{label_dtype}' is not one of {sorted(LABEL_TYPES)}")
+        self.label_type = LABEL_TYPES[label_dtype]
         self.model = model
         self.root = model_dir(ws.labels_dir, model)
         self._prepared: tuple[tuple[object, ...], list[str]] | None = None
@@ -139,7 +161,7 @@ class LabelStore:
                 k = quote(key)
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE _labels_{i} AS "
-                    f"SELECT CAST({k} AS VARCHAR) AS k, CAST({quote(label)} AS TINYINT) AS y, "
+                    f"SELECT CAST({k} AS VARCHAR) AS k, CAST({quote(label)} AS {self.label_type}) AS y, "
                     f"{AVAILABLE_AT} AS at FROM {src} WHERE {k} IS NOT NULL AND {AVAILABLE_AT} <= $as_of "
                     f"QUALIFY row_number() OVER (PARTITION BY {k} "
                     f"ORDER BY {AVAILABLE_AT} DESC, filename DESC) = 1",
@@ -152,7 +174,7 @@ class LabelStore:
         """SQL selecting a window of predictions (``$start``/``$end``, ``__time`` and ``columns``) with
         ``label`` (NULL when not known yet) and ``label_available_at``, joined on ``keys``."""
         if not keys:
-            return _unlabelled(log.window_sql(["__time", *columns]))
+            return _unlabelled(log.window_sql(["__time", *columns]), self.label_type)
         extra = [k for k in keys if k not in columns]
         base = log.window_sql(["__time", *columns, *extra])
         joins = " ".join(
@@ -221,10 +243,14 @@ def ingest_labels(
     label_column: str,
     id_column: str | None = None,
     now: datetime | None = None,
+    kind: ModelKind | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> LabelIngestResult:
     """Validate a label file (Parquet/CSV) or table, store it and count labels matching predictions.
 
     The key is ``request_id`` when the file has it, else ``id_column`` (the model's business key).
+    ``kind`` (default binary: 0/1) checks the labels (:meth:`shopml.kinds.ModelKind.check_labels`, with
+    ``meta``, the model's ``bundle.json``: a multiclass model's class names) and gives their stored type.
     """
     name = str(source) if not isinstance(source, pa.Table) else "<table>"
     table = read_table(source)
@@ -243,9 +269,15 @@ def ingest_labels(
     if pc.count_distinct(keys).as_py() != len(keys):
         raise DataError(f"label file {name}: key column '{key}' has duplicate values; one label per key")
     when = as_utc(now) if now is not None else datetime.now(UTC)
-    labels = _labels(table.column(label_column), label_column, name)
+    dtype = kind.label.dtype if kind is not None else "int8"
+    if kind is None or dtype == "int8":
+        labels = _labels(table.column(label_column), label_column, name)
+        positives = int(pc.sum(labels).as_py() or 0)
+    else:
+        labels = _kind_labels(table.column(label_column), label_column, name, kind, meta or {})
+        positives = 0
     stored = pa.table({key: keys, label_column: labels, AVAILABLE_AT: _available_at(table, when, name)})
-    store = LabelStore(workspace, model)
+    store = LabelStore(workspace, model, dtype)
     path = store.write(stored)
     log = PredictionLog(workspace, model)
     matched = 0
@@ -264,6 +296,6 @@ def ingest_labels(
         rows=stored.num_rows,
         key_column=key,
         label_column=label_column,
-        positives=int(pc.sum(labels).as_py() or 0),
+        positives=positives,
         matched=matched,
     )

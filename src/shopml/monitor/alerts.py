@@ -18,6 +18,13 @@ version (a re-run does not repeat it):
 * ``performance`` / ``warning`` — at least ``STREAM_QUORUM`` (2) of the stream detectors report a drift
   (error rate up) not reported before: one detector alone (DDM in particular) also fired on the
   stationary simulated shop.
+* ``drift`` / ``warning`` — an output of the model's kind drifted (``output_drift``: a multiclass model's
+  predicted classes, a regression model's values) in the latest window.
+
+For an error metric (lower is better: a regression's MAE) the realised rule turns around: an alert when
+the interval lies wholly *above* ``reference x (1 + max_drop)``, ``reference`` the upper bound of the
+test interval (or of the fresh production interval, whichever is higher). The drop is relative there:
+an error has the target's units, not a 0–1 scale.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ def raise_alerts(
     ``last_stream`` the time of the last reported stream alarm."""
     events: list[Event] = []
     ref = result.reference["value"]
-    metric = cfg.alert_metric
+    metric = str(result.reference.get("metric") or cfg.alert_metric)
     base = {"model_version": result.model_version, "window_seconds": result.window.total_seconds()}
 
     def add(key: str, severity: Severity, summary: str, evidence: dict[str, Any]) -> None:
@@ -77,23 +84,46 @@ def raise_alerts(
                 "rows": latest.rows,
             },
         )
+    drifted_outputs = [c for c in result.output_drift if c.drifted]
+    if drifted_outputs and latest is not None:
+        add(
+            f"drift:output:{latest.start.isoformat()}",
+            "warning",
+            f"output drift in {latest.start:%Y-%m-%d %H:%M}–{latest.end:%Y-%m-%d %H:%M}: "
+            + ", ".join(f"{c.column} ({c.test}, effect {c.effect_size:.3f})" for c in drifted_outputs),
+            {
+                "source": "output",
+                "window_start": latest.start.isoformat(),
+                "window_end": latest.end.isoformat(),
+                "drifted_features": [f"output:{c.column}" for c in drifted_outputs],
+                "outputs": [c.to_dict() for c in drifted_outputs],
+                "rows": latest.rows,
+            },
+        )
+    lower = result.lower_is_better
     if ref is not None:
-        ref_low = result.reference.get("low")
+        bound_key = "high" if lower else "low"
+        ref_low = result.reference.get(bound_key)
         early: dict[str, Any] | None = result.reference.get("realised_baseline")
         floor = ref_low if ref_low is not None else ref
-        if early is not None:
-            floor = min(floor, float(early["low"]))
-        limit = floor - cfg.max_drop
+        if early is not None and early.get(bound_key) is not None:
+            floor = max(floor, float(early[bound_key])) if lower else min(floor, float(early[bound_key]))
+        limit = floor * (1.0 + cfg.max_drop) if lower else floor - cfg.max_drop
         matured = [w for w in result.windows if w.realised]
         for w in matured[-1:]:  # the newest matured window; earlier ones were newest in earlier runs
             r = w.realised.get(metric) if w.realised else None
-            if r is not None and r.high < limit:
+            if r is not None and (r.low > limit if lower else r.high < limit):
                 add(
                     f"realised:{w.start.isoformat()}",
                     "critical",
-                    f"realised {metric} {r.value:.3f} [{r.low:.3f}, {r.high:.3f}] below {limit:.3f} "
-                    f"(test {ref:.3f}, interval low {ref_low if ref_low is not None else ref:.3f}"
-                    + (f"; fresh in production {early['value']:.3f}, low {early['low']:.3f}" if early else "")
+                    f"realised {metric} {r.value:.3f} [{r.low:.3f}, {r.high:.3f}] "
+                    f"{'above' if lower else 'below'} {limit:.3f} "
+                    f"(test {ref:.3f}, interval {bound_key} {ref_low if ref_low is not None else ref:.3f}"
+                    + (
+                        f"; fresh in production {early['value']:.3f}, {bound_key} {early[bound_key]:.3f}"
+                        if early and early.get(bound_key) is not None
+                        else ""
+                    )
                     + ") "
                     f"in window from {w.start:%Y-%m-%d %H:%M}",
                     {
@@ -101,7 +131,7 @@ def raise_alerts(
                         "metric": metric,
                         **r.to_dict(),
                         "reference": ref,
-                        "reference_low": ref_low,
+                        f"reference_{bound_key}": ref_low,
                         "realised_baseline": early,
                         "window_start": w.start.isoformat(),
                         "pooled_from": w.realised_from.isoformat() if w.realised_from else None,

@@ -7,6 +7,12 @@ performance on every window of the history; the stream detectors on the labelled
 matured windows (an immature window's labels are biased towards early chargebacks). Performance and the
 stream use only the monitored bundle's model version (when known); data drift uses every row.
 
+Everything that depends on what the model outputs follows its kind (:mod:`shopml.kinds`): the realised
+metric family and the alert metric's direction, what a label is and what ``min_positives`` counts, the
+stream's per-row error, and the output-drift checks (:mod:`shopml.monitor.drift.outputs`). Performance is
+estimated before labels only for a kind that supports it (binary: calibrated scores); for the others the
+output distribution is what moves first, and the report says so (``estimation``).
+
 Alert rules: see :mod:`shopml.monitor.alerts`.
 """
 
@@ -24,9 +30,11 @@ from shopml.journal.events import Event, EventStore
 from shopml.logstore import LabelStore, PredictionLog, as_utc
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
+from shopml.monitor.drift.outputs import OutputCheck, output_drift
 from shopml.monitor.drift.window import window_drift
 from shopml.monitor.monitor_report import report_paths, write_reports
 from shopml.monitor.performance.history import performance_history
+from shopml.monitor.performance.measure import Measure
 from shopml.monitor.performance.streaming import StreamResult, detect_stream
 from shopml.monitor.performance.timing import parse_window
 from shopml.monitor.performance.traffic import window_traffic
@@ -35,7 +43,7 @@ from shopml.registry import ModelBundle
 
 __all__ = ["REPORT_VERSION", "MonitorResult", "parse_window", "run_monitor"]
 
-REPORT_VERSION = 2  # 2: the latest window's "traffic" block
+REPORT_VERSION = 3  # 2: the latest window's "traffic" block; 3: "kind", "estimation", "output_drift"
 
 
 @dataclass
@@ -53,6 +61,10 @@ class MonitorResult:
     stream: list[StreamResult]
     log_end: datetime | None = None
     traffic: dict[str, Any] | None = None
+    kind: str = "binary"
+    lower_is_better: bool = False
+    estimation: str | None = None
+    output_drift: list[OutputCheck] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     json_path: Path | None = None
     html_path: Path | None = None
@@ -79,29 +91,43 @@ class MonitorResult:
             "window_seconds": self.window.total_seconds(),
             "status": self.status,
             "log_end": None if self.log_end is None else self.log_end.isoformat(),
+            "kind": self.kind,
+            "estimation": self.estimation,
             "reference": self.reference,
             "traffic": self.traffic,
             "performance": [w.to_dict() for w in self.windows],
             "drift": None if self.drift is None else self.drift.to_dict(),
             "drift_note": self.drift_note,
+            "output_drift": [c.to_dict() for c in self.output_drift],
             "stream": [s.to_dict() for s in self.stream],
             "events": [e.model_dump(mode="json") for e in self.events],
         }
 
 
-def _reference(bundle: ModelBundle, metric: str) -> dict[str, Any]:
-    metrics = bundle.meta.metrics
+def _bound(metrics: dict[str, Any], key: str) -> float | None:
+    value = metrics.get(key)
+    return float(value) if isinstance(value, int | float) and np.isfinite(value) else None
+
+
+def _reference(bundle: ModelBundle, measure: Measure) -> dict[str, Any]:
+    metric, metrics = measure.metric, bundle.meta.metrics
+    worse = "high" if measure.lower_is_better else "low"  # the interval end an alert compares with
     for key in (metric, f"test_{metric}", f"val_{metric}", f"valid_{metric}"):
         value = metrics.get(key)
         if isinstance(value, int | float) and np.isfinite(value):
-            low = metrics.get(f"{key}_low")
             return {
                 "metric": metric,
                 "value": float(value),
-                "low": float(low) if isinstance(low, int | float) and np.isfinite(low) else None,
+                worse: _bound(metrics, f"{key}_{worse}"),
                 "source": f"bundle metrics['{key}']",
             }
-    return {"metric": metric, "value": None, "low": None, "source": "none: the bundle records no such metric"}
+    return {"metric": metric, "value": None, worse: None, "source": "none: the bundle records no such metric"}
+
+
+def _covered(drift: Any | None) -> set[str]:
+    """Outputs the data-drift report has judged already (its score test: the logged ``score``)."""
+    prediction = getattr(drift, "prediction", None) if drift is not None else None
+    return {"score"} if prediction is not None else set()
 
 
 def run_monitor(
@@ -138,11 +164,13 @@ def run_monitor(
     first = logged.start
     bounds = [(at - (k + 1) * span, at - k * span) for k in reversed(range(count))]
     bounds = [bd for bd in bounds if first is not None and bd[1] > first] or bounds[-1:]
-    hist = performance_history(served, LabelStore(ws, model), b, bounds, at, cfg, st.seed, cache)
+    measure = Measure.of(b, cfg.alert_metric)
+    labels = LabelStore(ws, model, measure.kind.label.dtype)
+    hist = performance_history(served, labels, b, bounds, at, cfg, st.seed, cache)
     drift, note = window_drift(log, b, *bounds[-1])
     stream = detect_stream(hist.errors, hist.times)
     reference = {
-        **_reference(b, cfg.alert_metric),
+        **_reference(b, measure),
         "estimated_baseline": hist.estimated_baseline,
         "realised_baseline": hist.realised_baseline,
     }
@@ -150,6 +178,13 @@ def run_monitor(
         model, b.version, at, span, reference, hist.windows, drift, note, stream, logged.end
     )
     result.traffic = window_traffic(log, *bounds[-1])
+    result.kind, result.lower_is_better = measure.kind.name, measure.lower_is_better
+    result.output_drift = output_drift(log, b, *bounds[-1], covered=_covered(drift))
+    if not measure.kind.estimates_performance:
+        result.estimation = (
+            f"not estimated before labels: a {measure.kind.name} model's outputs carry no label"
+            " distribution to draw from; output drift watches it until the labels mature"
+        )
     if not write:
         return result
     store = EventStore(ws)
@@ -164,6 +199,6 @@ def run_monitor(
     result.events = [
         ev.model_copy(update={"links": links}) for ev in raise_alerts(result, cfg, seen, last_stream)
     ]
-    write_reports(ws, result, cfg.min_maturity, cfg.level, cfg.alert_metric, html=html)
+    write_reports(ws, result, cfg.min_maturity, cfg.level, measure.metric, html=html)
     store.extend(result.events)
     return result

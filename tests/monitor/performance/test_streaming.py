@@ -64,6 +64,10 @@ def test_improvement_is_not_an_alarm() -> None:
 def test_bad_input() -> None:
     with pytest.raises(ConfigError, match="unknown stream detector"):
         detect_stream(np.zeros(10), detectors=["kswin"])
-    with pytest.raises(DataError, match="0/1 values"):
-        detect_stream(np.array([0.5, 1.0]))
+    with pytest.raises(DataError, match=r"values in \[0, 1\]"):
+        detect_stream(np.array([1.5, 1.0]))
+    with pytest.raises(ConfigError, match="ddm watches 0/1 error streams only"):
+        detect_stream(np.array([0.5, 1.0]), detectors=["ddm"])
+    # a real-valued stream (a regression's scaled errors): ADWIN and Page-Hinkley, no DDM
+    assert [r.detector for r in detect_stream(np.array([0.5, 0.25]))] == ["adwin", "page_hinkley"]
     assert detect_stream(np.empty(0))[0].n == 0

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from shopml.config.settings import PerformanceSettings
 from shopml.logstore import LabelStore, PredictionLog
 from shopml.monitor.performance.estimate import estimate_performance
+from shopml.monitor.performance.measure import BINARY, Measure
 from shopml.monitor.performance.timing import parse_window
-from shopml.monitor.performance.windows import WindowData, WindowPerformance, realised_performance
+from shopml.monitor.performance.windows import WindowData, WindowPerformance
 from shopml.registry import ModelBundle
 from shopml.stats import time_blocks
 
@@ -28,43 +28,40 @@ def realised_baseline(
     now: datetime,
     cfg: PerformanceSettings,
     seed: int,
+    measure: Measure = BINARY,
 ) -> dict[str, Any] | None:
-    """Realised ``alert_metric`` over this version's first ``max_pool`` windows in production, once they
+    """Realised alert metric over this version's first ``max_pool`` windows in production, once they
     have matured, with its hour-block interval: what the model showed when fresh, measured the way later
-    windows are. ``None`` until then (or without ``min_positives`` labelled positives)."""
+    windows are. ``None`` until then (or without ``min_positives`` labelled positives, or labelled rows
+    for a kind without a rare class)."""
     first = log.span().start
     if first is None or bundle.meta.target is None:
         return None
     end = first + cfg.max_pool * span
     if end > now:
         return None
-    table = labels.materialise(log, bundle.meta.target, bundle.meta.id_column, first, end, now)
+    table = labels.materialise(
+        log, bundle.meta.target, bundle.meta.id_column, first, end, now, measure.columns
+    )
     t = labels.window(log, table, first, end)
-    label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    label = measure.labels(t)
     known = ~np.isnan(label)
-    if not t.num_rows or known.mean() < cfg.min_maturity or np.nansum(label) < cfg.min_positives:
+    if not t.num_rows or known.mean() < cfg.min_maturity or measure.support(label) < cfg.min_positives:
         return None
     keep = np.flatnonzero(known)
     if keep.size > cfg.max_rows:  # bounded like every window: a uniform, seeded sample
         keep = np.sort(np.random.default_rng([seed, 4]).choice(keep, cfg.max_rows, replace=False))
-    score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
-    decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    score, decision = measure.outputs(t)[keep], measure.decisions(t)[keep]
     blocks = time_blocks(t.column("__time").to_numpy()[keep], parse_window(cfg.block).total_seconds())
-    m = realised_performance(
-        score,
-        decision,
-        label[keep],
-        n_resamples=cfg.n_resamples,
-        level=cfg.level,
-        rng=np.random.default_rng(seed),
-        blocks=blocks,
-    )[cfg.alert_metric]
+    rng = np.random.default_rng(seed)
+    m = measure.realised(score, decision, label[keep], cfg, rng, blocks=blocks)[measure.metric]
     return {
         "value": m.value,
         "low": m.low,
+        **({"high": m.high} if measure.lower_is_better else {}),
         "start": first.isoformat(),
         "end": end.isoformat(),
-        "positives": int(np.nansum(label)),
+        "positives": measure.support(label),
     }
 
 
@@ -75,12 +72,13 @@ def estimated_baseline(
     span: timedelta,
     cfg: PerformanceSettings,
     seed: int,
+    measure: Measure = BINARY,
 ) -> dict[str, Any] | None:
     """CBPE on the first ``max_pool`` windows after this version's first prediction, on as many rows as
     the latest estimate used: the level the estimate had when the model was fresh (same size, same bias),
     with its hour-block interval (``low``): a week of bursty fraud is one noisy sample too."""
     first = log.span().start
-    if first is None or latest.estimated_from is None:
+    if first is None or latest.estimated_from is None or not measure.kind.estimates_performance:
         return None
     end = first + cfg.max_pool * span
     if latest.estimated_from < end:

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from shopml.config.settings import PerformanceSettings
 from shopml.errors import DataError
 from shopml.logstore import LabelStore, PredictionLog
 from shopml.monitor.cache import WINDOWS, bootstrap_weights, digest
 from shopml.monitor.performance.baselines import estimated_baseline, realised_baseline
+from shopml.monitor.performance.measure import Measure
 from shopml.monitor.performance.timing import parse_window, window_rng
 from shopml.monitor.performance.windows import (
     WindowData,
@@ -27,15 +27,16 @@ from shopml.monitor.performance.windows import (
     realised_pool,
 )
 from shopml.registry import ModelBundle
-from shopml.stats import Costs, time_blocks
+from shopml.stats import time_blocks
 
 __all__ = ["History", "performance_history"]
 
 
 @dataclass(frozen=True)
 class History:
-    """Per-window performance, the matured windows' error stream (0/1 per labelled prediction, with its
-    times) and the estimated and realised levels of the version's first windows (``None`` until known)."""
+    """Per-window performance, the matured windows' error stream (one error in [0, 1] per labelled
+    prediction, as the model's kind defines it, with its times) and the estimated and realised levels of
+    the version's first windows (``None`` until known)."""
 
     windows: list[WindowPerformance]
     errors: np.ndarray
@@ -50,18 +51,18 @@ def _evaluate(
     seed: int,
     weights: np.ndarray,
     cache: bool,
-    costs: Costs,
+    measure: Measure,
 ) -> list[WindowPerformance]:
     """Each window's estimated and realised metrics on its pool span (it and its ``max_pool - 1``
     predecessors), each with a generator of its own. Cached by a digest of every input: the estimate's
     inputs (scores, decisions) never change, the realised metrics' change while labels trickle in."""
-    setup = cfg.model_dump_json() + costs.model_dump_json()
+    setup = cfg.model_dump_json() + measure.costs.model_dump_json()
     out: list[WindowPerformance] = []
     for i, w in enumerate(data):
         span = data[max(0, i - cfg.max_pool + 1) : i + 1]
         last = len(span) - 1
         # keyed by the pool actually used: a window keeps its result when the history slides on
-        pool = estimated_pool(span, last, cfg) if cache else None
+        pool = estimated_pool(span, last, cfg, measure) if cache else None
         key = pool and digest(
             "estimated",
             setup,
@@ -71,12 +72,13 @@ def _evaluate(
         )
         est = WINDOWS.get(key) if key else None
         if est is None:
-            est = estimated_part(span, last, cfg, window_rng(seed, w.start, 1), costs)
+            est = estimated_part(span, last, cfg, window_rng(seed, w.start, 1), measure)
             if key:
                 WINDOWS.put(key, est)
-        pool = realised_pool(span, last, cfg) if cache and span[-1].rows else None
+        pool = realised_pool(span, last, cfg, measure) if cache and span[-1].rows else None
         key = pool and digest(
             "realised",
+            measure.kind.name,
             setup,
             seed,
             weights.shape,
@@ -85,7 +87,7 @@ def _evaluate(
         )
         real = WINDOWS.get(key) if key else None
         if real is None:
-            real = realised_part(span, last, cfg, window_rng(seed, w.start, 3), weights, costs)
+            real = realised_part(span, last, cfg, window_rng(seed, w.start, 3), weights, measure)
             if key:
                 WINDOWS.put(key, real)
         out.append(assemble(w, cfg, est, real))
@@ -100,11 +102,11 @@ def _window_data(
     now: datetime,
     cfg: PerformanceSettings,
     seed: int,
-    costs: Costs,
+    measure: Measure,
 ) -> tuple[list[WindowData], list[np.ndarray]]:
-    """Each window's scores, decisions and labels known at ``now`` (bounded by a seeded uniform sample of
-    ``max_rows``, exact counts kept), with the sampled rows' times; each row's miss cost under ``costs``
-    when they price a miss by a column the log has (the amount), else ``None`` (a fixed miss cost)."""
+    """Each window's outputs, decisions and labels known at ``now`` (bounded by a seeded uniform sample of
+    ``max_rows``, exact counts kept), with the sampled rows' times; each row's miss cost when the
+    measure's costs price a miss by a column the log has (the amount), else ``None`` (a fixed cost)."""
     target = bundle.meta.target
     if not target:
         raise DataError(
@@ -112,19 +114,19 @@ def _window_data(
         )
     data: list[WindowData] = []
     stamps: list[np.ndarray] = []
-    amount = costs.amount_column if costs.amount_column in log.columns else None
-    cols = ["score", "decision", "threshold", *([amount] if amount else [])]
-    table = labels.materialise(log, target, bundle.meta.id_column, bounds[0][0], bounds[-1][1], now, cols)
+    costs = measure.costs
+    amount = costs.amount_column if measure.kind.thresholded and costs.amount_column in log.columns else None
+    cols = [*measure.columns, *([amount] if amount else [])]
+    first, last = bounds[0][0], bounds[-1][1]
+    table = labels.materialise(log, target, bundle.meta.id_column, first, last, now, cols)
     block_s = parse_window(cfg.block).total_seconds()
     for start, end in bounds:
         t = labels.window(log, table, start, end)
         keep = np.arange(t.num_rows)
         if t.num_rows > cfg.max_rows:  # bounded: a uniform sample (exact counts kept)
             keep = np.sort(window_rng(seed, start, 0).choice(t.num_rows, cfg.max_rows, replace=False))
-        score = t.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
-        decision = t.column("decision").to_numpy(zero_copy_only=False).astype(np.float64)
-        label = t.column("label").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-        counts = (t.num_rows, int((~np.isnan(label)).sum()), int(np.nansum(label)))
+        score, decision, label = measure.outputs(t), measure.decisions(t), measure.labels(t)
+        counts = (t.num_rows, int((~np.isnan(label)).sum()), measure.support(label))
         stamp = t.column("__time").to_numpy()[keep]
         blocks = time_blocks(stamp, block_s)
         miss = None
@@ -148,9 +150,10 @@ def performance_history(
     """Performance of the windows ``bounds`` (oldest first) as known at ``now``, the error stream of the
     matured ones (thinned uniformly to ``stream_rows`` per window, order kept) and the baselines."""
     costs = monitored_costs(bundle.meta.costs, bundle.meta.lineage.get("config"), cfg)
-    data, stamps = _window_data(log, labels, bundle, bounds, now, cfg, seed, costs)
+    measure = Measure.of(bundle, cfg.alert_metric, costs)
+    data, stamps = _window_data(log, labels, bundle, bounds, now, cfg, seed, measure)
     weights = bootstrap_weights(seed, cfg.n_resamples, cfg.max_rows)  # shared draws, once per process
-    out = _evaluate(data, cfg, seed, weights, cache, costs)
+    out = _evaluate(data, cfg, seed, weights, cache, measure)
     errors: list[np.ndarray] = []
     times: list[np.ndarray] = []
     for w, d, ts in zip(out, data, stamps, strict=True):
@@ -158,13 +161,13 @@ def performance_history(
             known = np.flatnonzero(~np.isnan(d.labels))
             if known.size > cfg.stream_rows:
                 known = np.sort(window_rng(seed, d.start, 2).choice(known, cfg.stream_rows, replace=False))
-            errors.append((d.decisions[known] != d.labels[known]).astype(np.float64))
+            errors.append(measure.errors(d.labels[known], d.scores[known], d.decisions[known]))
             times.append(ts[known])
     span = bounds[-1][1] - bounds[-1][0]
     return History(
         windows=out,
         errors=np.concatenate(errors) if errors else np.empty(0),
         times=np.concatenate(times) if times else np.empty(0, "datetime64[us]"),
-        estimated_baseline=estimated_baseline(log, out[-1], data, span, cfg, seed),
-        realised_baseline=realised_baseline(log, labels, bundle, span, now, cfg, seed),
+        estimated_baseline=estimated_baseline(log, out[-1], data, span, cfg, seed, measure),
+        realised_baseline=realised_baseline(log, labels, bundle, span, now, cfg, seed, measure),
     )

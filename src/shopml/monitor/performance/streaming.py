@@ -1,11 +1,13 @@
 """Concept drift on the per-prediction error stream with River's detectors, at warning and drift levels.
 
-The stream is ``error = decision != label`` for labelled predictions in event-time order. Detectors:
+The stream is one error per labelled prediction in event-time order, as the model's kind defines it
+(:meth:`shopml.kinds.ModelKind.row_errors`): ``decision != label`` (0/1) for a binary model, a wrong class
+(0/1) for a multiclass one, the absolute error over a scale, in [0, 1], for a regression. Detectors:
 
-* ``ddm`` — River's DDM: warning at 2.5σ, drift at 3.5σ above the best error rate seen, after 500
-  warm-up steps. (River's defaults — 2σ/3σ after 30 — alarmed on 17 of 30 stationary streams at a 5%
-  error rate, measured in ``tests/monitor/performance/test_streaming.py``'s setting; these settings on 4
-  of 60.)
+* ``ddm`` — River's DDM (0/1 streams only: it models a Bernoulli error rate): warning at 2.5σ, drift at
+  3.5σ above the best error rate seen, after 500 warm-up steps. (River's defaults — 2σ/3σ after 30 —
+  alarmed on 17 of 30 stationary streams at a 5% error rate, measured in
+  ``tests/monitor/performance/test_streaming.py``'s setting; these settings on 4 of 60.)
 * ``adwin`` — River's ADWIN (drift at δ=0.002, the default); warning = a second ADWIN at δ=0.05.
 * ``page_hinkley`` — River's Page-Hinkley watching for an *increase* (drift at λ=50, δ=0.005, the
   defaults); warning = a second one at λ=25.
@@ -41,6 +43,7 @@ class _Spec:
     drift: Callable[[], _Detector]
     warning: Callable[[], _Detector] | None
     native_warning: bool = False
+    binary_only: bool = False  # needs a 0/1 stream
 
 
 DETECTORS: dict[str, _Spec] = {
@@ -48,6 +51,7 @@ DETECTORS: dict[str, _Spec] = {
         lambda: drift.binary.DDM(warm_start=500, warning_threshold=2.5, drift_threshold=3.5),
         None,
         native_warning=True,
+        binary_only=True,
     ),
     "adwin": _Spec(lambda: drift.ADWIN(delta=0.002), lambda: drift.ADWIN(delta=0.05)),
     "page_hinkley": _Spec(
@@ -147,18 +151,25 @@ def _run(name: str, errors: np.ndarray, times: Sequence[datetime] | np.ndarray |
 def detect_stream(
     errors: np.ndarray,
     times: Sequence[datetime] | np.ndarray | None = None,
-    detectors: Sequence[str] = ("adwin", "page_hinkley", "ddm"),
+    detectors: Sequence[str] | None = None,
 ) -> list[StreamResult]:
-    """Run each named detector over a 0/1 error stream (in event-time order)."""
-    unknown = [d for d in detectors if d not in DETECTORS]
+    """Run each named detector over an error stream in [0, 1] (in event-time order); ``None``: ADWIN,
+    Page-Hinkley and, on a 0/1 stream, DDM."""
+    e = np.asarray(errors, dtype=np.float64)
+    if e.size and not (np.isfinite(e).all() and (e >= 0).all() and (e <= 1).all()):
+        raise DataError("the error stream must hold values in [0, 1] (0/1: decision != label)")
+    binary = bool(np.isin(e, (0.0, 1.0)).all())
+    names = list(detectors) if detectors is not None else ["adwin", "page_hinkley", "ddm"]
+    unknown = [d for d in names if d not in DETECTORS]
     if unknown:
         raise ConfigError(f"unknown stream detector(s) {unknown}; known: {sorted(DETECTORS)}")
-    e = np.asarray(errors, dtype=np.float64)
-    if e.size and not np.isin(e, (0.0, 1.0)).all():
-        raise DataError("the error stream must hold 0/1 values (decision != label)")
+    if detectors is None:
+        names = [d for d in names if binary or not DETECTORS[d].binary_only]
+    elif not binary and any(DETECTORS[d].binary_only for d in names):
+        raise ConfigError("ddm watches 0/1 error streams only; this stream holds errors between 0 and 1")
     if times is not None and len(times) != e.size:
         raise DataError(f"times has {len(times)} entries for {e.size} errors")
-    return [_run(name, e, times) for name in detectors]
+    return [_run(name, e, times) for name in names]
 
 
 def periodic_baseline(n: int, every: int = 100) -> list[int]:

@@ -11,7 +11,11 @@
   stationary shop: 74% coverage of a nominal 90% with rows, 83% with hour blocks).
   Below that threshold the labelled rows are a biased sample (fraud labels arrive with chargebacks, legit
   ones when the dispute period ends), so no realised figure is shown.
-* **Estimated** metrics (CBPE, :mod:`shopml.monitor.performance.estimate`) for every window with enough rows.
+* **Estimated** metrics (CBPE, :mod:`shopml.monitor.performance.estimate`) for every window with enough rows,
+  for a kind that estimates performance before labels (binary); other kinds have none (output drift
+  watches them until their labels mature).
+* **Kinds**: the realised family, what ``min_positives`` counts and the rows' labels follow the model's
+  kind (:class:`~shopml.monitor.performance.measure.Measure`; binary by default).
 * **Pooling**: a window's metrics pool it with the fewest preceding windows (≤ ``max_pool``) that
   reach ``min_positives`` positives (labelled for realised, expected for estimated): PR-AUC on a
   handful of positives is noise.
@@ -30,6 +34,7 @@ import numpy as np
 
 from shopml.config.settings import PerformanceSettings
 from shopml.monitor.performance.estimate import estimate_performance
+from shopml.monitor.performance.measure import BINARY, Measure
 from shopml.monitor.performance.metrics import METRICS, SortedScores
 from shopml.stats import Costs, Interval, block_index, resample_weights
 
@@ -154,21 +159,23 @@ def _subsample(n: int, max_rows: int, rng: np.random.Generator) -> np.ndarray | 
 
 @dataclass(frozen=True)
 class WindowData:
-    """One window's logged scores, decisions and labels (NaN where the label is not in yet)."""
+    """One window's logged outputs (``scores``: the served output, ``[n]`` or ``[n, C]``), decisions and
+    labels (NaN where the label is not in yet)."""
 
     start: datetime
     end: datetime
     scores: np.ndarray
     decisions: np.ndarray
     labels: np.ndarray
-    counts: tuple[int, int, int] | None = None  # exact (rows, labelled, positives) when arrays are a sample
+    # exact (rows, labelled, support: positives or labelled rows, by kind) when arrays are a sample
+    counts: tuple[int, int, int] | None = None
     blocks: np.ndarray | None = None  # bootstrap block id per row (``None``: rows are independent)
     miss_costs: np.ndarray | None = None  # cost of missing each row (``None``: costs.false_negative)
 
     @property
     def rows(self) -> int:
         """Predictions in the window."""
-        return self.counts[0] if self.counts else int(self.scores.size)
+        return self.counts[0] if self.counts else int(np.shape(self.scores)[0])
 
     @property
     def labelled(self) -> int:
@@ -204,17 +211,17 @@ def evaluate_series(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
-    costs: Costs = Costs(),
+    measure: Measure = BINARY,
 ) -> list[WindowPerformance]:
-    """Maturity, realised (matured windows) and estimated metrics for consecutive windows; expected cost
-    under ``costs`` (the monitor passes the bundle's: the costs its threshold was chosen on).
+    """Maturity, realised (matured windows) and estimated metrics for consecutive windows (of a model of
+    ``measure``'s kind; binary by default).
 
     Rare positives make one window's PR-AUC meaningless (one fraud ranked low gives 0.001), so a
     window's metrics pool it with the fewest preceding windows (at most ``max_pool``) that hold
     ``min_positives`` positive labels (realised; matured windows only) or expected positives (the sum
     of scores; estimated). Too few even then → an "insufficient data" note, no metric.
     """
-    return [evaluate_at(windows, i, settings, rng, weights, costs) for i in range(len(windows))]
+    return [evaluate_at(windows, i, settings, rng, weights, measure) for i in range(len(windows))]
 
 
 class Part(NamedTuple):
@@ -229,8 +236,13 @@ def _matured(w: WindowData, cfg: PerformanceSettings) -> bool:
     return w.rows > 0 and w.labelled / w.rows >= cfg.min_maturity and w.labelled >= cfg.min_labelled
 
 
-def estimated_pool(windows: list[WindowData], i: int, cfg: PerformanceSettings) -> list[WindowData] | None:
-    """The windows CBPE pools for window ``i``: enough rows and expected positives (sum of scores)."""
+def estimated_pool(
+    windows: list[WindowData], i: int, cfg: PerformanceSettings, measure: Measure = BINARY
+) -> list[WindowData] | None:
+    """The windows CBPE pools for window ``i``: enough rows and expected positives (sum of scores);
+    ``None`` also for a kind that does not estimate performance."""
+    if not measure.kind.estimates_performance:
+        return None
     return _pool(
         windows,
         i,
@@ -243,13 +255,18 @@ def estimated_pool(windows: list[WindowData], i: int, cfg: PerformanceSettings) 
     )
 
 
-def realised_pool(windows: list[WindowData], i: int, cfg: PerformanceSettings) -> list[WindowData] | None:
-    """The matured windows realised metrics pool for window ``i``: enough positive labels."""
+def realised_pool(
+    windows: list[WindowData], i: int, cfg: PerformanceSettings, measure: Measure = BINARY
+) -> list[WindowData] | None:
+    """The matured windows realised metrics pool for window ``i``: enough positive labels (and a
+    negative) for a rare-class kind, enough labelled rows for any other."""
+    rare = measure.kind.rare_class
     return _pool(
         windows,
         i,
         lambda p: (
-            sum(x.positives for x in p) >= cfg.min_positives and sum(x.labelled - x.positives for x in p) > 0
+            sum(x.positives for x in p) >= cfg.min_positives
+            and (not rare or sum(x.labelled - x.positives for x in p) > 0)
         ),
         cfg.max_pool,
         lambda x: x.rows > 0 and x.labelled / x.rows >= cfg.min_maturity,
@@ -269,11 +286,14 @@ def estimated_part(
     i: int,
     settings: PerformanceSettings,
     rng: np.random.Generator,
-    costs: Costs = Costs(),
+    measure: Measure = BINARY,
 ) -> Part:
-    """CBPE of window ``i`` pooled with preceding windows (depends on scores and decisions only)."""
+    """CBPE of window ``i`` pooled with preceding windows (depends on scores and decisions only); nothing
+    for a kind that does not estimate performance."""
     cfg, w = settings, windows[i]
-    pool = estimated_pool(windows, i, cfg)
+    if not measure.kind.estimates_performance:
+        return Part(None, None, None)
+    pool = estimated_pool(windows, i, cfg, measure)
     if pool is None:
         return Part(
             None,
@@ -290,7 +310,14 @@ def estimated_part(
         s, d = s[idx], d[idx]
         b, m = (None if b is None else b[idx]), (None if m is None else m[idx])
     est = estimate_performance(
-        s, d, costs=costs, miss_costs=m, n_resamples=cfg.n_resamples, level=cfg.level, rng=rng, blocks=b
+        s,
+        d,
+        costs=measure.costs,
+        miss_costs=m,
+        n_resamples=cfg.n_resamples,
+        level=cfg.level,
+        rng=rng,
+        blocks=b,
     )
     return Part(est, pool[0].start, None)
 
@@ -301,7 +328,7 @@ def realised_part(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
-    costs: Costs = Costs(),
+    measure: Measure = BINARY,
 ) -> Part:
     """Realised metrics of window ``i`` when matured, pooled with preceding matured windows."""
     cfg, w = settings, windows[i]
@@ -313,12 +340,13 @@ def realised_part(
             else None
         )
         return Part(None, None, note)
-    pool = realised_pool(windows, i, cfg)
+    pool = realised_pool(windows, i, cfg, measure)
     if pool is None:
+        what = "positive label(s)" if measure.kind.rare_class else "labelled row(s)"
         return Part(
             None,
             None,
-            f"insufficient data: {w.positives} positive label(s); need {cfg.min_positives} "
+            f"insufficient data: {w.positives} {what}; need {cfg.min_positives} "
             f"within {cfg.max_pool} matured windows for realised metrics",
         )
     known = [~np.isnan(x.labels) for x in pool]
@@ -326,22 +354,11 @@ def realised_part(
     kd = np.concatenate([x.decisions[k] for x, k in zip(pool, known, strict=True)])
     ky = np.concatenate([x.labels[k] for x, k in zip(pool, known, strict=True)])
     kb, km = _pooled(pool, "blocks", known), _pooled(pool, "miss_costs", known)
-    idx = _subsample(ks.size, cfg.max_rows, rng)
+    idx = _subsample(ky.size, cfg.max_rows, rng)
     if idx is not None:
         ks, kd, ky = ks[idx], kd[idx], ky[idx]
         kb, km = (None if kb is None else kb[idx]), (None if km is None else km[idx])
-    real = realised_performance(
-        ks,
-        kd,
-        ky,
-        costs=costs,
-        miss_costs=km,
-        n_resamples=cfg.n_resamples,
-        level=cfg.level,
-        rng=rng,
-        weights=weights,
-        blocks=kb,
-    )
+    real = measure.realised(ks, kd, ky, cfg, rng, weights, kb, km)
     return Part(real, pool[0].start, None)
 
 
@@ -372,11 +389,12 @@ def evaluate_at(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
-    costs: Costs = Costs(),
+    measure: Measure = BINARY,
 ) -> WindowPerformance:
     """Window ``i`` of :func:`evaluate_series` (pooled with up to ``max_pool - 1`` preceding windows)."""
-    est = estimated_part(windows, i, settings, rng, costs)
-    return assemble(windows[i], settings, est, realised_part(windows, i, settings, rng, weights, costs))
+    est = estimated_part(windows, i, settings, rng, measure)
+    real = realised_part(windows, i, settings, rng, weights, measure)
+    return assemble(windows[i], settings, est, real)
 
 
 def evaluate_window(
@@ -388,8 +406,8 @@ def evaluate_window(
     settings: PerformanceSettings,
     rng: np.random.Generator,
     weights: np.ndarray | None = None,
-    costs: Costs = Costs(),
+    measure: Measure = BINARY,
 ) -> WindowPerformance:
     """:func:`evaluate_series` of one window on its own."""
     data = [WindowData(start, end, scores, decisions, labels)]
-    return evaluate_series(data, settings, rng, weights, costs)[0]
+    return evaluate_series(data, settings, rng, weights, measure)[0]
