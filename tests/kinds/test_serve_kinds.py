@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from tests.kinds.conftest import TrainedKind
 from tests.serve.conftest import Running, serve_settings, start_server
@@ -131,3 +134,42 @@ def test_bad_input_is_422_naming_the_field(server: Running, trained_regression: 
     r = httpx.post(f"{server.url}/v1/models/diabetes/predict", json={"instances": [row]}, timeout=30)
     assert r.status_code == 422
     assert "bmi" in r.json()["error"]
+
+
+def test_the_prediction_log_records_each_kind_s_outputs(
+    server: Running, trained_multiclass: TrainedKind, trained_regression: TrainedKind
+) -> None:
+    """What the monitor reads: a multiclass model's predicted label and probabilities, a regression
+    model's value, beside the features (the joined ``label`` stays free for the labels)."""
+    from shopml.logstore import PredictionLog
+
+    wine_rows, diabetes_rows = _rows(trained_multiclass, 3), _rows(trained_regression, 3)
+    for name, rows in (("wine", wine_rows), ("diabetes", diabetes_rows)):
+        got = httpx.post(
+            f"{server.url}/v1/models/{name}/predict",
+            json={"instances": rows},
+            headers={"x-request-id": f"logged-{name}"},
+            timeout=30,
+        )
+        assert got.status_code == 200, got.text
+    ws, ever = server.settings.workspace, (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    deadline = time.monotonic() + 30
+    while True:
+        wine = PredictionLog(ws, "wine").read(
+            *ever, ["request_id", "predicted_label", "probabilities", "score"]
+        )
+        diabetes = PredictionLog(ws, "diabetes").read(*ever, ["request_id", "value"])
+        wine = wine.filter(pc.starts_with(wine.column("request_id"), "logged-wine"))
+        diabetes = diabetes.filter(pc.starts_with(diabetes.column("request_id"), "logged-diabetes"))
+        if (wine.num_rows == 3 and diabetes.num_rows == 3) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    wine, diabetes = wine.sort_by("request_id"), diabetes.sort_by("request_id")
+    want = _expected(trained_multiclass, wine_rows)
+    probs = np.asarray(wine.column("probabilities").to_pylist())
+    np.testing.assert_allclose(probs, want, atol=1e-6)
+    classes = ["barbera", "barolo", "grignolino"]
+    assert wine.column("predicted_label").to_pylist() == [classes[int(i)] for i in want.argmax(axis=1)]
+    np.testing.assert_allclose(wine.column("score").to_numpy(), want.max(axis=1), atol=1e-6)
+    values = diabetes.column("value").to_numpy()
+    np.testing.assert_allclose(values, _expected(trained_regression, diabetes_rows), rtol=1e-6)

@@ -50,7 +50,7 @@ def test_multiclass_bundle_names_classes_and_serves_labels(trained_multiclass: T
 
     meta = json.loads((trained_multiclass.bundle_dir / "bundle.json").read_text())
     assert meta["classes"] == ["barbera", "barolo", "grignolino"]
-    assert set(meta["reference_outputs"]["label"]) <= set(meta["classes"])
+    assert set(meta["reference_outputs"]["predicted_label"]) <= set(meta["classes"])
     model = trained_multiclass.result.model
     session = ort.InferenceSession(str(trained_multiclass.bundle_dir / "model.onnx"))
     assert [o.name for o in session.get_outputs()] == ["probabilities", "label"]

@@ -97,6 +97,12 @@ class OutputHead(ABC):
 
     #: Output names in their default order (OIP v2 answers these when a request names none).
     names: tuple[str, ...]
+    #: The prediction log's columns for the kind's outputs beyond ``score``/``decision`` (log name →
+    #: ``float64``, ``string``, ``list<float64>`` or ``list<string>``); none for a binary model. Names
+    #: never clash with the log's own columns nor with the ``label`` that labels join as.
+    log_types: ClassVar[dict[str, str]] = {}
+    #: Log name → :meth:`columns` name where they differ (a multiclass ``label`` is ``predicted_label``).
+    log_sources: ClassVar[dict[str, str]] = {}
 
     @abstractmethod
     def encode_v1(self, model: str, version: int, request_ids: list[str], out: np.ndarray) -> bytes:
@@ -109,6 +115,13 @@ class OutputHead(ABC):
     @abstractmethod
     def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
         """Per output name, one value per row (what the prediction log records)."""
+
+    def log_columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
+        """Per :attr:`log_types` column, one value per row (``[N, K]`` for a list column)."""
+        if not self.log_types:
+            return {}
+        cols = self.columns(out)
+        return {name: cols[self.log_sources.get(name, name)] for name in self.log_types}
 
     @abstractmethod
     def score(self, out: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ predicted label. An unlabelled row stays unlabelled after maturity (no default c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import orjson
@@ -48,6 +48,12 @@ class MulticlassHead(OutputHead):
     """Probabilities per class and the arg-max class name."""
 
     names = ("probabilities", "label")
+    log_types: ClassVar[dict[str, str]] = {
+        "predicted_label": "string",
+        "probability": "float64",
+        "probabilities": "list<float64>",
+    }
+    log_sources: ClassVar[dict[str, str]] = {"predicted_label": "label"}
 
     def __init__(self, classes: list[str]) -> None:
         self.classes = classes
@@ -132,7 +138,7 @@ class MulticlassKind(ModelKind):
     metrics = ("macro_f1", "accuracy", "log_loss", "brier")
     primary_metric = "macro_f1"
     lower_is_better = frozenset({"log_loss", "brier"})
-    output_drift = (OutputDrift("label", "chi2"),)
+    output_drift = (OutputDrift("predicted_label", "chi2"),)
     label = LabelSpec("string", "the class name", missing_after_maturity=None)
 
     def head(self, meta: Mapping[str, Any]) -> MulticlassHead:

@@ -16,7 +16,7 @@ Output drift: chi-square on the logged top-1 item. A session without a next item
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import orjson
@@ -62,6 +62,11 @@ class RankingHead(OutputHead):
     """The top-K item ids and their scores."""
 
     names = ("items", "scores")
+    log_types: ClassVar[dict[str, str]] = {
+        "item": "string",
+        "items": "list<string>",
+        "scores": "list<float64>",
+    }
 
     def __init__(self, items: list[str], k: int) -> None:
         self.items = np.asarray(items, dtype=object)

@@ -12,7 +12,7 @@ KS on the logged value. An unlabelled row stays unlabelled after maturity.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import orjson
@@ -40,6 +40,7 @@ class RegressionHead(OutputHead):
     """The predicted value."""
 
     names = ("value",)
+    log_types: ClassVar[dict[str, str]] = {"value": "float64"}
 
     def encode_v1(self, model: str, version: int, request_ids: list[str], out: np.ndarray) -> bytes:
         """Per instance ``value``."""

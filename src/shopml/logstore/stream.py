@@ -1,5 +1,7 @@
 """How one served model version's predictions are encoded on the request path and parsed back into the
-log's columns (:data:`shopml.logstore.layout.LOG_COLUMNS`, then features, business key, event time).
+log's columns (:data:`shopml.logstore.layout.LOG_COLUMNS`, then features, business key, event time, then
+the model kind's output columns: a multiclass model's ``predicted_label`` and ``probabilities``, a
+regression model's ``value``, a ranking model's ``items``; see ``OutputHead.log_types``).
 
 The request path turns its rows into CSV lines with orjson (a few µs, no Arrow, no I/O); the writer
 thread parses each group of lines with Arrow's CSV reader, in C++ without the GIL.
@@ -18,6 +20,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from shopml.logstore.layout import KIND_TYPES, TIMESTAMP
+
+#: The Arrow type of a kind output column, by ``OutputHead.log_types`` name. A list travels in its CSV
+#: line as a JSON string and is decoded by the writer thread.
+OUTPUT_TYPES = {
+    "float64": pa.float64(),
+    "string": pa.string(),
+    "list<float64>": pa.list_(pa.float64()),
+    "list<string>": pa.list_(pa.string()),
+}
 
 __all__ = ["LogStream"]
 
@@ -43,13 +54,17 @@ class LogStream:
         kinds: dict[str, str],
         id_column: str | None = None,
         time_column: str | None = None,
+        outputs: dict[str, str] | None = None,
     ) -> None:
         self.model, self.version, self.threshold = model, version, threshold
         self.kinds, self.id_column, self.time_column = kinds, id_column, time_column
+        self.outputs = {n: OUTPUT_TYPES[t] for n, t in (outputs or {}).items()}
+        self._lists = [n for n, t in self.outputs.items() if pa.types.is_list(t)]
         fields = [("request_id", pa.string()), ("ts", pa.int64()), ("score", pa.float64())]
         fields += [("latency_ms", pa.float64())] + [(n, KIND_TYPES[k]) for n, k in kinds.items()]
         fields += [(id_column, pa.string())] if id_column else []
         fields += [(time_column, pa.int64())] if time_column else []
+        fields += [(n, pa.string() if n in self._lists else t) for n, t in self.outputs.items()]
         self.schema = pa.schema(fields)
         self._values = [*kinds, *([id_column] if id_column else [])]  # taken from a row, in order
         self._csv = (
@@ -74,10 +89,13 @@ class LogStream:
         latency_ms: float,
         ids: list[Any] | None = None,
         times: list[datetime | None] | None = None,
+        outputs: dict[str, np.ndarray] | None = None,
     ) -> bytes:
-        """One line per row from per-feature value lists (NaN is written as null)."""
+        """One line per row from per-feature value lists (NaN is written as null); ``outputs``: the
+        kind's output columns (``OutputHead.log_columns``)."""
         ts_us = int(ts * 1e6)
         columns = [features[name] for name in self.kinds]
+        extra = self._extra(outputs, len(request_ids))
         out = []
         for i, rid in enumerate(request_ids):
             vals = [rid, ts_us, scores[i], latency_ms, *[c[i] for c in columns]]
@@ -86,6 +104,8 @@ class LogStream:
             if self.time_column:
                 t = times[i] if times is not None else None
                 vals.append(None if t is None else int(t.timestamp() * 1e6))
+            if extra:
+                vals += [c[i] for c in extra]
             out.append(_line(vals))
         return b"".join(out)
 
@@ -97,19 +117,39 @@ class LogStream:
         ts: float,
         latency_ms: float,
         times: list[datetime | None] | None = None,
+        outputs: dict[str, np.ndarray] | None = None,
     ) -> bytes:
         """:meth:`lines` for rows that passed the codec's fast path: the values are read straight from
         each client row dict (features and id)."""
         ts_us = int(ts * 1e6)
         names, time_column = self._values, self.time_column
+        extra = self._extra(outputs, len(rows))
         out = []
         for i, row in enumerate(rows):
             vals = [request_ids[i], ts_us, scores[i], latency_ms, *[row.get(n) for n in names]]
             if time_column is not None:
                 t = times[i] if times is not None else None
                 vals.append(None if t is None else int(t.timestamp() * 1e6))
+            if extra:
+                vals += [c[i] for c in extra]
             out.append(_line(vals))
         return out[0] if len(out) == 1 else b"".join(out)
+
+    def _extra(self, outputs: dict[str, np.ndarray] | None, n: int) -> list[list[Any]]:
+        """The output columns as per-row value lists, in :attr:`outputs` order (a list as JSON text)."""
+        if not self.outputs:
+            return []
+        got = outputs or {}
+        cols: list[list[Any]] = []
+        for name in self.outputs:
+            values = got.get(name)
+            if values is None:
+                cols.append([None] * n)
+            elif name in self._lists:
+                cols.append([orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY).decode() for v in values])
+            else:
+                cols.append(np.asarray(values).tolist())
+        return cols
 
     def table(self, data: bytes) -> pa.Table:
         """Parse lines back into the contract's columns (runs in the writer thread, GIL released)."""
@@ -138,6 +178,11 @@ class LogStream:
             cols[self.id_column] = raw.column(self.id_column)
         if self.time_column:
             cols[self.time_column] = raw.column(self.time_column).cast(TIMESTAMP)
+        for name, typ in self.outputs.items():
+            col = raw.column(name)
+            if name in self._lists:
+                col = pa.array([None if s is None else orjson.loads(s) for s in col.to_pylist()], typ)
+            cols[name] = col
         return pa.table(cols)
 
 

@@ -210,11 +210,13 @@ class DataPlane:
         served, enc = pred.served, pred.enc
         ts = time.time()
         latency_ms = elapsed * 1000.0
-        scores = served.head.score(pred.scores)  # the kind's one number per row (binary: the score)
+        head, stream = served.head, served.stream
+        scores = head.score(pred.scores)  # the kind's one number per row (binary: the score)
+        outputs = head.log_columns(pred.scores) if stream.outputs else None
         if enc.rows is not None:
-            data = served.stream.row_lines(enc.rows, pred.ids, scores, ts, latency_ms, enc.times)
+            data = stream.row_lines(enc.rows, pred.ids, scores, ts, latency_ms, enc.times, outputs)
         else:
-            data = served.stream.lines(pred.ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times)
+            data = stream.lines(pred.ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times, outputs)
         plog.append(served.stream, ts, enc.n, data)
 
     def observe(self, model: str, version: str, endpoint: str, status: int, elapsed: float) -> None:

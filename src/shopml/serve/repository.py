@@ -145,7 +145,10 @@ class ModelRepository:
         cached = s.cache_size > 0 and (name in s.cache_models or "*" in s.cache_models)
         cache = ScoreCache(s.cache_size, s.cache_ttl_s) if cached else None
         meta = bundle.meta
-        stream = LogStream(name, version, meta.threshold, codec.kinds, meta.id_column, meta.time_column)
+        outputs = get_kind(meta.kind).head(meta.model_dump(by_alias=True)).log_types
+        stream = LogStream(
+            name, version, meta.threshold, codec.kinds, meta.id_column, meta.time_column, outputs
+        )
         return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
 
     def champions(self) -> dict[str, int]:

@@ -127,7 +127,8 @@ def write_kind_bundle(
         )
     (staging / ONNX_FILE).write_bytes(raw)
     joblib.dump(model, staging / PIPELINE_FILE)
-    columns = kind.head(info).columns(profile_pred)
+    head = kind.head(info)
+    columns = {**head.columns(profile_pred), **head.log_columns(profile_pred)}  # by log name too
     numeric = [d.column for d in kind.output_drift if np.asarray(columns[d.column]).dtype.kind == "f"]
     categorical = [d.column for d in kind.output_drift if d.column not in numeric]
     fit_rows = np.concatenate([split.train, split.valid])
