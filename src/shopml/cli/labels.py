@@ -34,6 +34,7 @@ def ingest(
     """Validate FILE (key: request_id or the model's business key; label: the model's target;
     optional label_available_at, default now), store it and report how many labels matched predictions."""
     from shopml.cli.common import console
+    from shopml.kinds import get_kind
     from shopml.logstore import ingest_labels
     from shopml.monitor.bundles import resolve_bundle
 
@@ -43,10 +44,19 @@ def ingest(
     meta = resolve_bundle(ws, model, bundle, settings.mlflow_uri).meta
     if not meta.target:
         raise DataError(f"model '{model}' has no target column in its bundle; cannot ingest labels")
-    result = ingest_labels(ws, model, file, label_column=meta.target, id_column=meta.id_column)
+    kind = get_kind(meta.kind)
+    result = ingest_labels(
+        ws,
+        model,
+        file,
+        label_column=meta.target,
+        id_column=meta.id_column,
+        kind=kind,
+        meta=meta.model_dump(by_alias=True),
+    )
+    what = f" ({result.positives} positive)" if kind.rare_class else ""
     console.print(
-        f"stored {result.rows} label(s) ({result.positives} positive) keyed on '{result.key_column}' "
-        f"→ {result.path}"
+        f"stored {result.rows} {kind.name} label(s){what} keyed on '{result.key_column}' → {result.path}"
     )
     share = result.matched / result.rows
     style = "green" if share > 0.5 else "yellow"
