@@ -176,7 +176,10 @@ def test_unseen_category_is_served_and_counted(
 def test_metrics_count_requests_batches_and_errors(served: Running, rows: list[Any]) -> None:
     httpx.post(f"{served.url}/v1/models/fraud/predict", json={"instances": rows[:2]})
     text = httpx.get(f"{served.url}/metrics").text
-    assert 'shopml_requests_total{endpoint="v1_predict",model="fraud",status="200",version="1"}' in text
+    assert (
+        'shopml_requests_total{endpoint="v1_predict",model="fraud",protocol="rest",status="200",version="1"}'
+        in text
+    )
     assert "shopml_request_latency_seconds_bucket" in text
     assert 'shopml_batch_rows_count{model="fraud"}' in text
     assert 'shopml_errors_total{kind="schema"}' in text

@@ -22,12 +22,17 @@ from benchmarks.serve_fixture import FixtureModel
 from typer.testing import CliRunner
 
 from shopml.cli.main import app
+from shopml.serve.grpc.client import OipClient
 from shopml.serve.metrics import FLUSH_INTERVAL_S
 from shopml.serve.server import BALANCED, ReusePortSocket
 
 from .conftest import free_port, make_registry
+from .test_grpc import build_request
 
-_V1_COUNT = r'shopml_requests_total\{endpoint="v1_predict",model="fraud",status="200",version="1"\} (\S+)'
+_V1_COUNT = (
+    r'shopml_requests_total\{endpoint="v1_predict",model="fraud",protocol="rest",status="200",version="1"\}'
+    r" (\S+)"
+)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
@@ -52,7 +57,9 @@ def test_sigterm_flushes_every_answered_prediction(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "SHOPML_SERVE__LOG_FLUSH_INTERVAL_S": "30"}  # only shutdown can flush in time
+    grpc_port = free_port()
     cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--port", str(port), "--workers", "2"]
+    cmd += ["--grpc-port", str(grpc_port)]
     log = tmp_path / "serve.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
@@ -77,6 +84,7 @@ def test_sigterm_flushes_every_answered_prediction(
                     break
                 time.sleep(FLUSH_INTERVAL_S / 5)
         assert counts and all(float(c) == 120 for c in counts), counts
+        n += _over_grpc(url, grpc_port, [r for r in rows if r["amount_avg_30d"] is not None][:10])
         if BALANCED:  # a burst of connections is spread over both workers (see shopml.serve.server)
             for _ in range(20):  # once both are up: readiness came from whichever started first
                 per_worker = _burst(port, rows[0], 32)
@@ -95,6 +103,20 @@ def test_sigterm_flushes_every_answered_prediction(
         f"select count(*), count(distinct request_id) from '{ws}/logs/predictions/**/*.parquet'"
     )
     assert logged.fetchall() == [(n, n)]
+
+
+def _over_grpc(url: str, port: int, rows: list[dict[str, Any]]) -> int:
+    """One-row inferences over gRPC (both workers share the port); the rows answered."""
+    meta = httpx.get(f"{url}/v2/models/fraud").json()
+    parts = [(t["name"], t["datatype"]) for t in meta["inputs"]]
+    parts += [(meta["parameters"][c], "BYTES") for c in ("id_column", "time_column")]
+    client = OipClient(f"127.0.0.1:{port}")
+    try:
+        for row in rows:
+            assert client.call("ModelInfer", build_request(parts, [row])).raw_output_contents
+    finally:
+        client.close()
+    return len(rows)
 
 
 def _burst(port: int, row: dict[str, Any], conns: int) -> Counter[str]:

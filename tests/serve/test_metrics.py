@@ -35,7 +35,8 @@ def test_accumulated_latency_histogram_equals_direct_observation() -> None:
         le = name.split('le="')[1].split('"')[0]
         labels = f'endpoint="v1_predict",le="{le}",model="fraud",version="1"'
         assert got[f"shopml_request_latency_seconds_bucket{{{labels}}}"] == value
-    ok = 'shopml_requests_total{endpoint="v1_predict",model="fraud",status="200",version="1"} 21.0'
+    labels = 'endpoint="v1_predict",model="fraud",protocol="rest",status="200",version="1"'
+    ok = f"shopml_requests_total{{{labels}}} 21.0"
     assert ok in text and 'status="422",version="1"} 1.0' in text
 
 

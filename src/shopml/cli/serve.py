@@ -19,10 +19,20 @@ def serve(
         int | None,
         typer.Option("--workers", min=1, max=64, help="Worker processes [default: serve.workers]."),
     ] = None,
+    grpc_port: Annotated[
+        int | None,
+        typer.Option(
+            "--grpc-port",
+            min=0,
+            max=65535,
+            help="Also serve OIP v2 over gRPC on this port (0: off) [default: serve.grpc_port].",
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the champion of every registered model (OIP v2 + /v1 REST, /metrics) until SIGTERM."""
+    """Serve the champion of every registered model (OIP v2 + /v1 REST, /metrics; OIP v2 gRPC with
+    --grpc-port) until SIGTERM."""
     from shopml.serve import run
 
     settings, _ = resolve(workspace, config)
@@ -33,4 +43,5 @@ def serve(
         port=s.port if port is None else port,
         workers=workers or s.workers,
         config=config,
+        grpc_port=grpc_port,
     )

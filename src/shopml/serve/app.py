@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from shopml.config.settings import ServeSettings
-from shopml.errors import NotFoundError, NotReadyError, PayloadTooLargeError, ShopmlError
+from shopml.errors import ConfigError, NotFoundError, NotReadyError, PayloadTooLargeError, ShopmlError
 from shopml.logstore.writer import LogWriter
 from shopml.serve.dataplane import DataPlane, Prediction
 from shopml.serve.http import LIVE_REQUESTS
@@ -99,6 +99,7 @@ class ServeApp:
         self._reading: dict[asyncio.Task[Any], float] = {}  # request tasks reading a body, since when
         self._expired: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self.grpc: Any = None  # the gRPC server (shopml.serve.grpc.GrpcServer) when serve.grpc_port is set
 
     @property
     def repo(self) -> ModelRepository:
@@ -134,12 +135,24 @@ class ServeApp:
                 return
 
     async def startup(self) -> None:
-        """Start the data plane (load champions, log writer, registry poller) and the body deadlines."""
+        """Start the data plane (load champions, log writer, registry poller), the body deadlines and,
+        with ``serve.grpc_port``, the gRPC server on this event loop over the same data plane."""
         await self.plane.startup()
         self._sweeper = asyncio.create_task(self._sweep())
+        if self.settings.grpc_port:
+            try:
+                from shopml.serve.grpc import start_grpc
+            except ImportError as exc:
+                raise ConfigError(
+                    f"serve.grpc_port (--grpc-port) needs grpcio: pip install 'shopml[grpc]' ({exc})"
+                ) from None
+            self.grpc = await start_grpc(self.plane, self.settings)
 
     async def shutdown(self) -> None:
-        """Stop the data plane (polling stops, every logged prediction reaches disk)."""
+        """Stop the gRPC server (running calls finish) and the data plane (polling stops, every logged
+        prediction reaches disk)."""
+        if self.grpc is not None:
+            await self.grpc.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -219,9 +219,11 @@ class DataPlane:
             data = stream.lines(pred.ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times, outputs)
         plog.append(served.stream, ts, enc.n, data)
 
-    def observe(self, model: str, version: str, endpoint: str, status: int, elapsed: float) -> None:
-        """Count one answered request (``status`` in HTTP terms, whatever the transport)."""
-        self.metrics.observe_request(model, version, endpoint, status, elapsed)
+    def observe(
+        self, model: str, version: str, endpoint: str, status: int, elapsed: float, protocol: str = "rest"
+    ) -> None:
+        """Count one answered request (``status`` in HTTP terms, whatever the ``protocol``)."""
+        self.metrics.observe_request(model, version, endpoint, status, elapsed, protocol)
 
     def count_error(self, kind: str) -> None:
         """Count one error answer by its kind."""

@@ -68,7 +68,10 @@ class ServeMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
-            "shopml_requests", "Requests answered", ["model", "version", "endpoint", "status"], registry=r
+            "shopml_requests",
+            "Requests answered (status in HTTP terms, also over gRPC)",
+            ["model", "version", "endpoint", "status", "protocol"],
+            registry=r,
         )
         self.latency = Histogram(
             "shopml_request_latency_seconds",
@@ -105,15 +108,17 @@ class ServeMetrics:
         self._children: dict[tuple[Any, ...], Any] = {}
         self._pending: dict[tuple[Any, ...], _Pending] = {}
 
-    def observe_request(self, model: str, version: str, endpoint: str, status: int, seconds: float) -> None:
-        """Count one answer and its latency."""
-        key = (model, version, endpoint, status)
+    def observe_request(
+        self, model: str, version: str, endpoint: str, status: int, seconds: float, protocol: str = "rest"
+    ) -> None:
+        """Count one answer and its latency (``protocol``: ``rest`` or ``grpc``)."""
+        key = (model, version, endpoint, status, protocol)
         p = self._pending.get(key)
         if p is None:
             p = self._pending[key] = _Pending(
                 self.latency.labels(model, version, endpoint),
                 LATENCY_BUCKETS,
-                self.requests.labels(model, version, endpoint, str(status)),
+                self.requests.labels(model, version, endpoint, str(status), protocol),
             )
         if p.direct:
             p.counter.inc()

@@ -37,6 +37,7 @@ __all__ = [
     "encode_v2",
     "parse_json",
     "request_id",
+    "requested_outputs",
 ]
 
 OUTPUTS = ("score", "decision")
@@ -285,7 +286,7 @@ def decode_infer(
     if params is not None and not isinstance(params, dict):
         raise BadRequestError(f"'parameters' must be an object, got {show(params)}")
     all_binary = _flag(params, "binary_data_output", "parameters")
-    outputs, binary_outputs = _outputs(doc.get("outputs"), names, all_binary)
+    outputs, binary_outputs = requested_outputs(doc.get("outputs"), names, all_binary)
     return V2Request(encode_tensors(columns, sizes, codec), rid, outputs, binary_outputs)
 
 
@@ -304,7 +305,7 @@ def _flag(params: dict[str, Any] | None, key: str, where: str) -> bool | None:
     return value
 
 
-def _outputs(
+def requested_outputs(
     req: Any, outputs: tuple[str, ...] = OUTPUTS, all_binary: bool | None = None
 ) -> tuple[list[str], frozenset[str]]:
     """The requested output names (of the model's ``outputs``; all when absent) and those to answer as

@@ -123,11 +123,25 @@ def create_app() -> ServeApp:
     return build_app(load_settings())
 
 
-def run(settings: Settings, *, host: str, port: int, workers: int, config: Path | None = None) -> None:
-    """Serve until SIGTERM/SIGINT; shutdown drains in-flight requests and flushes the prediction log."""
+def run(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    config: Path | None = None,
+    grpc_port: int | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT; shutdown drains in-flight requests and flushes the prediction log.
+    ``grpc_port`` (default ``serve.grpc_port``; 0: off) also serves OIP v2 over gRPC on ``host``."""
     import uvicorn
 
     os.environ["SHOPML_WORKSPACE"] = str(Path(settings.workspace).resolve())
+    if grpc_port is not None or settings.serve.grpc_port:  # the workers' app factory reads these
+        os.environ["SHOPML_SERVE__GRPC_PORT"] = str(
+            settings.serve.grpc_port if grpc_port is None else grpc_port
+        )
+        os.environ["SHOPML_SERVE__HOST"] = host
     if config is not None:
         os.environ["SHOPML_CONFIG"] = str(Path(config).resolve())
     prom_dir = None
