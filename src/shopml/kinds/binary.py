@@ -147,27 +147,27 @@ class BinaryKind(ModelKind):
         return BinaryHead(float(meta.get("threshold", 0.5)))
 
     def weighted_metrics(self, y: np.ndarray, pred: np.ndarray, **context: Any) -> WeightedMetrics:
-        """The rare-class family of :mod:`shopml.train.metrics` (context: ``threshold``, ``costs`` — a
+        """The rare-class family of :mod:`shopml.stats.rare` (context: ``threshold``, ``costs`` — a
         :class:`shopml.stats.Costs` — ``fn_costs`` per row, ``min_precision``) for each row of weights."""
         from shopml.stats import Costs
-        from shopml.train.metrics import _prepare, _weighted
+        from shopml.stats.rare import sort_scored, weighted_family
 
         threshold = float(context.get("threshold", 0.5))
         costs = context.get("costs") or Costs()
-        yy, s, c, ends, decided = _prepare(y, pred, threshold, costs, context.get("fn_costs"))
-        order = np.argsort(-np.asarray(pred, dtype=np.float64), kind="stable")  # as in _prepare
+        yy, s, c, ends, decided = sort_scored(y, pred, threshold, costs, context.get("fn_costs"))
+        order = np.argsort(-np.asarray(pred, dtype=np.float64), kind="stable")  # as in sort_scored
         fp_cost = float(costs.false_positive)
         min_precision = float(context.get("min_precision", 0.9))
 
         def family(w: np.ndarray) -> Mapping[str, np.ndarray]:
             W = np.atleast_2d(np.asarray(w, dtype=np.float64))[:, order]
-            return _weighted(W, yy, s, c, ends, decided, fp_cost, min_precision)
+            return weighted_family(W, yy, s, c, ends, decided, fp_cost, min_precision)
 
         return family
 
     def weighted_primary(self, y: np.ndarray, pred: np.ndarray, **context: Any) -> Any:
         """PR-AUC per row of weights (the gate's vectorised average precision)."""
-        from shopml.loop.bootstrap import weighted_average_precision
+        from shopml.stats.rare import weighted_average_precision
 
         yy = np.asarray(y)
         s = np.asarray(pred, dtype=np.float64)

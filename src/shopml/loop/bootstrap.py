@@ -22,6 +22,7 @@ import numpy as np
 
 from shopml.errors import DataError, InsufficientDataError
 from shopml.stats import paired_difference
+from shopml.stats.rare import segmented_average_precision, weighted_average_precision
 
 __all__ = [
     "PairedBootstrap",
@@ -29,60 +30,6 @@ __all__ = [
     "segmented_average_precision",
     "weighted_average_precision",
 ]
-
-
-def weighted_average_precision(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Average precision of ``score`` for each row of ``weights`` (shape ``[B, n]``) → shape ``[B]``.
-
-    Only thresholds whose score group holds a positive add to the sum, so the weights are summed in one
-    ``reduceat`` pass into segments that end at those groups (ties form one group, as in scikit-learn).
-    """
-    order = np.argsort(-score, kind="mergesort")
-    s = score[order]
-    ys = y[order].astype(bool)
-    group = np.r_[0, np.cumsum(np.diff(s) != 0)]  # group id of each sorted row
-    ends = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]  # last sorted index of each group
-    pos = np.flatnonzero(ys)
-    if pos.size == 0:
-        return np.full(weights.shape[0], np.nan)
-    pos_groups = np.unique(group[pos])
-    seg_ends = ends[pos_groups]  # segment k ends at the k-th group that holds a positive
-    starts = np.r_[0, seg_ends[:-1] + 1]
-    w = weights[:, order[: seg_ends[-1] + 1]]
-    seen = np.cumsum(np.add.reduceat(w, starts, axis=1), axis=1)
-    seg_of_pos = np.searchsorted(pos_groups, group[pos])
-    tp_seg = np.zeros((weights.shape[0], pos_groups.size))
-    np.add.at(tp_seg.T, seg_of_pos, weights[:, order[pos]].T)
-    tp = np.cumsum(tp_seg, axis=1)
-    total = tp[:, -1:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.where(seen > 0, tp / seen, 0.0)
-        out: np.ndarray = np.sum(np.where(total > 0, tp_seg / total, np.nan) * precision, axis=1)
-    return out
-
-
-def segmented_average_precision(
-    y: np.ndarray, score: np.ndarray, weights: np.ndarray, segments: np.ndarray | None
-) -> np.ndarray:
-    """Average precision within each segment (e.g. the period one model served), averaged with the
-    segments' positive weights as weights → shape ``[B]``. Scores of different segments are never ranked
-    against each other: a model switch with differently scaled scores is not penalised for the scale.
-    ``segments=None``: plain :func:`weighted_average_precision`."""
-    if segments is None:
-        return weighted_average_precision(y, score, weights)
-    acc = np.zeros(weights.shape[0])
-    total = np.zeros(weights.shape[0])
-    for g in np.unique(segments):
-        m = segments == g
-        if not y[m].any():
-            continue
-        pos = weights[:, m] @ y[m].astype(np.float64)
-        ap = weighted_average_precision(y[m], score[m], weights[:, m])
-        acc += np.where(pos > 0, np.nan_to_num(ap) * pos, 0.0)
-        total += pos
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: np.ndarray = acc / total
-    return out
 
 
 @dataclass(frozen=True)
