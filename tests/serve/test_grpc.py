@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import grpc
 import httpx
 import numpy as np
@@ -194,6 +195,18 @@ def test_metrics_and_log_count_grpc(both: Running, client: OipClient, full: list
     while plog.written < before + 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert plog.written >= before + 3
+    # whose clock each row's time is: the client's (checked against the window) or, without one, the server's
+    no_time = {k: v for k, v in full[0].items() if k != "event_time"}
+    assert httpx.post(f"{both.url}/v1/models/fraud/predict", json={"instances": [no_time]}).status_code == 200
+    query = (
+        "select time_source, count(*) from read_parquet("
+        f"'{both.settings.workspace}/logs/predictions/**/*.parquet', union_by_name=true) group by all"
+    )
+    logged: dict[str, int] = {}
+    while "server" not in logged and time.monotonic() < deadline + 10:
+        time.sleep(0.1)
+        logged = dict(duckdb.execute(query).fetchall())
+    assert logged["server"] == 1 and logged["client"] >= 3
     text = httpx.get(f"{both.url}/metrics").text
     assert 'endpoint="v2_infer",model="fraud",protocol="grpc",status="200",version="1"' in text
     assert 'endpoint="v2_infer",model="fraud",protocol="grpc",status="422",version="1"' in text

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from shopml.logstore.labels import AVAILABLE_AT, REQUEST_ID, LabelIngestResult, LabelStore, ingest_labels
     from shopml.logstore.layout import LOG_COLUMNS, TIMESTAMP, model_dir, partition_dir, write_part
     from shopml.logstore.reader import LogSpan, PredictionLog, as_utc, connect, quote
-    from shopml.logstore.stream import LogStream
+    from shopml.logstore.stream import TIME_SOURCES, LogStream
     from shopml.logstore.writer import LogMetrics, LogWriter, write_predictions
 
 _WHERE: dict[str, str] = {
@@ -31,6 +31,7 @@ _WHERE: dict[str, str] = {
     "LogMetrics": "shopml.logstore.writer",
     "LogSpan": "shopml.logstore.reader",
     "LogStream": "shopml.logstore.stream",
+    "TIME_SOURCES": "shopml.logstore.stream",
     "LogWriter": "shopml.logstore.writer",
     "PredictionLog": "shopml.logstore.reader",
     "as_utc": "shopml.logstore.reader",
@@ -48,6 +49,7 @@ __all__ = [
     "LOG_COLUMNS",
     "REQUEST_ID",
     "TIMESTAMP",
+    "TIME_SOURCES",
     "LabelIngestResult",
     "LabelStore",
     "LogMetrics",

@@ -6,7 +6,8 @@ Both sit under the workspace's ``logs/`` folder as Hive-style Parquet partitions
   day the prediction was made, ``ts``);
 * labels: ``logs/labels/model=NAME/part-<uuid>.parquet``.
 
-A part is written under a hidden temporary name and renamed, so a reader never sees half a file.
+A part is written under a hidden temporary name and renamed, so a reader never sees half a file; a
+write that fails removes its temporary file.
 
 >>> model_dir(Path("ws/logs/predictions"), "fraud")
 PosixPath('ws/logs/predictions/model=fraud')
@@ -16,6 +17,7 @@ PosixPath('ws/logs/predictions/model=fraud/date=2026-03-01')
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -57,6 +59,11 @@ def write_part(folder: os.PathLike[str] | str, table: pa.Table) -> Path:
     os.makedirs(folder, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = os.path.join(folder, f".{name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, os.path.join(folder, name))
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, os.path.join(folder, name))
+    except BaseException:  # a full disk, a bad value: no half-written temporary file stays behind
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
     return Path(folder) / name

@@ -1,6 +1,7 @@
 """How one served model version's predictions are encoded on the request path and parsed back into the
-log's columns (:data:`shopml.logstore.layout.LOG_COLUMNS`, then features, business key, event time, then
-the model kind's output columns: a multiclass model's ``predicted_label`` and ``probabilities``, a
+log's columns (:data:`shopml.logstore.layout.LOG_COLUMNS`, then features, business key, event time,
+``time_source`` — whose clock the row's monitoring time comes from, see :data:`TIME_SOURCES` — then the
+model kind's output columns: a multiclass model's ``predicted_label`` and ``probabilities``, a
 regression model's ``value``, a ranking model's ``items``; see ``OutputHead.log_types``).
 
 The request path turns its rows into CSV lines with orjson (a few µs, no Arrow, no I/O); the writer
@@ -30,7 +31,13 @@ OUTPUT_TYPES = {
     "list<string>": pa.list_(pa.string()),
 }
 
-__all__ = ["LogStream"]
+__all__ = ["TIME_SOURCES", "LogStream"]
+
+#: Values of the ``time_source`` column: ``server`` (no event time came: the monitor uses ``ts``, the
+#: server's clock), ``client`` (the client's event time, checked within ``serve.event_time_window_s``
+#: of the server's clock), ``client_unchecked`` (the client's event time taken as sent: the window is 0,
+#: a replay or backfill). Logs written before the column existed read it as null.
+TIME_SOURCES = ("server", "client", "client_unchecked")
 
 _NL = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
 
@@ -64,6 +71,7 @@ class LogStream:
         fields += [("latency_ms", pa.float64())] + [(n, KIND_TYPES[k]) for n, k in kinds.items()]
         fields += [(id_column, pa.string())] if id_column else []
         fields += [(time_column, pa.int64())] if time_column else []
+        fields += [("time_source", pa.string())]
         fields += [(n, pa.string() if n in self._lists else t) for n, t in self.outputs.items()]
         self.schema = pa.schema(fields)
         self._values = [*kinds, *([id_column] if id_column else [])]  # taken from a row, in order
@@ -90,9 +98,11 @@ class LogStream:
         ids: list[Any] | None = None,
         times: list[datetime | None] | None = None,
         outputs: dict[str, np.ndarray] | None = None,
+        time_source: str = "client",
     ) -> bytes:
         """One line per row from per-feature value lists (NaN is written as null); ``outputs``: the
-        kind's output columns (``OutputHead.log_columns``)."""
+        kind's output columns (``OutputHead.log_columns``); ``time_source``: what a row with an event
+        time records (:data:`TIME_SOURCES`; a row without one records ``server``)."""
         ts_us = int(ts * 1e6)
         columns = [features[name] for name in self.kinds]
         extra = self._extra(outputs, len(request_ids))
@@ -101,9 +111,10 @@ class LogStream:
             vals = [rid, ts_us, scores[i], latency_ms, *[c[i] for c in columns]]
             if self.id_column:
                 vals.append(ids[i] if ids is not None else None)
+            t = times[i] if times is not None and self.time_column else None
             if self.time_column:
-                t = times[i] if times is not None else None
                 vals.append(None if t is None else int(t.timestamp() * 1e6))
+            vals.append("server" if t is None else time_source)
             if extra:
                 vals += [c[i] for c in extra]
             out.append(_line(vals))
@@ -118,6 +129,7 @@ class LogStream:
         latency_ms: float,
         times: list[datetime | None] | None = None,
         outputs: dict[str, np.ndarray] | None = None,
+        time_source: str = "client",
     ) -> bytes:
         """:meth:`lines` for rows that passed the codec's fast path: the values are read straight from
         each client row dict (features and id)."""
@@ -127,9 +139,10 @@ class LogStream:
         out = []
         for i, row in enumerate(rows):
             vals = [request_ids[i], ts_us, scores[i], latency_ms, *[row.get(n) for n in names]]
+            t = times[i] if times is not None and time_column is not None else None
             if time_column is not None:
-                t = times[i] if times is not None else None
                 vals.append(None if t is None else int(t.timestamp() * 1e6))
+            vals.append("server" if t is None else time_source)
             if extra:
                 vals += [c[i] for c in extra]
             out.append(_line(vals))
@@ -178,6 +191,7 @@ class LogStream:
             cols[self.id_column] = raw.column(self.id_column)
         if self.time_column:
             cols[self.time_column] = raw.column(self.time_column).cast(TIMESTAMP)
+        cols["time_source"] = raw.column("time_source")
         for name, typ in self.outputs.items():
             col = raw.column(name)
             if name in self._lists:

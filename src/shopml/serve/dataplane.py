@@ -213,10 +213,13 @@ class DataPlane:
         head, stream = served.head, served.stream
         scores = head.score(pred.scores)  # the kind's one number per row (binary: the score)
         outputs = head.log_columns(pred.scores) if stream.outputs else None
+        source = "client" if self._window else "client_unchecked"  # rows without an event time: server
         if enc.rows is not None:
-            data = stream.row_lines(enc.rows, pred.ids, scores, ts, latency_ms, enc.times, outputs)
+            data = stream.row_lines(enc.rows, pred.ids, scores, ts, latency_ms, enc.times, outputs, source)
         else:
-            data = stream.lines(pred.ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times, outputs)
+            data = stream.lines(
+                pred.ids, scores, enc.logged, ts, latency_ms, enc.ids, enc.times, outputs, source
+            )
         plog.append(served.stream, ts, enc.n, data)
 
     def observe(
