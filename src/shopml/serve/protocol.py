@@ -16,10 +16,18 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from shopml.errors import PayloadTooLargeError, SchemaError, ShopmlError
+from shopml.errors import PayloadTooLargeError, SchemaError
 from shopml.kinds.binary import encode_v1, encode_v2
 from shopml.schema.checks import show
 from shopml.serve import tensors
+from shopml.serve.binary import (
+    HEADER_LENGTH,
+    BadRequestError,
+    BinaryPart,
+    binary_size,
+    encode_binary,
+    split_body,
+)
 from shopml.serve.codec import Encoded, InputCodec
 
 __all__ = [
@@ -49,13 +57,6 @@ _KIND_TYPES = {
     "boolean": _INT_TYPES | {"BOOL"},
     "categorical": frozenset({"BYTES"}),
 }
-
-
-class BadRequestError(ShopmlError):
-    """A body that is not valid JSON or not shaped like the protocol asks."""
-
-    status = 400
-    kind = "bad_request"
 
 
 def parse_json(body: bytes | memoryview) -> Any:
@@ -106,7 +107,6 @@ def decode_v1(body: bytes, codec: InputCodec, max_rows: int | None = None) -> En
 
 # --- /v2/models/{name}/infer ---------------------------------------------------------------------
 _V2_KEYS = frozenset({"id", "parameters", "inputs", "outputs"})
-HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
 class V2Request(NamedTuple):
@@ -176,69 +176,15 @@ def encode_tensors(columns: dict[str, list[Any]], sizes: set[int], codec: InputC
     return codec.encode_columns(n, columns)
 
 
-class _Binary:
-    """The bytes after the JSON header, handed out to the inputs in order."""
-
-    def __init__(self, raw: memoryview) -> None:
-        self.raw, self.pos = raw, 0
-
-    def take(self, name: str, size: int) -> memoryview:
-        left = len(self.raw) - self.pos
-        if size > left:
-            raise BadRequestError(
-                f"input '{name}': binary_data_size is {size} bytes, but only {left} bytes of binary data"
-                f" are left after the JSON header ({HEADER_LENGTH})"
-            )
-        chunk = self.raw[self.pos : self.pos + size]
-        self.pos += size
-        return chunk
-
-    def done(self) -> None:
-        if self.pos != len(self.raw):
-            raise BadRequestError(
-                f"the body holds {len(self.raw)} bytes after the JSON header ({HEADER_LENGTH}), but the"
-                f" inputs' binary_data_size add up to {self.pos}"
-            )
-
-
-def _split(body: bytes, header_length: bytes | None) -> tuple[bytes | memoryview, _Binary]:
-    """The JSON header and the binary part of a body (``header_length``: the header's value, if sent)."""
-    if header_length is None:
-        return body, _Binary(memoryview(b""))
-    text = header_length.decode("latin-1").strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 12):
-        raise BadRequestError(f"{HEADER_LENGTH} must be a byte count, got {show(text)}")
-    size = int(text)
-    if size > len(body):
-        raise BadRequestError(f"{HEADER_LENGTH} is {size} bytes, but the body has only {len(body)} bytes")
-    view = memoryview(body)
-    return view[:size], _Binary(view[size:])
-
-
-def _binary_size(params: Any, name: str) -> int | None:
-    if params is None:
-        return None
-    if not isinstance(params, dict):
-        raise BadRequestError(f"input '{name}': parameters must be an object, got {show(params)}")
-    size = params.get("binary_data_size")
-    if size is None:
-        return None
-    if type(size) is not int or size < 0:
-        raise BadRequestError(
-            f"input '{name}': parameters.binary_data_size must be a byte count, got {show(size)}"
-        )
-    return size
-
-
 def _tensor(
-    t: Any, i: int, codec: InputCodec, max_rows: int | None, binary: _Binary
+    t: Any, i: int, codec: InputCodec, max_rows: int | None, binary: BinaryPart
 ) -> tuple[str, int, list[Any]]:
     if not isinstance(t, dict):
         raise BadRequestError(f"inputs[{i}] must be an object with name, shape, datatype, data")
     name, data = t.get("name"), t.get("data")
     if not isinstance(name, str):
         raise BadRequestError(f"inputs[{i}].name must be a string, got {show(name)}")
-    size = _binary_size(t.get("parameters"), name)
+    size = binary_size(t.get("parameters"), name)
     raw = None
     if size is not None:
         if data is not None:
@@ -265,7 +211,7 @@ def decode_infer(
     """An OIP v2 inference request — JSON, or a JSON header of ``header_length`` bytes followed by binary
     tensors — → the batch, the client's request id and the requested outputs (``names``: the model's
     outputs, the binary kind's by default)."""
-    head, binary = _split(body, header_length)
+    head, binary = split_body(body, header_length)
     doc = _object(head, _V2_KEYS)
     inputs = doc.get("inputs")
     if not isinstance(inputs, list) or not inputs:
@@ -331,20 +277,3 @@ def requested_outputs(
         if flag or (flag is None and all_binary):
             binary.add(o["name"])
     return names, frozenset(binary)
-
-
-def encode_binary(response: bytes, binary: frozenset[str]) -> tuple[bytes, int | None]:
-    """An OIP v2 JSON response → (body, JSON header length) with the outputs named in ``binary`` as raw
-    bytes after the header (``parameters.binary_data_size`` each, in output order); no binary output:
-    the JSON as it is and None."""
-    if not binary:
-        return response, None
-    doc = orjson.loads(response)
-    parts: list[bytes] = []
-    for out in doc["outputs"]:
-        if out["name"] in binary:
-            raw = tensors.encode(out["datatype"], out.pop("data"))
-            out["parameters"] = {**out.get("parameters", {}), "binary_data_size": len(raw)}
-            parts.append(raw)
-    head = orjson.dumps(doc)
-    return head + b"".join(parts), len(head)
