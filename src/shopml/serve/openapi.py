@@ -56,13 +56,32 @@ def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]] | No
     }
 
 
-def _post(summary: str, body: str, answer: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+_HEADER_LENGTH = {
+    "name": "Inference-Header-Content-Length",
+    "in": "header",
+    "required": False,
+    "description": "binary tensor data extension: the length of the JSON header; raw tensors follow it",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
+def _post(
+    summary: str, body: str, answer: str, params: list[dict[str, Any]], binary: bool = False
+) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": _ref(body)}}
+    extra = []
+    if binary:  # the JSON header and the raw tensors after it
+        content["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
+        extra = [_HEADER_LENGTH]
+    ok = _json(_ref(answer), "Scores")
+    if binary:  # binary outputs asked for: the JSON header and the raw outputs
+        ok["content"]["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
     return {
         "post": {
             "summary": summary,
-            "parameters": [*params, _RID],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(body)}}},
-            "responses": {"200": _json(_ref(answer), "Scores"), **_ERRORS},
+            "parameters": [*params, _RID, *extra],
+            "requestBody": {"required": True, "content": content},
+            "responses": {"200": ok, **_ERRORS},
         }
     }
 
@@ -181,10 +200,14 @@ def openapi_spec() -> dict[str, Any]:
             "/v2/models/{name}/ready": _get("Model readiness", obj, [_NAME]),
             "/v2/models/{name}/versions/{version}": _get("Model version metadata", obj, [_NAME, _VERSION]),
             "/v2/models/{name}/infer": _post(
-                "OIP v2 inference", "InferenceRequest", "InferenceResponse", [_NAME]
+                "OIP v2 inference", "InferenceRequest", "InferenceResponse", [_NAME], binary=True
             ),
             "/v2/models/{name}/versions/{version}/infer": _post(
-                "OIP v2 inference on a version", "InferenceRequest", "InferenceResponse", [_NAME, _VERSION]
+                "OIP v2 inference on a version",
+                "InferenceRequest",
+                "InferenceResponse",
+                [_NAME, _VERSION],
+                binary=True,
             ),
             "/v1/models/{name}/predict": _post(
                 "Score instances", "PredictRequest", "PredictResponse", [_NAME]
