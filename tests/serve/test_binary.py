@@ -85,6 +85,9 @@ def test_binary_inputs_and_outputs_score_as_json(served: Running, full: list[dic
     out = _outputs(r)
     np.testing.assert_allclose(out["score"], want, rtol=1e-6)
     assert out["decision"].dtype.kind == "i" and len(out["decision"]) == len(full)
+    headers = {"inference-header-content-length": str(size)}
+    versioned = httpx.post(f"{served.url}/v2/models/fraud/versions/1/infer", content=body, headers=headers)
+    np.testing.assert_allclose(_outputs(versioned)["score"], want, rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", ["FP16", "FP64", "INT32", "INT64", "UINT8", "UINT16", "UINT64", "INT8"])
