@@ -15,7 +15,15 @@ from shopml.kinds.ranking import full_ranks
 from shopml.recs.data import Sessions
 from shopml.stats import Interval, bootstrap_intervals
 
-__all__ = ["Evaluation", "Scorer", "evaluate", "metric_names", "prefix_rows", "rank_intervals"]
+__all__ = [
+    "Evaluation",
+    "Scorer",
+    "evaluate",
+    "metric_names",
+    "point_recall",
+    "prefix_rows",
+    "rank_intervals",
+]
 
 
 class Scorer(Protocol):
@@ -117,3 +125,14 @@ def rank_intervals(
     return bootstrap_intervals(
         family, ranks.size, n_resamples=n_resamples, level=level, seed=seed, groups=session
     )
+
+
+def point_recall(model: Scorer, s: Sessions, k: int = 20, max_rows: int = 1024) -> float:
+    """Recall@K of ``model`` on ``s`` without intervals (the validation metric of early stopping)."""
+    hits, n = 0, 0
+    for chunk in _chunks(s, max_rows):
+        _, target = prefix_rows(s, chunk)
+        ranks = full_ranks(s.item[target], model.score_sessions(s, chunk))
+        hits += int((ranks <= k).sum())
+        n += ranks.size
+    return hits / max(n, 1)
