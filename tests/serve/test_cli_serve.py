@@ -89,8 +89,8 @@ def test_sigterm_flushes_every_answered_prediction(
             for _ in range(20):  # once both are up: readiness came from whichever started first
                 per_worker = _burst(port, rows[0], 32)
                 n += 32
-                if len(per_worker) == 2:
-                    break
+                if len(per_worker) == 2 and min(per_worker.values()) >= 6:
+                    break  # a loaded machine may hand one burst to one worker: try another
                 time.sleep(1.0)
             assert len(per_worker) == 2 and min(per_worker.values()) >= 6, per_worker
         proc.send_signal(signal.SIGTERM)

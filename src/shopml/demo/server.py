@@ -38,7 +38,7 @@ class ServerProcess:
         self.log_file = log_file or workspace / "server.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 60.0) -> ServerProcess:
+    def start(self, timeout_s: float = 180.0) -> ServerProcess:
         """Start the server and wait until ``/v2/health/ready`` answers 200."""
         env = {
             **os.environ,
