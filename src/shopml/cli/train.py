@@ -101,7 +101,7 @@ def train(
     ] = None,
     task: Annotated[
         str | None,
-        typer.Option("--task", help="Preset: fraud | returns (overlaid by --train-config if both)."),
+        typer.Option("--task", help="Preset: fraud | returns | recs (overlaid by --train-config if both)."),
     ] = None,
     train_config: Annotated[
         Path | None,
@@ -114,6 +114,7 @@ def train(
         Literal["f1", "cost"] | None, typer.Option("--objective", help="Threshold objective.")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="recs: a small model, under 2 minutes.")] = False,
     no_register: Annotated[
         bool, typer.Option("--no-register", help="Write the bundle but do not register it.")
     ] = False,
@@ -134,6 +135,21 @@ def train(
 
     settings_file, train_config = _split_config(config or settings, train_config)
     cfg_settings, ws = resolve(workspace, settings_file)
+    if task == "recs":
+        from shopml.cli.common import console
+        from shopml.recs.run import run_recs
+
+        home = data if data is not None else ws.data_dir / "world"
+        run_recs(
+            home,
+            quick=quick,
+            seed=seed,
+            ws=ws.ensure(),
+            register=not no_register,
+            tracking_uri=cfg_settings.mlflow_uri,
+            console=console,
+        )
+        return
     given = {"imbalance": imbalance, "objective": objective, "seed": seed}
     overrides = {k: v for k, v in given.items() if v is not None}
     cfg = _config(data, task, train_config, overrides, ws.data_dir / "world")
