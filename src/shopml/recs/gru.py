@@ -31,14 +31,14 @@ class GRUParams:
     hidden: int = 128
     cell: Literal["gru", "lstm"] = "gru"
     loss: Literal["xe_logq", "bpr_max"] = "xe_logq"
-    batch: int = 64
+    batch: int = 128
     n_sample: int = 1024
     sample_alpha: float = 0.5
     dropout_embedding: float = 0.1
     dropout_hidden: float = 0.1
-    lr: float = 2e-3
+    lr: float = 3e-3
     bpr_reg: float = 1.0
-    max_epochs: int = 8
+    max_epochs: int = 6
     clip_norm: float = 5.0
 
     def __post_init__(self) -> None:
