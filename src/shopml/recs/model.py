@@ -40,7 +40,8 @@ class GRURec(nn.Module):
         self.n_items, self.cell = n_items, cell
         self.item = nn.Embedding(n_items, embedding)
         nn.init.normal_(self.item.weight, std=embedding**-0.5)
-        self.bias = nn.Parameter(torch.zeros(n_items))
+        self.item_bias = nn.Embedding(n_items, 1)  # a module, so the embedding stays the first layer
+        nn.init.zeros_(self.item_bias.weight)
         rnn = nn.GRU if cell == "gru" else nn.LSTM
         self.rnn = rnn(embedding, hidden, batch_first=True)
         self.proj = nn.Linear(hidden, embedding)
@@ -54,9 +55,10 @@ class GRURec(nn.Module):
 
     def scores(self, rep: torch.Tensor, candidates: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of ``candidates`` (all items when None) for representations [B, E] → [B, C]."""
+        bias = self.item_bias.weight[:, 0]
         if candidates is None:
-            return rep @ self.item.weight.T + self.bias
-        return rep @ self.item.weight[candidates].T + self.bias[candidates]
+            return rep @ self.item.weight.T + bias
+        return rep @ self.item.weight[candidates].T + bias[candidates]
 
     def forward(self, items: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Scores [N, I] of every item after the last event of each right-padded session."""
