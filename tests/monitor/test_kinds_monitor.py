@@ -196,3 +196,21 @@ def test_output_drift_alerts_in_the_kind_s_terms(tmp_path: Path) -> None:
     # ...which the loop's performance trigger reads in the same direction: a retrain fires
     drop = performance_drop(realised[0], LoopPolicy())
     assert drop is not None and drop["metric"] == "mae" and drop["low"] > drop["limit"] > drop["reference"]
+
+
+def test_report_and_dashboard_show_the_kind_s_metric(served: Served) -> None:
+    """The monitor's HTML table has the kind's metric columns; the dashboard plots the metric the
+    reports measured (macro-F1, MAE), with realised values on the matured windows."""
+    from shopml.dashboard import collect_dashboard, render_dashboard
+
+    kind = get_kind(served.kind)
+    result = run_monitor(served.ws, served.name, "1d", served.end, settings=SETTINGS, html=True)
+    html = (served.ws.reports_dir / "monitor").glob(f"{served.name}-*.html")
+    page = next(iter(html)).read_text(encoding="utf-8")
+    assert f"{kind.primary_metric} realised" in page and "pr_auc realised" not in page
+    data = collect_dashboard(served.ws, served.name)
+    assert data.metric == kind.primary_metric == result.reference["metric"]
+    realised = [d.realised for d in data.days if d.realised is not None]
+    assert realised and all(np.isfinite(realised))
+    title = {"multiclass": "Monitored macro-F1", "regression": "Monitored MAE"}[served.kind]
+    assert title in render_dashboard(data)

@@ -21,6 +21,15 @@ def _interval(block: dict[str, Any] | None, metric: str) -> tuple[float | None, 
     return iv.get("value"), iv.get("low"), iv.get("high")
 
 
+def _reported_metric(folder: Path, model: str) -> str:
+    """The metric the newest monitor report measured the model on (``pr_auc`` when there is none)."""
+    reports = sorted(folder.glob(f"{model}-*.json"))
+    if not reports:
+        return "pr_auc"
+    reference = json.loads(reports[-1].read_text(encoding="utf-8")).get("reference") or {}
+    return str(reference.get("metric") or "pr_auc")
+
+
 def _monitor_days(folder: Path, model: str, metric: str) -> list[DaySeries]:
     """Latest knowledge per window: realised values from the newest report that covers the window,
     the estimate and the drift verdict from the report in which the window was the latest one."""
@@ -65,11 +74,14 @@ def collect_dashboard(
     workspace: Workspace | Path | str,
     model: str,
     *,
-    metric: str = "pr_auc",
+    metric: str | None = None,
     initial_champion: tuple[int, str] | None = None,
 ) -> DashboardData:
-    """Read the workspace's events and reports for ``model`` into :class:`DashboardData`."""
+    """Read the workspace's events and reports for ``model`` into :class:`DashboardData`; ``metric``
+    defaults to the one the monitor reports measured (the model kind's primary metric: PR-AUC,
+    macro-F1, MAE)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    metric = metric or _reported_metric(ws.reports_dir / "monitor", model)
     events = sorted(EventStore(ws).read(model=model), key=lambda e: e.ts)
     timeline = [
         TimelineItem(
@@ -88,6 +100,7 @@ def collect_dashboard(
             gates.append({**data, "html": str(path.with_suffix(".html"))})
     return DashboardData(
         model=model,
+        metric=metric,
         timeline=timeline,
         versions=_versions(events, initial_champion),
         days=_monitor_days(ws.reports_dir / "monitor", model, metric),

@@ -63,6 +63,7 @@ class DashboardData:
 
     model: str
     title: str = "shopml dashboard"
+    metric: str = "pr_auc"  # the monitored metric (the model kind's primary, or the monitor's alert metric)
     scenario: str | None = None
     drift_onset: str | None = None
     timeline: list[TimelineItem] = field(default_factory=list)

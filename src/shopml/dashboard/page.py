@@ -75,8 +75,10 @@ def _monitor_figure(data: DashboardData) -> go.Figure | None:
             ),
             secondary_y=False,
         )
-    fig.update_layout(title="Monitored PR-AUC per window with intervals, and label maturity")
-    fig.update_yaxes(range=[0, 1], secondary_y=False)
+    name = {"pr_auc": "PR-AUC", "macro_f1": "macro-F1", "mae": "MAE"}.get(data.metric, data.metric)
+    fig.update_layout(title=f"Monitored {name} per window with intervals, and label maturity")
+    if data.metric != "mae":  # a score in [0, 1]; an error has the target's scale
+        fig.update_yaxes(range=[0, 1], secondary_y=False)
     fig.update_yaxes(range=[0, 1], title_text="maturity", secondary_y=True)
     _onset(fig, data)
     return fig

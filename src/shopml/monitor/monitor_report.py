@@ -21,6 +21,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from shopml.config import Workspace
+from shopml.kinds import get_kind
 from shopml.monitor.performance.metrics import METRICS
 from shopml.monitor.performance.windows import WindowPerformance
 
@@ -153,6 +154,12 @@ def _drift_parts(result: MonitorResult) -> tuple[str, str]:
     return (body.group(1) if body else page), (style.group(1) if style else "")
 
 
+def _metrics(result: MonitorResult) -> tuple[str, ...]:
+    """The metric columns: what a binary model's score engine measures, else the kind's family."""
+    kind = get_kind(result.kind)
+    return METRICS if kind.estimates_performance else tuple(kind.metrics)
+
+
 def render_html(
     result: MonitorResult, min_maturity: float, level: float, metric: str, plotly_src: str | None = None
 ) -> str:
@@ -164,7 +171,7 @@ def render_html(
         r=result,
         ref=result.reference,
         window=str(result.window),
-        metrics=METRICS,
+        metrics=_metrics(result),
         min_maturity=min_maturity,
         level=level,
         plotlyjs="" if plotly_src else get_plotlyjs(),
