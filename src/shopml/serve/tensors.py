@@ -42,6 +42,10 @@ NUMPY: dict[str, np.dtype[Any]] = {
 #: Every datatype with a raw layout (BF16 has no numpy type: not served).
 DATATYPES: tuple[str, ...] = (*NUMPY, "BYTES")
 _LEN = struct.Struct("<I")
+#: struct's code per fixed-size datatype: a few elements unpack faster with struct than through numpy
+#: (one request's columns hold one value each: ~0.3 vs ~1.5 µs).
+_CODES = dict(zip(NUMPY, "?bhiqBHIQefd", strict=True))
+_SMALL = 256
 
 
 def _dtype(datatype: Any) -> np.dtype[Any]:
@@ -67,19 +71,24 @@ def decode(datatype: Any, raw: bytes | memoryview, count: int) -> list[Any]:
             f"binary data is {len(raw)} bytes, but {count} {datatype} values take {size} bytes"
             f" ({dt.itemsize} each)"
         )
-    if datatype == "BOOL":
-        octets = np.frombuffer(raw, dtype=np.uint8)
-        if octets.size and int(octets.max()) > 1:
-            i = int(np.argmax(octets > 1))
-            raise ValueError(f"BOOL bytes must be 0 or 1, got {int(octets[i])} (element {i})")
+    if datatype == "BOOL" and count and max(raw) > 1:
+        i, bad = next((i, b) for i, b in enumerate(bytes(raw)) if b > 1)
+        raise ValueError(f"BOOL bytes must be 0 or 1, got {bad} (element {i})")
+    if count <= _SMALL:
+        return list(struct.unpack(f"<{count}{_CODES[datatype]}", raw))
     values: list[Any] = np.frombuffer(raw, dtype=dt).tolist()
     return values
 
 
 def _split(raw: bytes | memoryview, count: int) -> list[Any]:
-    out: list[Any] = []
     view = memoryview(raw)
     pos, end = 0, len(view)
+    if count == 1 and end >= 4 and _LEN.unpack_from(view)[0] == end - 4:  # the usual one-row column
+        try:
+            return [str(view[4:], "utf-8")]
+        except UnicodeDecodeError:
+            pass  # the general loop below says which element
+    out: list[Any] = []
     for i in range(count):
         if pos + 4 > end:
             raise ValueError(f"BYTES data ends after {i} of {count} elements (each: 4-byte length + bytes)")
