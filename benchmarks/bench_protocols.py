@@ -1,19 +1,21 @@
 """Protocol benchmark: OIP v2 over REST JSON, REST binary tensors and gRPC, against one server in one run.
 
-    .venv/bin/python -m benchmarks.bench_protocols [--quick] [--duration S] [--rounds N] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_protocols [--quick] [--duration S] [--rounds N] [--batch N]
+                                                     [--json OUT]
 
 A fraud model (XGBoost, 300 trees, depth 6, 13 inputs → ONNX; ``--quick``: 50 trees) is registered in a
 fresh workspace and served by one ``shopml serve --grpc-port`` process (1 worker, prediction log on, no
-response cache: every request is scored). Every request is a one-row OIP v2 inference with all 13 inputs
-and the id and time fields, cycling through 200 rows: ``POST /v2/models/fraud/infer`` with JSON tensors;
-the same with every input and output as binary tensors (``Inference-Header-Content-Length``, what
-tritonclient sends by default); ``ModelInfer`` over gRPC with ``raw_input_contents`` (what
-tritonclient.grpc sends). Each point is a closed loop at 1 and at 32 concurrent requests, run in its own
-process: REST from a raw-socket asyncio (uvloop) client on keep-alive connections, gRPC from grpcio's
-asyncio client with the calls multiplexed on one channel. The three protocols alternate for ``--rounds``
-rounds (each round in a new order) and each reports its median; the run prints c=1 p50 and c=32
-throughput and their ratios to REST JSON. Client and server share the machine's cores, and the two
-clients differ (grpcio's client does more per call than the raw-socket one): the ratios compare the
+response cache: every request is scored). Every request is a one-row (``--batch N``: N-row) OIP v2 inference
+with all 13 inputs and the id and time fields, cycling through 200 rows: ``POST /v2/models/fraud/infer``
+with JSON tensors; the same with every input and output as binary tensors
+(``Inference-Header-Content-Length``, what tritonclient sends by default); ``ModelInfer`` over gRPC with
+``raw_input_contents`` (what tritonclient.grpc sends). Each point is a closed loop at 1 and at 32 concurrent
+requests, run in its own process: REST from a raw-socket asyncio (uvloop) client on keep-alive connections,
+gRPC from grpcio's asyncio client with the calls multiplexed on one channel. The three protocols alternate
+for ``--rounds`` rounds (each round in a new order) and each reports its median; the run prints c=1 p50 and
+c=32 throughput and their ratios to REST JSON, and first, in-process, what each protocol's own decoding and
+encoding costs per request (no transport, best of 5). Client and server share the machine's cores, and the
+two clients differ (grpcio's client does more per call than the raw-socket one): the ratios compare the
 protocol stacks as a Python client sees them, not the server alone.
 """
 
@@ -52,22 +54,26 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def requests(meta: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, list[bytes]]:
-    """Per protocol, one pre-built request per row (HTTP requests whole; gRPC serialized messages)."""
+def requests(meta: dict[str, Any], rows: list[dict[str, Any]], batch: int = 1) -> dict[str, list[bytes]]:
+    """Per protocol, pre-built requests of ``batch`` rows each (HTTP requests whole; gRPC serialized
+    messages)."""
     from shopml.serve import tensors
     from shopml.serve.grpc import oip_pb2 as pb
 
     parts = [(t["name"], t["datatype"]) for t in meta["inputs"]]
     parts += [(meta["parameters"][c], "BYTES") for c in ("id_column", "time_column")]
     out: dict[str, list[bytes]] = {p: [] for p in PROTOCOLS}
-    for row in rows:
-        doc = {"inputs": [{"name": n, "shape": [1, 1], "datatype": d, "data": [row[n]]} for n, d in parts]}
+    for k in range(max(1, len(rows) // batch)):
+        group = rows[k * batch : (k + 1) * batch]
+        shape = [len(group), 1]
+        cols = {n: [r[n] for r in group] for n, _ in parts}
+        doc = {"inputs": [{"name": n, "shape": shape, "datatype": d, "data": cols[n]} for n, d in parts]}
         body = orjson.dumps(doc)
         out["rest_json"].append(_http(body, "application/json"))
-        raws = [tensors.encode(d, [row[n]]) for n, d in parts]
+        raws = [tensors.encode(d, cols[n]) for n, d in parts]
         binary = {
             "inputs": [
-                {"name": n, "shape": [1, 1], "datatype": d, "parameters": {"binary_data_size": len(r)}}
+                {"name": n, "shape": shape, "datatype": d, "parameters": {"binary_data_size": len(r)}}
                 for (n, d), r in zip(parts, raws, strict=True)
             ],
             "parameters": {"binary_data_output": True},
@@ -77,7 +83,7 @@ def requests(meta: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, list
         out["rest_binary"].append(_http(head + b"".join(raws), "application/octet-stream", extra))
         req = pb.ModelInferRequest(model_name="fraud")
         for (n, d), r in zip(parts, raws, strict=True):
-            req.inputs.add(name=n, datatype=d, shape=[1, 1])
+            req.inputs.add(name=n, datatype=d, shape=shape)
             req.raw_input_contents.append(r)
         out["grpc"].append(req.SerializeToString())
     return out
@@ -172,6 +178,43 @@ def measure(protocol: str, port: int, reqs: list[bytes], conns: int, duration: f
     return result
 
 
+def codec_costs(bundle: Any, reqs: dict[str, list[bytes]], reps: int) -> dict[str, float]:
+    """In-process µs per request for each protocol's own work, no transport: decoding the
+    request into a validated batch and encoding the answer (best of 5 repeats of ``reps`` calls)."""
+    import timeit
+
+    from shopml.kinds import get_kind
+    from shopml.serve.codec import InputCodec
+    from shopml.serve.grpc import oip_pb2 as pb
+    from shopml.serve.grpc.wire import decode_request, encode_response
+    from shopml.serve.protocol import decode_infer, encode_binary
+
+    codec = InputCodec(bundle)
+    head = get_kind(bundle.meta.kind).head(bundle.meta.model_dump(by_alias=True))
+    rows = orjson.loads(reqs["rest_json"][0].partition(b"\r\n\r\n")[2])["inputs"][0]["shape"][0]
+    scores = np.full(rows, 0.25, dtype=np.float32)
+    json_body = reqs["rest_json"][0].partition(b"\r\n\r\n")[2]
+    binary_req = reqs["rest_binary"][0]
+    size = re.search(rb"Inference-Header-Content-Length: (\d+)", binary_req)
+    binary_body, header = binary_req.partition(b"\r\n\r\n")[2], size.group(1) if size else None
+    grpc_body = reqs["grpc"][0]
+
+    def rest_json() -> None:
+        req = decode_infer(json_body, codec, None, head.names)
+        head.encode_v2("fraud", 1, "r", scores, req.outputs)
+
+    def rest_binary() -> None:
+        req = decode_infer(binary_body, codec, None, head.names, header)
+        encode_binary(head.encode_v2("fraud", 1, "r", scores, req.outputs), req.binary)
+
+    def grpc() -> None:
+        req = decode_request(pb.ModelInferRequest.FromString(grpc_body), codec, None, head.names)
+        encode_response(head.encode_v2("fraud", 1, "r", scores, req.outputs)).SerializeToString()
+
+    fns = {"rest_json": rest_json, "rest_binary": rest_binary, "grpc": grpc}
+    return {p: min(timeit.repeat(fn, number=reps, repeat=5)) / reps * 1e6 for p, fn in fns.items()}
+
+
 def _start(cmd: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=err, stderr=err, start_new_session=True)
@@ -214,7 +257,7 @@ def _check(port: int, grpc_port: int, reqs: dict[str, list[bytes]]) -> None:
             response_deserializer=pb.ModelInferResponse.FromString,
         )
         resp = call(reqs["grpc"][0])
-        scores.append(tensors.decode("FP32", resp.raw_output_contents[0], 1)[0])
+        scores.append(tensors.decode("FP32", resp.raw_output_contents[0][:4], 1)[0])
     if not np.allclose(scores, scores[0], rtol=1e-6):
         raise RuntimeError(f"the protocols disagree on the same row: {scores}")
 
@@ -228,13 +271,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--rounds", type=int, default=None, help="rounds over the three protocols; medians [3; quick 1]"
     )
+    ap.add_argument("--batch", type=int, default=1, help="rows per request [1]")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
     duration = args.duration or (2.0 if args.quick else 5.0)
     rounds = args.rounds or (1 if args.quick else 3)
     load = os.getloadavg()
     print(
-        f"{duration:.0f} s per point, {rounds} round(s);"
+        f"{duration:.0f} s per point, {rounds} round(s), {args.batch} row(s) per request;"
         f" load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-protocols-"))
@@ -246,7 +290,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         fm = make_bundle(
             tmp / "bundle", n_trees=50 if args.quick else 300, depth=6, n_rows=3000 if args.quick else 20000
         )
-        rows = [r for r in make_rows(260, seed=3)[0] if r["amount_avg_30d"] is not None][:200]
+        n_rows = max(200, args.batch)
+        rows = [r for r in make_rows(n_rows + n_rows // 5 + 20, seed=3)[0] if r["amount_avg_30d"] is not None]
+        rows = rows[:n_rows]
         ws = tmp / "ws"
         Registry(Workspace(ws)).register(fm.bundle.path, params={}, metrics={})
         port, grpc_port = _port(), _port()
@@ -255,8 +301,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "SHOPML_SERVE__EVENT_TIME_WINDOW_S": "0"}
         proc = _start(cmd, env, f"http://127.0.0.1:{port}/v2/health/ready", tmp / "serve.log")
         meta = httpx.get(f"http://127.0.0.1:{port}/v2/models/fraud").json()
-        reqs = requests(meta, rows)
+        reqs = requests(meta, rows, args.batch)
         _check(port, grpc_port, reqs)
+        costs = codec_costs(fm.bundle, reqs, max(5, (200 if args.quick else 2000) // args.batch))
+        print(
+            "in-process decode + encode per request (µs): "
+            + ", ".join(f"{p}={v:.0f}" for p, v in costs.items())
+        )
         ports = {"rest_json": port, "rest_binary": port, "grpc": grpc_port}
         for p in PROTOCOLS:  # warm-up
             measure(p, ports[p], reqs[p], 8, min(1.0, duration))
@@ -266,7 +317,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for c in (1, 32):
                 for p in order:
                     runs[p][c].append(measure(p, ports[p], reqs[p], c, duration))
-        report = _report(runs)
+        report = _report(runs) | {"codec_us": costs}
         report |= {"duration_s": duration, "rounds": rounds, "loadavg": [load, os.getloadavg()]}
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.json:

@@ -81,13 +81,29 @@ def decode(datatype: Any, raw: bytes | memoryview, count: int) -> list[Any]:
 
 
 def _split(raw: bytes | memoryview, count: int) -> list[Any]:
-    view = memoryview(raw)
+    data = bytes(raw)
+    end = len(data)
+    unpack = _LEN.unpack_from
+    out: list[Any] = []
+    append = out.append
+    pos = 0
+    try:  # the usual, well-formed case in a tight loop; anything wrong: the checking loop says what
+        for _ in range(count):
+            (length,) = unpack(data, pos)
+            start, pos = pos + 4, pos + 4 + length
+            if pos > end:
+                break
+            append(data[start:pos].decode())
+        else:
+            if pos == end:
+                return out
+    except (struct.error, UnicodeDecodeError):
+        pass
+    return _split_checked(data, count)
+
+
+def _split_checked(view: bytes, count: int) -> list[Any]:
     pos, end = 0, len(view)
-    if count == 1 and end >= 4 and _LEN.unpack_from(view)[0] == end - 4:  # the usual one-row column
-        try:
-            return [str(view[4:], "utf-8")]
-        except UnicodeDecodeError:
-            pass  # the general loop below says which element
     out: list[Any] = []
     for i in range(count):
         if pos + 4 > end:
