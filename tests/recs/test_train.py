@@ -15,7 +15,7 @@ from shopml.recs.gru import GRUParams
 from shopml.recs.train import BASELINES, RecsConfig, fit_and_evaluate
 from shopml.registry.bundle import ModelBundle
 
-TINY = GRUParams(embedding=8, hidden=16, batch=128, n_sample=64, max_epochs=1, lr=1e-2)
+TINY = GRUParams(embedding=8, hidden=16, batch=256, n_sample=64, max_epochs=1, lr=1e-2)
 
 
 def test_fit_evaluate_publish(recs_world: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,6 +36,7 @@ def test_fit_evaluate_publish(recs_world: Path, workspace: Path, monkeypatch: py
     meta = bundle.meta.model_dump(by_alias=True)
     assert meta["kind"] == "ranking" and meta["top_k"] == 20 and len(meta["items"]) == len(result.split.items)
     assert meta["parity"]["topk_identical"] and meta["parity"]["max_abs_diff"] <= 1e-4
+    assert sum(meta["reference_outputs"]["item"].values()) > 100
     assert meta["lineage"]["data_fingerprint"] and "recall_at_20_low" in meta["metrics"]
     assert result.version is not None and result.version.version == 1 and "champion" in result.version.aliases
     html = Path(result.report_path).read_text()  # type: ignore[arg-type]

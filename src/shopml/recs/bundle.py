@@ -37,6 +37,19 @@ def flat_metrics(result: RecsResult, k: int) -> dict[str, float]:
     return out
 
 
+def _top1_counts(result: RecsResult, sessions: int = 2000) -> dict[str, int]:
+    """The served top-1 item's distribution on validation prefixes (the reference of output drift)."""
+    valid = result.split.valid
+    chosen = np.arange(min(sessions, valid.n_sessions))
+    counts: dict[str, int] = {}
+    for lo in range(0, chosen.size, 256):
+        top = result.gru.score_sessions(valid, chosen[lo : lo + 256]).argmax(axis=1)
+        for i, c in zip(*np.unique(top, return_counts=True), strict=True):
+            key = result.split.items[int(i)]
+            counts[key] = counts.get(key, 0) + int(c)
+    return dict(sorted(counts.items()))
+
+
 def _fingerprint(data_dir: Path) -> str:
     h = hashlib.sha256()
     for p in sorted((data_dir / "sessions").rglob("*.parquet")):
@@ -112,6 +125,7 @@ def publish_recs(
         }
     )
     html = _report(cfg, result, lineage)
+    meta.reference_outputs = {"item": _top1_counts(result)}  # type: ignore[attr-defined]  # extra="allow"
     test = result.split.test
     held_out = np.arange(min(cfg.parity_sessions, test.n_sessions))
 
