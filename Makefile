@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest docs bench clean
+.PHONY: install demo test lint typecheck pytest docs bench clean data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 test: lint typecheck pytest docs
+
+# Fashion-MNIST for `shopml train --task images` (Debian's dataset-fashion-mnist, files in
+# /usr/share/datasets/fashion-mnist/): installed when missing and running as root; shopml never downloads
+FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+data:
+	@if [ -f $(FMNIST) ]; then echo "Fashion-MNIST is in $(dir $(FMNIST))"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y dataset-fashion-mnist || { apt-get update && apt-get install -y dataset-fashion-mnist; }; \
+	else echo "Fashion-MNIST is missing: run 'sudo apt-get install dataset-fashion-mnist' (or 'sudo make data')"; exit 1; fi
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -50,6 +50,9 @@ def simulate_command(
             "--session-rate", help="Browsing sessions per customer per day (0: no sessions, items)."
         ),
     ] = 0.03,
+    images: Annotated[
+        int, typer.Option("--images", help="Product photos per category under images/ (0: none).")
+    ] = 0,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -73,6 +76,7 @@ def simulate_command(
         fraud_rate=fraud_rate,
         return_rate=return_rate,
         session_rate=session_rate,
+        images=images,
         progress=True,
     )
     print_summary(result, console)

@@ -101,7 +101,9 @@ def train(
     ] = None,
     task: Annotated[
         str | None,
-        typer.Option("--task", help="Preset: fraud | returns | recs (overlaid by --train-config if both)."),
+        typer.Option(
+            "--task", help="Preset: fraud | returns | recs | images (overlaid by --train-config if both)."
+        ),
     ] = None,
     train_config: Annotated[
         Path | None,
@@ -114,7 +116,9 @@ def train(
         Literal["f1", "cost"] | None, typer.Option("--objective", help="Threshold objective.")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="recs: a small model, under 2 minutes.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="recs, images: a small model on a subset, under 2 minutes.")
+    ] = False,
     no_register: Annotated[
         bool, typer.Option("--no-register", help="Write the bundle but do not register it.")
     ] = False,
@@ -127,6 +131,13 @@ def train(
     """Train on the past, validate and test out of time, calibrate, pick the threshold, export ONNX
     (parity-checked), write the HTML report and register the bundle (first version = champion)."""
     require("train", what="shopml train")
+    if task == "images":
+        from shopml.cli.nn import train_images_command
+
+        train_images_command(
+            data, quick=quick, seed=seed, register=not no_register, workspace=workspace, config=config
+        )
+        return
     from rich.panel import Panel
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

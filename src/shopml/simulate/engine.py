@@ -92,6 +92,7 @@ def simulate(
     progress: bool = False,
     console: Console | None = None,
     parameters: SimulationParams | None = None,
+    images: int = 0,
     **params: Any,
 ) -> SimulationResult:
     """Simulate a world into ``out_dir`` (see :class:`SimulationParams` for ``params``: ``days``,
@@ -99,7 +100,8 @@ def simulate(
 
     ``parameters`` may pass a ready :class:`SimulationParams` instead. Same seed and parameters give
     byte-identical files. A world already in ``out_dir`` is replaced (its ``transactions``, ``orders``
-    and ``labels`` folders are removed first). Raises ConfigError on invalid parameters.
+    and ``labels`` folders are removed first). ``images``: also write that many product photos per
+    category under ``images/`` (:mod:`shopml.simulate.images`). Raises ConfigError on invalid parameters.
     """
     p = parameters.resolved() if parameters is not None else SimulationParams.build(**params)
     out = Path(out_dir)
@@ -164,6 +166,10 @@ def simulate(
     if sessions is not None:
         rows |= {"sessions": sessions.rows_, "items": sessions.items_}
         man["tables"] |= session_manifest(sessions.rows_, sessions.items_, sessions.partitions_)
+    if images:
+        from shopml.simulate.images import write_images
+
+        rows["images"] = write_images(out / "images", per_class=images, seed=p.seed)["train"]
     (out / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return SimulationResult(
         out_dir=out,

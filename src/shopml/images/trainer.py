@@ -1,0 +1,143 @@
+"""``train_images``: a run of :mod:`shopml.images.flow`, exported, reported, bundled and registered as a
+``multiclass`` model (default name ``images``) through the same publication as the tabular models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shopml.config import Workspace
+from shopml.images.config import ImagesConfig
+from shopml.images.flow import ImagesRun, run_images
+
+__all__ = ["ImagesResult", "train_images"]
+
+PARITY_ROWS = 256
+WEIGHTS_FILE = "model.pt"
+
+
+@dataclass
+class ImagesResult:
+    """A finished run: what it measured, where the bundle and report are, the registry version."""
+
+    run: ImagesRun
+    bundle_dir: Path
+    report_path: Path
+    parity_max_abs_diff: float
+    version: Any
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures, JSON-ready."""
+        r = self.run
+        return {
+            "metrics": {k: iv.to_dict() for k, iv in r.metrics.items()},
+            "baselines": {
+                n: {k: iv.to_dict() for k, iv in b["metrics"].items()} for n, b in r.baselines.items()
+            },
+            "ece": r.ece,
+            "review": r.review,
+            "train_seconds": r.train_seconds,
+            "peak_memory_mb": r.peak_memory_mb,
+            "epochs": len(r.fit.history),
+            "best_epoch": r.fit.best_epoch,
+            "parity_max_abs_diff": self.parity_max_abs_diff,
+            "gradient_diagnosis": r.fit.gradient_diagnosis.verdict,
+            "fit_diagnosis": r.fit.fit_diagnosis.verdict if r.fit.fit_diagnosis else None,
+        }
+
+
+def _meta(run: ImagesRun, cfg: ImagesConfig, parity: float) -> dict[str, Any]:
+    from shopml.train.lineage import build_lineage
+
+    flat: dict[str, float] = {}
+    for k, iv in run.metrics.items():
+        flat.update(
+            {f"{k}{s}": v for s, v in (("", iv.value), ("_low", iv.low), ("_high", iv.high)) if v == v}
+        )
+    flat["ece"] = run.ece
+    model = run.serving.classifier
+    return {
+        "name": cfg.name,
+        "task": "images",
+        "kind": "multiclass",
+        "schema": {
+            "features": [
+                {"name": "image", "kind": "numeric", "min": 0.0, "max": 1.0},
+                {"name": "category", "kind": "target"},
+            ]
+        },
+        "inputs": ["image"],
+        "input_type": "image",
+        "input_shape": [-1, 1, 28, 28],
+        "input_range": [0.0, 1.0],
+        "normalisation": {"mean": float(model.mean), "std": float(model.std)},
+        "score_output": "probabilities",
+        "objective": "macro_f1",
+        "target": "category",
+        "classes": run.classes,
+        "metrics": flat,
+        "review_threshold": run.review["validation"]["threshold"],
+        "diagnosis": run.fit.fit_diagnosis.to_dict() if run.fit.fit_diagnosis else None,
+        "gradient_diagnosis": run.fit.gradient_diagnosis.to_dict(),
+        "parity_max_abs_diff": parity,
+        "lineage": build_lineage(
+            data_fingerprint=run.fingerprint,
+            data_source=str(run.data.source),
+            config=cfg.to_dict(),
+            seed=cfg.seed,
+        ),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def train_images(
+    cfg: ImagesConfig,
+    *,
+    ws: Workspace | None,
+    register: bool = True,
+    tracking_uri: str | None = None,
+    out_dir: str | Path | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> ImagesResult:
+    """Train, measure, export (parity-checked), report, write the bundle and register it."""
+    import numpy as np
+    import torch
+
+    from shopml.images.export import export_onnx
+    from shopml.images.report import render_images_report
+    from shopml.registry.bundle import ONNX_FILE, REPORT_FILE, BundleMeta, ModelBundle
+    from shopml.train.publish import RegisterArgs, publish
+
+    run = run_images(cfg, say)
+    say("ONNX export and parity check")
+    rows = np.unique(
+        np.linspace(0, len(run.data.test_y) - 1, min(PARITY_ROWS, len(run.data.test_y))).astype(int)
+    )
+    onnx_bytes, parity = export_onnx(run.serving, run.classes, run.data.test_x[rows], cfg.parity_tolerance)
+    meta = BundleMeta.model_validate(_meta(run, cfg, parity))
+    html = render_images_report(run, name=cfg.name, parity=parity, config=cfg.to_dict())
+
+    def write(staging: Path) -> float:
+        staging.mkdir(parents=True, exist_ok=False)
+        (staging / ONNX_FILE).write_bytes(onnx_bytes)
+        torch.save(run.serving.classifier.state_dict(), staging / WEIGHTS_FILE)
+        (staging / REPORT_FILE).write_text(html, encoding="utf-8")
+        ModelBundle(staging, meta).save_meta()
+        return parity
+
+    params = {f"images.{k}": v for k, v in cfg.to_dict().items()}
+    params.update(kind="multiclass", data_fingerprint=run.fingerprint, epochs_run=len(run.fit.history))
+    registration = RegisterArgs(
+        params=params,
+        metrics={**meta.metrics, "train_seconds": run.train_seconds, "peak_memory_mb": run.peak_memory_mb},
+        tags={"task": "images", "kind": "multiclass",
+              "diagnosis": run.fit.fit_diagnosis.verdict if run.fit.fit_diagnosis else "none"},
+        tracking_uri=tracking_uri,
+    )  # fmt: skip
+    final, delta, version, report = publish(
+        cfg.name, write, ws=ws, out_dir=out_dir, registration=registration if register else None, say=say
+    )
+    return ImagesResult(run, final, report, delta, version)
