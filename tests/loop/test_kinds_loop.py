@@ -18,13 +18,13 @@ from shopml.loop.policy import DataPolicy, GatePolicy, WindowPolicy
 from shopml.loop.window import split_at
 
 
-def _with_label_times(table: pa.Table, delay_hours: float) -> pa.Table:
+def with_label_times(table: pa.Table, delay_hours: float) -> pa.Table:
     t = table.column("event_time")
     us = pc.cast(t, pa.int64()).to_numpy(zero_copy_only=False) + int(delay_hours * 3.6e9)
     return table.append_column("label_available_at", pa.array(us, pa.int64()).cast(t.type))
 
 
-def _end(table: pa.Table) -> datetime:
+def end_time(table: pa.Table) -> datetime:
     last = pc.max(table.column("event_time")).as_py()
     return last if last.tzinfo else last.replace(tzinfo=UTC)
 
@@ -82,8 +82,8 @@ def test_pending_labels_negative_needs_a_kind_whose_missing_label_means_no() -> 
             "progression": rng.gamma(3.0, 50.0, n),
         }
     )
-    table = _with_label_times(table, 12.0)
-    now = _end(table)
+    table = with_label_times(table, 12.0)
+    now = end_time(table)
     data = DataPolicy(path=Path("x"), target="progression")
     window = WindowPolicy(pending_labels="negative", min_rows=10, min_positives=10)
     with pytest.raises(ConfigError, match="a regression model's pending rows stay unknown"):
