@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import orjson
 
 from shopml.errors import ConfigError
 
@@ -48,7 +49,24 @@ __all__ = [
     "WeightedMetrics",
     "get_kind",
     "register",
+    "v2_response",
 ]
+
+
+def v2_response(
+    model: str,
+    version: int,
+    rid: str,
+    tensors: list[dict[str, Any]],
+    parameters: dict[str, Any] | None = None,
+) -> bytes:
+    """An OIP v2 inference response body holding ``tensors`` (``{"name", "shape", "datatype", "data"}``)."""
+    body: dict[str, Any] = {"model_name": model, "model_version": str(version), "id": rid}
+    if parameters is not None:
+        body["parameters"] = parameters
+    body["outputs"] = tensors
+    return orjson.dumps(body)
+
 
 #: Metric family over row weights ``W`` of shape ``[b, n]`` → one array ``[b]`` per metric name.
 WeightedMetrics = Callable[[np.ndarray], Mapping[str, np.ndarray]]

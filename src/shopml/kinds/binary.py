@@ -29,6 +29,7 @@ from shopml.kinds.base import (
     OutputSpec,
     WeightedMetrics,
     register,
+    v2_response,
 )
 
 __all__ = ["KIND", "BinaryHead", "BinaryKind", "encode_v1", "encode_v2"]
@@ -70,15 +71,7 @@ def encode_v2(
         else:
             data = (scores >= threshold).astype(np.int8).tolist()
             out.append({"name": "decision", "shape": [n], "datatype": "INT8", "data": data})
-    return orjson.dumps(
-        {
-            "model_name": model,
-            "model_version": str(version),
-            "id": rid,
-            "parameters": {"threshold": threshold},
-            "outputs": out,
-        }
-    )
+    return v2_response(model, version, rid, out, {"threshold": threshold})
 
 
 class BinaryHead(OutputHead):

@@ -29,6 +29,7 @@ from shopml.kinds.base import (
     OutputSpec,
     WeightedMetrics,
     register,
+    v2_response,
 )
 
 __all__ = ["KIND", "MulticlassHead", "MulticlassKind", "classes_of"]
@@ -89,15 +90,7 @@ class MulticlassHead(OutputHead):
                 tensors.append({"name": name, "shape": [n, c], "datatype": "FP32", "data": data})
             else:
                 tensors.append({"name": "label", "shape": [n], "datatype": "BYTES", "data": self.labels(out)})
-        return orjson.dumps(
-            {
-                "model_name": model,
-                "model_version": str(version),
-                "id": rid,
-                "parameters": {"classes": self.classes},
-                "outputs": tensors,
-            }
-        )
+        return v2_response(model, version, rid, tensors, {"classes": self.classes})
 
     def score(self, out: np.ndarray) -> np.ndarray:
         """The probability of the predicted label."""

@@ -31,6 +31,7 @@ from shopml.kinds.base import (
     OutputSpec,
     WeightedMetrics,
     register,
+    v2_response,
 )
 
 __all__ = ["KIND", "RankingHead", "RankingKind", "full_ranks", "items_of"]
@@ -111,15 +112,7 @@ class RankingHead(OutputHead):
                         "data": sc.reshape(-1).tolist(),
                     }
                 )
-        return orjson.dumps(
-            {
-                "model_name": model,
-                "model_version": str(version),
-                "id": rid,
-                "parameters": {"k": self.k},
-                "outputs": tensors,
-            }
-        )
+        return v2_response(model, version, rid, tensors, {"k": self.k})
 
     def score(self, out: np.ndarray) -> np.ndarray:
         """The best item's score."""

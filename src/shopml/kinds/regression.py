@@ -27,6 +27,7 @@ from shopml.kinds.base import (
     OutputSpec,
     WeightedMetrics,
     register,
+    v2_response,
 )
 
 __all__ = ["ERROR_SCALE", "KIND", "RegressionHead", "RegressionKind"]
@@ -56,9 +57,7 @@ class RegressionHead(OutputHead):
         tensors = [
             {"name": "value", "shape": [int(v.size)], "datatype": "FP32", "data": v.tolist()} for _ in outputs
         ]
-        return orjson.dumps(
-            {"model_name": model, "model_version": str(version), "id": rid, "outputs": tensors}
-        )
+        return v2_response(model, version, rid, tensors)
 
     def score(self, out: np.ndarray) -> np.ndarray:
         """The value."""
