@@ -92,3 +92,11 @@ def test_onnx_export_parity() -> None:
     other = GRURec(40, embedding=8, hidden=12).eval()
     with pytest.raises(ModelError, match="parity check failed"):
         check_parity(raw, other, items, lengths, k=10)
+
+
+def test_lstm_exports_with_parity() -> None:
+    torch.manual_seed(1)
+    model = GRURec(40, embedding=8, hidden=12, cell="lstm").eval()
+    s = _sessions([4, 1, 7, 3], n_items=40, seed=2)
+    items, lengths = padded(s, np.arange(s.n_sessions))
+    assert check_parity(export_onnx(model), model, items, lengths, k=10).topk_identical
