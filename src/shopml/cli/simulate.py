@@ -99,6 +99,9 @@ def print_summary(result: SimulationResult, out: Console) -> None:
     table.add_row("orders", f"{result.rows['orders']:,}", f"{hv:,}", f"{result.return_rate:.3%}")
     table.add_row("labels/fraud", f"{result.rows['labels/fraud']:,}", "", "")
     table.add_row("labels/returns", f"{result.rows['labels/returns']:,}", "", "")
+    for name in ("sessions", "items"):
+        if name in result.rows:
+            table.add_row(name, f"{result.rows[name]:,}", "", "")
     out.print(table)
     patterns = ", ".join(f"{k} {v:,}" for k, v in result.fraud_patterns.items())
     out.print(f"fraud patterns: {patterns}")
