@@ -45,6 +45,7 @@ class ServeSettings(_Section):
     coalesce_writes: bool = True  # response head + body in one socket write (shopml.serve.http)
     grpc_port: int | None = Field(None, ge=0, le=65535, description="OIP v2 gRPC port (off when unset)")
     max_rows_per_request: int = Field(10_000, ge=1, description="rows (instances) per request; more: 413")
+    max_k: int = Field(100, ge=1, description="the most items a ranking request may ask for (parameters.k)")
     max_connections: int = Field(1000, ge=1, description="open connections per worker; more: 503")
     header_timeout_s: float = Field(10.0, gt=0, description="a request's headers must arrive within this")
     body_timeout_s: float = Field(30.0, gt=0, description="a request's body must arrive within this (408)")

@@ -7,6 +7,10 @@ sampled one, and ties count against the model (**conservative**: the true item r
 scored the same), so a constant scorer gets no credit. Primary metric Recall@K; the family adds MRR@K.
 Output drift: chi-square on the logged top-1 item. A session without a next item stays unlabelled.
 
+Serving reads a browsing session (``input_layout = "session"``: :mod:`shopml.serve.session`), which
+ranks per request (its own K, seen items excluded, the popularity list for an empty session) into a
+:class:`Ranked`; the head encodes either that or a plain score matrix (the bundle's K).
+
 >>> s = np.array([[0.9, 0.5, 0.1], [0.2, 0.2, 0.2]])
 >>> m = KIND.point_metrics(np.array([1, 0]), s, k=2)
 >>> m["recall_at_k"], m["mrr_at_k"]
@@ -15,6 +19,7 @@ Output drift: chi-square on the logged top-1 item. A session without a next item
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -34,7 +39,7 @@ from shopml.kinds.base import (
     v2_response,
 )
 
-__all__ = ["KIND", "RankingHead", "RankingKind", "full_ranks", "items_of"]
+__all__ = ["KIND", "Ranked", "RankingHead", "RankingKind", "full_ranks", "items_of", "top_k"]
 
 DEFAULT_K = 10
 
@@ -59,6 +64,44 @@ def full_ranks(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return np.where(known & np.isfinite(true[:, 0]), ranks, i + 1)
 
 
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices [N, k] of each row's k best scores, best first, ties in catalogue order (as a stable
+    sort), via a partition: O(I) per row instead of a full sort of the catalogue."""
+    s = np.asarray(scores)
+    n, m = s.shape
+    k = min(k, m)
+    if k >= m or m <= 256:
+        return np.argsort(-s, axis=1, kind="stable")[:, :k]
+    kth = -np.partition(-s, k - 1, axis=1)[:, k - 1]  # each row's k-th best value
+    out = np.empty((n, k), dtype=np.int64)
+    for r in range(n):
+        cand = np.flatnonzero(s[r] >= kth[r])  # k items, more when the k-th value is tied
+        out[r] = cand[np.argsort(-s[r, cand], kind="stable")[:k]]
+    return out
+
+
+class Ranked:
+    """Per row the ranked item ids and their scores (NaN: not a model score, e.g. the popularity
+    fallback), the K asked for, extra answer fields per row and extra log columns."""
+
+    __slots__ = ("extra", "items", "k", "log", "scores")
+
+    def __init__(
+        self,
+        items: list[list[str]],
+        scores: list[list[float]],
+        k: int,
+        extra: list[dict[str, Any]] | None = None,
+        log: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.items, self.scores, self.k = items, scores, k
+        self.extra = extra
+        self.log = log or {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 class RankingHead(OutputHead):
     """The top-K item ids and their scores."""
 
@@ -76,52 +119,63 @@ class RankingHead(OutputHead):
     def top(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Item ids [N, K] and scores [N, K], best first (ties by catalogue order)."""
         s = np.asarray(out, dtype=np.float32)
-        idx = np.argsort(-s, axis=1, kind="stable")[:, : self.k]
+        idx = top_k(s, self.k)
         return self.items[idx], np.take_along_axis(s, idx, axis=1)
 
-    def encode_v1(self, model: str, version: int, request_ids: list[str], out: np.ndarray) -> bytes:
-        """Per instance ``items`` and ``scores`` (best first)."""
+    def ranked(self, out: np.ndarray | Ranked) -> Ranked:
+        """``out`` as :class:`Ranked` (a score matrix is ranked with the bundle's K)."""
+        if isinstance(out, Ranked):
+            return out
         ids, sc = self.top(out)
-        preds = [
-            {"request_id": rid, "items": i, "scores": s, "model_version": version}
-            for rid, i, s in zip(request_ids, ids.tolist(), sc.tolist(), strict=True)
-        ]
-        return orjson.dumps({"model": model, "model_version": version, "k": self.k, "predictions": preds})
+        return Ranked(ids.tolist(), sc.astype(np.float64).tolist(), self.k)
 
-    def encode_v2(self, model: str, version: int, rid: str, out: np.ndarray, outputs: list[str]) -> bytes:
-        """``items`` BYTES [N, K] and ``scores`` FP32 [N, K] (row-major data)."""
-        ids, sc = self.top(out)
-        n = int(ids.shape[0])
+    def encode_v1(self, model: str, version: int, request_ids: list[str], out: Any) -> bytes:
+        """Per instance ``items`` and ``scores`` (best first) and any per-row extras."""
+        r = self.ranked(out)
+        extra = r.extra or [{}] * len(r)
+        preds = [
+            {"request_id": rid, "items": i, "scores": s, "model_version": version, **e}
+            for rid, i, s, e in zip(request_ids, r.items, r.scores, extra, strict=True)
+        ]
+        return orjson.dumps({"model": model, "model_version": version, "k": r.k, "predictions": preds})
+
+    def encode_v2(self, model: str, version: int, rid: str, out: Any, outputs: list[str]) -> bytes:
+        """``items`` BYTES [N, K] and ``scores`` FP32 [N, K] (row-major data; a row with fewer than K
+        items is padded with ``""`` and NaN); per-row extras as lists in the answer's parameters."""
+        r = self.ranked(out)
+        n, k = len(r), r.k
         tensors = []
         for name in outputs:
             if name == "items":
-                tensors.append(
-                    {
-                        "name": name,
-                        "shape": [n, self.k],
-                        "datatype": "BYTES",
-                        "data": ids.reshape(-1).tolist(),
-                    }
-                )
+                data: list[Any] = [v for row in r.items for v in (*row, *[""] * (k - len(row)))]
+                tensors.append({"name": name, "shape": [n, k], "datatype": "BYTES", "data": data})
             else:
-                tensors.append(
-                    {
-                        "name": "scores",
-                        "shape": [n, self.k],
-                        "datatype": "FP32",
-                        "data": sc.reshape(-1).tolist(),
-                    }
-                )
-        return v2_response(model, version, rid, tensors, {"k": self.k})
+                data = [v for row in r.scores for v in (*row, *[math.nan] * (k - len(row)))]
+                tensors.append({"name": "scores", "shape": [n, k], "datatype": "FP32", "data": data})
+        params: dict[str, Any] = {"k": k}
+        if r.extra:
+            for key in r.extra[0]:
+                params[key] = [e[key] for e in r.extra]
+        return v2_response(model, version, rid, tensors, params)
 
-    def score(self, out: np.ndarray) -> np.ndarray:
-        """The best item's score."""
+    def score(self, out: Any) -> np.ndarray:
+        """The best item's score (NaN when it is not a model score)."""
+        if isinstance(out, Ranked):
+            return np.array([s[0] if s else math.nan for s in out.scores], dtype=np.float64)
         return np.asarray(out, dtype=np.float64).max(axis=1)
 
-    def columns(self, out: np.ndarray) -> dict[str, np.ndarray]:
+    def columns(self, out: Any) -> dict[str, Any]:
         """``item`` (the top-1 id), ``items`` [N, K] and ``scores`` [N, K]."""
+        if isinstance(out, Ranked):
+            top1 = [i[0] if i else None for i in out.items]
+            return {"item": np.asarray(top1, dtype=object), "items": out.items, "scores": out.scores}
         ids, sc = self.top(out)
         return {"item": ids[:, 0], "items": ids, "scores": sc.astype(np.float64)}
+
+    def log_columns(self, out: Any) -> dict[str, Any]:
+        """The kind's columns and, for a :class:`Ranked` answer, its extra log columns."""
+        cols = super().log_columns(out)
+        return cols | out.log if isinstance(out, Ranked) else cols
 
     def metadata(self) -> dict[str, Any]:
         """K."""
@@ -133,6 +187,8 @@ class RankingKind(ModelKind):
     """Next-item recommendation over a catalogue."""
 
     name = "ranking"
+    #: The served model reads a browsing session (``shopml.serve.session``), not a feature row.
+    input_layout = "session"
     description = "ranking: the top-K items and their scores"
     served_output = "scores"
     outputs = (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from shopml.serve.codec import InputCodec
+    from shopml.serve.codecs import Codec
 
 __all__ = ["Block", "Encoded", "batch_block", "concat_blocks", "feeds_of"]
 
@@ -46,7 +46,7 @@ class Encoded:
     def __init__(
         self,
         n: int,
-        codec: InputCodec,
+        codec: Codec,
         *,
         block: Block | None = None,
         logged: dict[str, list[Any]] | None = None,
@@ -89,7 +89,12 @@ class Encoded:
     @property
     def feeds(self) -> dict[str, np.ndarray]:
         """The ONNX feeds: one [n, 1] array per input."""
-        return feeds_of(self.codec.block_names, self.block)
+        return self.codec.feeds(self.codec.concat([self]))
+
+    def finish(self, scores: Any) -> Any:
+        """The answer from the model's output for this batch (feature rows: the output itself; see
+        :class:`shopml.serve.session.SessionBatch`)."""
+        return scores
 
     def cache_key(self) -> tuple[Any, ...]:
         """A hashable canonical form of the inputs (the same for /v1 rows and OIP tensors)."""

@@ -44,11 +44,20 @@ _CODES = {FeatureKind.NUMERIC: _NUM, FeatureKind.CATEGORICAL: _CAT, FeatureKind.
 _EMPTY_F = np.zeros((0, 0), dtype=np.float32)
 _EMPTY_S = np.zeros((0, 0), dtype=object)
 
+_DTYPES = {"numeric": "FP32", "boolean": "BOOL", "categorical": "BYTES"}
+
 _Plan = tuple[str, int, bool, float, float, "frozenset[str] | None"]
 
 
 class InputCodec:
-    """Compiled input checks and conversion for one model bundle."""
+    """Compiled input checks and conversion for one model bundle (feature rows)."""
+
+    layout = "rows"
+    v1_keys = frozenset({"instances"})
+    #: Prediction-log columns beyond the features and the kind's outputs: none.
+    log_types: dict[str, str] = {}  # noqa: RUF012  # read-only
+    matrix: frozenset[str] = frozenset()  # inputs of shape [N, L]: none, every input is [N, 1]
+    concat = staticmethod(batch_block)
 
     def __init__(self, bundle: ModelBundle) -> None:
         schema = bundle.schema
@@ -74,8 +83,13 @@ class InputCodec:
         ]
 
     # --- rows (/v1) -----------------------------------------------------------------------------
-    def encode_rows(self, rows: list[Any]) -> Encoded:
-        """Validate a list of ``{feature: value}`` objects and convert them."""
+    @property
+    def log_kinds(self) -> dict[str, str]:
+        """The logged features and their kinds."""
+        return self.kinds
+
+    def encode_rows(self, rows: list[Any], params: Any = None) -> Encoded:
+        """Validate a list of ``{feature: value}`` objects and convert them (no request parameters)."""
         if not rows:
             raise SchemaError("'instances' is empty: send at least one row")
         fast = self._fast_rows(rows)
@@ -157,8 +171,9 @@ class InputCodec:
         return logged
 
     # --- columns (OIP v2) -----------------------------------------------------------------------
-    def encode_columns(self, n: int, columns: dict[str, list[Any]]) -> Encoded:
-        """Validate per-feature value lists of length ``n`` (already shape-checked) and convert them."""
+    def encode_columns(self, n: int, columns: dict[str, list[Any]], params: Any = None) -> Encoded:
+        """Validate per-feature value lists of length ``n`` (already shape-checked) and convert them
+        (request ``params`` are not used by feature rows)."""
         extra = sorted(k for k in columns if k not in self.allowed)
         missing = [k for k in self.names if k not in columns]
         problems = []
@@ -223,3 +238,17 @@ class InputCodec:
     def feeds(self, block: Block) -> dict[str, np.ndarray]:
         """ONNX feeds of a (possibly concatenated) block."""
         return feeds_of(self.block_names, block)
+
+    def ort_types(self) -> dict[str, str] | None:
+        """The ONNX input types (None: the predictor derives them from the bundle's schema)."""
+        return None
+
+    warm_feeds = None  # the predictor warms up with feeds from the bundle's schema
+
+    def input_metadata(self) -> list[dict[str, Any]]:
+        """The OIP model-metadata inputs: one [N, 1] tensor per feature."""
+        return [{"name": n, "datatype": _DTYPES[k], "shape": [-1, 1]} for n, k in self.kinds.items()]
+
+    def parameters_metadata(self) -> dict[str, Any]:
+        """Request parameters and layout notes (none for feature rows)."""
+        return {}

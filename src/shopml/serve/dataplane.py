@@ -31,7 +31,6 @@ from shopml.serve.repository import ModelRepository, ServedModel
 __all__ = ["DataPlane", "Prediction"]
 
 log = logging.getLogger(__name__)
-_DTYPES = {"numeric": "FP32", "boolean": "BOOL", "categorical": "BYTES"}
 
 
 class Prediction:
@@ -147,10 +146,11 @@ class DataPlane:
             "name": served.name,
             "versions": [served.label],
             "platform": "onnxruntime_onnx",
-            "inputs": [{"name": n, "datatype": _DTYPES[k], "shape": [-1, 1]} for n, k in codec.kinds.items()],
+            "inputs": codec.input_metadata(),
             "outputs": [o.to_dict() for o in get_kind(served.bundle.meta.kind).outputs],
             "parameters": {
                 **served.head.metadata(),
+                **codec.parameters_metadata(),
                 "kind": served.bundle.meta.kind,
                 "id_column": codec.id_column,
                 "time_column": codec.time_column,
@@ -185,7 +185,7 @@ class DataPlane:
             for feature, count in enc.unseen.items():
                 self.metrics.unseen.labels(served.name, feature).inc(count)
         ids = [rid] if enc.n == 1 else [f"{rid}-{i}" for i in range(enc.n)]
-        return Prediction(served, enc, rid, ids, scores)
+        return Prediction(served, enc, rid, ids, enc.finish(scores))
 
     def _check_times(self, enc: Encoded) -> None:
         """Client event times must lie within ``event_time_window_s`` of the server clock: a client must

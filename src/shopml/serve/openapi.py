@@ -144,7 +144,21 @@ _SCHEMAS: dict[str, Any] = {
     "PredictRequest": {
         "type": "object",
         "required": ["instances"],
-        "properties": {"instances": {"type": "array", "items": {"type": "object"}}},
+        "properties": {
+            "instances": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": 'feature rows; ranking models: {"session": [item id, ...]}',
+            },
+            "parameters": {
+                "type": "object",
+                "description": "ranking models only",
+                "properties": {
+                    "k": {"type": "integer", "minimum": 1, "description": "items to return (<= serve.max_k)"},
+                    "exclude_seen": {"type": "boolean", "description": "drop items already in the session"},
+                },
+            },
+        },
     },
     "PredictResponse": {
         "type": "object",
@@ -161,6 +175,10 @@ _SCHEMAS: dict[str, Any] = {
                         "score": {"type": "number"},
                         "decision": {"type": "integer", "enum": [0, 1]},
                         "model_version": {"type": "integer"},
+                        "items": {"type": "array", "items": {"type": "string"}, "description": "ranking"},
+                        "scores": {"type": "array", "items": {"type": ["number", "null"]}},
+                        "unknown_items": {"type": "array", "items": {"type": "string"}},
+                        "source": {"type": "string", "enum": ["model", "popular"]},
                     },
                 },
             },

@@ -41,8 +41,9 @@ class OnnxPredictor:
         self._flat = served is None or len(served.shape) == 1
         self._run: Callable[[dict[str, np.ndarray]], Any] = self._not_loaded
 
-    def load(self) -> OnnxPredictor:
-        """Open the ONNX session and check its inputs/outputs against the bundle contract."""
+    def load(self, contract: dict[str, str] | None = None) -> OnnxPredictor:
+        """Open the ONNX session and check its inputs/outputs against the bundle contract (``contract``:
+        input name → ONNX type, when the model's codec says so; else from the bundle's schema)."""
         import onnxruntime as ort
 
         path = self.bundle.onnx_path
@@ -58,8 +59,9 @@ class OnnxPredictor:
         except Exception as exc:  # ORT raises its own exception types
             raise ModelError(f"{path}: ONNX Runtime cannot load it: {exc}") from exc
         got = {i.name: i.type for i in session.get_inputs()}
-        kinds = self.bundle.input_kinds()
-        want = {n: _ORT_TYPES.get(k, "?") for n, k in kinds.items()}
+        if contract is None:
+            contract = {n: _ORT_TYPES.get(k, "?") for n, k in self.bundle.input_kinds().items()}
+        want = contract
         if got != want:
             raise ModelError(f"{path}: ONNX inputs {got} do not match the bundle contract {want}")
         if self._output not in {o.name for o in session.get_outputs()}:
@@ -87,10 +89,18 @@ class OnnxPredictor:
             raise ModelError(f"model '{self.bundle.name}' failed to predict: {exc}") from exc
         return np.asarray(out).reshape(-1) if self._flat else np.asarray(out)
 
-    def warm(self, sizes: tuple[int, ...] = (1, 8, 64)) -> None:
-        """Run a few synthetic batches so the first real request pays no first-call costs."""
+    def warm(
+        self,
+        sizes: tuple[int, ...] = (1, 8, 64),
+        make_feeds: Callable[[int], dict[str, np.ndarray]] | None = None,
+    ) -> None:
+        """Run a few synthetic batches so the first real request pays no first-call costs
+        (``make_feeds(n)``: the codec's synthetic batch; else one from the bundle's schema)."""
         schema = self.bundle.schema
         for n in sizes:
+            if make_feeds is not None:
+                self.predict(make_feeds(n))
+                continue
             feeds: dict[str, np.ndarray] = {}
             for name, kind in self.bundle.input_kinds().items():
                 if kind == FeatureKind.CATEGORICAL:

@@ -28,7 +28,8 @@ from shopml.serve.binary import (
     encode_binary,
     split_body,
 )
-from shopml.serve.codec import Encoded, InputCodec
+from shopml.serve.codec import Encoded
+from shopml.serve.codecs import Codec
 
 __all__ = [
     "HEADER_LENGTH",
@@ -56,6 +57,7 @@ _KIND_TYPES = {
     "numeric": _INT_TYPES | _FP_TYPES,
     "boolean": _INT_TYPES | {"BOOL"},
     "categorical": frozenset({"BYTES"}),
+    "session": frozenset({"BYTES"}),
 }
 
 
@@ -92,17 +94,15 @@ def _object(body: bytes | memoryview, keys: frozenset[str]) -> dict[str, Any]:
 
 
 # --- /v1/models/{name}/predict -------------------------------------------------------------------
-_V1_KEYS = frozenset({"instances"})
-
-
-def decode_v1(body: bytes, codec: InputCodec, max_rows: int | None = None) -> Encoded:
-    """``{"instances": [{feature: value, ...}, ...]}`` → a validated batch (at most ``max_rows``)."""
-    doc = _object(body, _V1_KEYS)
+def decode_v1(body: bytes, codec: Codec, max_rows: int | None = None) -> Encoded:
+    """``{"instances": [{feature: value, ...}, ...]}`` → a validated batch (at most ``max_rows``); a
+    codec that takes request parameters (a session's ``k``) also allows ``"parameters"``."""
+    doc = _object(body, codec.v1_keys)
     rows = doc.get("instances")
     if not isinstance(rows, list):
         raise BadRequestError(f"'instances' must be a list of objects, got {type(rows).__name__}")
     _too_many(len(rows), max_rows)
-    return codec.encode_rows(rows)
+    return codec.encode_rows(rows, doc.get("parameters"))
 
 
 # --- /v2/models/{name}/infer ---------------------------------------------------------------------
@@ -118,7 +118,16 @@ class V2Request(NamedTuple):
     binary: frozenset[str]  # those to answer as raw bytes (binary tensor data extension)
 
 
-def _rows(shape: Any, name: str) -> int:
+def _rows(shape: Any, name: str, matrix: bool = False) -> tuple[int, int]:
+    """(rows, values per row) of a tensor's shape: [N] or [N, 1]; [N, L] for a matrix input."""
+    if matrix:
+        if (
+            not isinstance(shape, list | tuple)
+            or len(shape) != 2
+            or not all(type(d) is int and d >= 0 for d in shape)
+        ):
+            raise BadRequestError(f"input '{name}': shape must be [N, L] with N, L >= 0, got {show(shape)}")
+        return int(shape[0]), int(shape[1])
     if (
         not isinstance(shape, list | tuple)
         or not 1 <= len(shape) <= 2
@@ -126,7 +135,7 @@ def _rows(shape: Any, name: str) -> int:
         or (len(shape) == 2 and shape[1] != 1)
     ):
         raise BadRequestError(f"input '{name}': shape must be [N] or [N, 1] with N >= 0, got {show(shape)}")
-    return int(shape[0])
+    return int(shape[0]), 1
 
 
 def check_tensor(
@@ -134,14 +143,20 @@ def check_tensor(
     shape: Any,
     dtype: Any,
     data: list[Any] | None,
-    codec: InputCodec,
+    codec: Codec,
     max_rows: int | None = None,
     raw: bytes | memoryview | None = None,
 ) -> tuple[int, list[Any]]:
     """One input tensor, given as JSON ``data`` or as ``raw`` bytes → (rows, values). The same checks
-    and messages whatever the transport (JSON, binary extension, gRPC)."""
-    n = _rows(shape, name)
+    and messages whatever the transport (JSON, binary extension, gRPC). A matrix input ([N, L], a
+    session) comes back as one list of L values per row."""
+    width = 0
+    if name in codec.matrix:
+        n, width = _rows(shape, name, matrix=True)
+    else:
+        n, _ = _rows(shape, name)
     _too_many(n, max_rows)
+    count = n * width if width else n
     if name in codec.extras:
         if dtype != "BYTES":
             raise BadRequestError(f"input '{name}': datatype must be BYTES, got {show(dtype)}")
@@ -154,11 +169,13 @@ def check_tensor(
             )
     if raw is not None:
         try:
-            data = tensors.decode(dtype, raw, n)
+            data = tensors.decode(dtype, raw, count)
         except ValueError as exc:
             raise BadRequestError(f"input '{name}': {exc}") from None
-    elif data is None or len(data) != n:
-        raise BadRequestError(f"input '{name}': shape says {n} values, data has {len(data or ())}")
+    elif data is None or len(data) != count:
+        raise BadRequestError(f"input '{name}': shape says {count} values, data has {len(data or ())}")
+    if width:
+        return n, [data[i * width : (i + 1) * width] for i in range(n)]
     if dtype in _INT_TYPES and name in codec.names:
         bad = next((v for v in data if type(v) is not int and v is not None), None)
         if bad is not None:
@@ -166,18 +183,21 @@ def check_tensor(
     return n, data
 
 
-def encode_tensors(columns: dict[str, list[Any]], sizes: set[int], codec: InputCodec) -> Encoded:
-    """Checked tensors (values per input name, their row counts) → the validated batch."""
+def encode_tensors(
+    columns: dict[str, list[Any]], sizes: set[int], codec: Codec, params: Any = None
+) -> Encoded:
+    """Checked tensors (values per input name, their row counts) and the request's parameters → the
+    validated batch."""
     if len(sizes) != 1:
         raise BadRequestError(f"all inputs must have the same number of rows, got {sorted(sizes)}")
     n = sizes.pop()
     if n == 0:
         raise BadRequestError("inputs hold zero rows: send at least one")
-    return codec.encode_columns(n, columns)
+    return codec.encode_columns(n, columns, params)
 
 
 def _tensor(
-    t: Any, i: int, codec: InputCodec, max_rows: int | None, binary: BinaryPart
+    t: Any, i: int, codec: Codec, max_rows: int | None, binary: BinaryPart
 ) -> tuple[str, int, list[Any]]:
     if not isinstance(t, dict):
         raise BadRequestError(f"inputs[{i}] must be an object with name, shape, datatype, data")
@@ -193,7 +213,11 @@ def _tensor(
     else:
         if not isinstance(data, list):
             raise BadRequestError(f"input '{name}': data must be a list, got {type(data).__name__}")
-        if data and isinstance(data[0], list):
+        if data and isinstance(data[0], list) and name in codec.matrix:
+            if not all(isinstance(d, list) for d in data):
+                raise BadRequestError(f"input '{name}': nested data must be one list per row")
+            data = [v for d in data for v in d]
+        elif data and isinstance(data[0], list):
             if not all(isinstance(d, list) and len(d) == 1 for d in data):
                 raise BadRequestError(f"input '{name}': nested data must be [[v], [v], ...] for shape [N, 1]")
             data = [d[0] for d in data]
@@ -203,7 +227,7 @@ def _tensor(
 
 def decode_infer(
     body: bytes,
-    codec: InputCodec,
+    codec: Codec,
     max_rows: int | None = None,
     names: tuple[str, ...] = OUTPUTS,
     header_length: bytes | None = None,
@@ -233,11 +257,11 @@ def decode_infer(
         raise BadRequestError(f"'parameters' must be an object, got {show(params)}")
     all_binary = _flag(params, "binary_data_output", "parameters")
     outputs, binary_outputs = requested_outputs(doc.get("outputs"), names, all_binary)
-    return V2Request(encode_tensors(columns, sizes, codec), rid, outputs, binary_outputs)
+    return V2Request(encode_tensors(columns, sizes, codec, params), rid, outputs, binary_outputs)
 
 
 def decode_v2(
-    body: bytes, codec: InputCodec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
+    body: bytes, codec: Codec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
 ) -> tuple[Encoded, str | None, list[str]]:
     """A JSON OIP v2 inference request → (batch, client request id, requested output names)."""
     req = decode_infer(body, codec, max_rows, names)

@@ -22,10 +22,10 @@ from shopml.kinds import OutputHead, get_kind
 from shopml.logstore.stream import LogStream
 from shopml.registry.bundle import ModelBundle
 from shopml.serve.admin import AdminState
-from shopml.serve.batch import Encoded, batch_block
+from shopml.serve.batch import Encoded
 from shopml.serve.batcher import MicroBatcher
 from shopml.serve.cache import ScoreCache
-from shopml.serve.codec import InputCodec
+from shopml.serve.codecs import Codec, codec_for
 from shopml.serve.metrics import ServeMetrics
 from shopml.serve.predictor import OnnxPredictor
 
@@ -61,7 +61,7 @@ class ServedModel:
     version: int
     bundle: ModelBundle
     predictor: OnnxPredictor
-    codec: InputCodec
+    codec: Codec
     batcher: MicroBatcher
     cache: ScoreCache | None
     metrics: ServeMetrics
@@ -132,12 +132,12 @@ class ModelRepository:
         """Fetch ``name`` version ``version`` from the registry, load it in ONNX Runtime and warm it."""
         bundle = self.source.load_bundle(name, version)
         s = self.settings
-        predictor = OnnxPredictor(bundle).load()
-        codec = InputCodec(bundle)
-        predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size))
+        codec = codec_for(bundle, s.max_k)
+        predictor = OnnxPredictor(bundle).load(codec.ort_types())
+        predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size), codec.warm_feeds)
         batcher = MicroBatcher(
             lambda block: predictor.predict(codec.feeds(block)),
-            concat=batch_block,
+            concat=codec.concat,
             max_batch_size=s.max_batch_size,
             max_batch_delay_s=s.max_batch_delay_ms / 1000.0,
             on_batch=lambda rows: self.metrics.observe_batch(name, rows),
@@ -145,9 +145,9 @@ class ModelRepository:
         cached = s.cache_size > 0 and (name in s.cache_models or "*" in s.cache_models)
         cache = ScoreCache(s.cache_size, s.cache_ttl_s) if cached else None
         meta = bundle.meta
-        outputs = get_kind(meta.kind).head(meta.model_dump(by_alias=True)).log_types
+        outputs = {**get_kind(meta.kind).head(meta.model_dump(by_alias=True)).log_types, **codec.log_types}
         stream = LogStream(
-            name, version, meta.threshold, codec.kinds, meta.id_column, meta.time_column, outputs
+            name, version, meta.threshold, codec.log_kinds, meta.id_column, meta.time_column, outputs
         )
         return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
 

@@ -11,7 +11,7 @@ import orjson
 
 from shopml.schema.checks import show
 from shopml.serve import tensors
-from shopml.serve.codec import InputCodec
+from shopml.serve.codecs import Codec
 from shopml.serve.grpc import oip_pb2 as pb
 from shopml.serve.protocol import (
     MAX_ID,
@@ -43,7 +43,7 @@ CONTENTS = {
 }
 
 
-def _contents(t: Any, codec: InputCodec) -> list[Any]:
+def _contents(t: Any, codec: Codec) -> list[Any]:
     """The values of an input sent as typed ``contents``."""
     name, dtype = t.name, t.datatype
     field = CONTENTS.get(dtype)
@@ -65,7 +65,7 @@ def _contents(t: Any, codec: InputCodec) -> list[Any]:
 
 
 def decode_request(
-    req: Any, codec: InputCodec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
+    req: Any, codec: Codec, max_rows: int | None = None, names: tuple[str, ...] = OUTPUTS
 ) -> V2Request:
     """A ``ModelInferRequest`` → the validated batch, the client's id and the requested outputs."""
     inputs, raws = req.inputs, req.raw_input_contents
@@ -94,7 +94,10 @@ def decode_request(
         raise BadRequestError(f"'id' must be 1 to {MAX_ID} printable ASCII characters, got {show(rid)}")
     wanted = [{"name": o.name} for o in req.outputs] or None
     outputs, _ = requested_outputs(wanted, names)
-    return V2Request(encode_tensors(columns, sizes, codec), rid, outputs, frozenset())
+    params = {
+        k: getattr(p, p.WhichOneof("parameter_choice") or "bool_param") for k, p in req.parameters.items()
+    }
+    return V2Request(encode_tensors(columns, sizes, codec, params or None), rid, outputs, frozenset())
 
 
 def _parameter(p: Any, value: Any) -> None:

@@ -1,0 +1,204 @@
+"""The recommender served by ``shopml serve``: a tiny GRU (one epoch on the tiny world) registered as
+``recs`` and asked over /v1, OIP v2 (JSON and binary tensors) on a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import pyarrow.parquet as pq
+import pytest
+import uvicorn
+
+from shopml.config import Settings, Workspace
+from shopml.config.settings import ServeSettings
+from shopml.recs.data import Split
+from shopml.recs.gru import GRUParams, GRURecommender
+from shopml.registry import Registry
+from shopml.serve import build_app
+from shopml.serve.server import uvicorn_limits
+from shopml.serve.tensors import decode, encode
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.recs_fixture import write_recs_bundle  # noqa: E402
+
+TINY = GRUParams(embedding=8, hidden=16, batch=256, n_sample=64, max_epochs=1, lr=1e-2)
+PATH = "/v1/models/recs/predict"
+
+
+class Server:
+    """``build_app`` on uvicorn in a thread of this process."""
+
+    def __init__(self, ws: Path, registry: Registry, **serve: Any) -> None:
+        base = {"poll_interval_s": 0.2, "log_flush_interval_s": 0.2, **serve}
+        settings = Settings(workspace=ws, serve=ServeSettings(**base))
+        self.app = build_app(settings, registry, poll=False)
+        options = uvicorn_limits(settings)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        http = options.pop("http")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=port, loop="uvloop", http=http, log_level="warning", **options
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{port}"
+        self.workspace = ws
+
+    def stop(self) -> None:
+        """Graceful stop: the prediction log is flushed."""
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def recs_served(
+    recs_split: Split, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Split]]:
+    """The tiny GRU trained for one epoch, registered as ``recs`` (champion) and served."""
+    import torch
+
+    torch.set_num_threads(1)
+    sp = recs_split
+    gru = GRURecommender(len(sp.items), TINY, seed=3).fit(sp.train)
+    counts = np.bincount(sp.train.item, minlength=len(sp.items))
+    popular = [sp.items[i] for i in np.argsort(-counts, kind="stable")[:100]]
+    ws = tmp_path_factory.mktemp("recs_ws")
+    bundle = write_recs_bundle(ws / "bundle", gru.model_, list(sp.items), popular, k=20)
+    reg = Registry(Workspace(ws))
+    reg.register(bundle.path, params={}, metrics={})
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        grpc_port = int(sock.getsockname()[1])
+    server = Server(ws, reg, max_k=50, grpc_port=grpc_port)
+    yield server, sp
+    server.stop()
+
+
+def _session(sp: Split, i: int = 0) -> list[str]:
+    a, b = int(sp.test.offsets[i]), int(sp.test.offsets[i + 1])
+    return [sp.items[j] for j in sp.test.item[a:b].tolist()]
+
+
+def test_v1_top_k_excludes_seen_and_counts_unknown(recs_served: tuple[Server, Split]) -> None:
+    server, sp = recs_served
+    s = _session(sp)
+    body = {
+        "instances": [{"session": s}, {"session": [*s, "no-such-item"]}, {"session": []}],
+        "parameters": {"k": 7, "exclude_seen": True},
+    }
+    r = httpx.post(server.url + PATH, json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["k"] == 7 and got["model_version"] == 1
+    first, second, empty = got["predictions"]
+    assert len(first["items"]) == 7 and not set(first["items"]) & set(s)
+    assert first["scores"] == sorted(first["scores"], reverse=True) and first["source"] == "model"
+    assert first["items"] == second["items"] and second["unknown_items"] == ["no-such-item"]
+    assert empty["source"] == "popular" and empty["items"] == server.app.repo.models["recs"].codec.popular[:7]
+    assert all(p["request_id"] for p in got["predictions"])
+    plain = httpx.post(server.url + PATH, json={"instances": [{"session": s}]}).json()["predictions"][0]
+    assert len(plain["items"]) == 20 and plain["unknown_items"] == []  # the bundle's K, seen kept
+    metrics = httpx.get(server.url + "/metrics").text
+    assert 'shopml_unseen_categories_total{feature="session",model="recs"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"instances": [{"session": "i1"}]}, 422, ["instance 0", "'session'", "list of item ids"]),
+        ({"instances": [{"session": []}, {"session": [1]}]}, 422, ["instance 1", "element 0"]),
+        ({"instances": [{"items": []}]}, 422, ["instance 0", "unexpected fields ['items']"]),
+        ({"instances": [{"session": []}], "parameters": {"k": 51}}, 422, ["parameters.k", "1 to 50"]),
+        ({"instances": [{"session": []}], "parameters": {"exclude_seen": 1}}, 422, ["exclude_seen"]),
+        ({"instances": [], "parameters": {}}, 422, ["'instances' is empty"]),
+        ({"instances": [{"session": []}], "extra": 1}, 400, ["unexpected top-level fields"]),
+    ],
+)
+def test_v1_malformed_sessions_are_4xx_naming_the_field(
+    recs_served: tuple[Server, Split], body: dict[str, Any], status: int, words: list[str]
+) -> None:
+    r = httpx.post(recs_served[0].url + PATH, json=body)
+    assert r.status_code == status, r.text
+    assert all(w in r.json()["error"] for w in words), r.json()
+
+
+def test_v2_session_tensor_json_and_binary(recs_served: tuple[Server, Split]) -> None:
+    server, sp = recs_served
+    s0, s1 = _session(sp, 0)[:3], _session(sp, 1)[:1]
+    rows = [s0, [*s1, "", ""]]  # [2, 3], right-padded with ""
+    meta = httpx.get(server.url + "/v2/models/recs").json()
+    assert meta["inputs"] == [{"name": "session", "datatype": "BYTES", "shape": [-1, -1]}]
+    assert meta["parameters"]["k_max"] == 50 and "right-padded" in meta["parameters"]["input_layout"]
+    tensor = {"name": "session", "shape": [2, 3], "datatype": "BYTES"}
+    doc = {"inputs": [{**tensor, "data": [v for r in rows for v in r]}], "parameters": {"k": 5}}
+    r = httpx.post(server.url + "/v2/models/recs/infer", json=doc)
+    assert r.status_code == 200, r.text
+    out = {o["name"]: o for o in r.json()["outputs"]}
+    assert out["items"]["shape"] == [2, 5] and out["scores"]["datatype"] == "FP32"
+    v1 = httpx.post(
+        server.url + PATH, json={"instances": [{"session": s0}, {"session": s1}], "parameters": {"k": 5}}
+    ).json()["predictions"]
+    assert out["items"]["data"] == v1[0]["items"] + v1[1]["items"]
+    raw = encode("BYTES", [v for r in rows for v in r])
+    binary = {**tensor, "parameters": {"binary_data_size": len(raw)}}
+    header = orjson.dumps({"inputs": [binary], "parameters": {"k": 5}})
+    r = httpx.post(
+        server.url + "/v2/models/recs/infer",
+        content=header + raw,
+        headers={"Inference-Header-Content-Length": str(len(header))},
+    )
+    assert r.status_code == 200, r.text
+    assert {o["name"]: o for o in r.json()["outputs"]}["items"]["data"] == out["items"]["data"]
+    from shopml.serve.grpc import oip_pb2 as pb
+    from shopml.serve.grpc.client import OipClient
+
+    req = pb.ModelInferRequest(model_name="recs")
+    req.inputs.add(name="session", datatype="BYTES", shape=[2, 3])
+    req.raw_input_contents.append(raw)
+    req.parameters["k"].int64_param = 5
+    client = OipClient(f"127.0.0.1:{server.app.grpc.port}")
+    try:
+        resp = client.call("ModelInfer", req)
+    finally:
+        client.close()
+    got = {o.name: (o, r) for o, r in zip(resp.outputs, resp.raw_output_contents, strict=True)}
+    assert decode("BYTES", got["items"][1], 10) == out["items"]["data"]
+    bad = {"inputs": [{**tensor, "shape": [2], "data": ["a", "b"]}]}
+    r = httpx.post(server.url + "/v2/models/recs/infer", json=bad)
+    assert r.status_code == 400 and "input 'session': shape must be [N, L]" in r.json()["error"]
+
+
+def test_prediction_log_records_session_top_k_and_unknown(recs_served: tuple[Server, Split]) -> None:
+    server, sp = recs_served
+    s = [*_session(sp, 2), "ghost"]
+    r = httpx.post(server.url + PATH, json={"instances": [{"session": s}], "parameters": {"k": 3}})
+    rid = r.json()["predictions"][0]["request_id"]
+    deadline = time.monotonic() + 10
+    row = None
+    while row is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+        parts = Path(server.workspace).glob("logs/predictions/model=recs/*/*.parquet")
+        rows = [x for p in parts for x in pq.read_table(p).to_pylist() if x["request_id"] == rid]
+        row = rows[0] if rows else None
+    assert row is not None, "the prediction was not logged"
+    assert row["session"] == s and row["unknown_items"] == ["ghost"] and len(row["items"]) == 3
+    assert row["item"] == row["items"][0] == r.json()["predictions"][0]["items"][0]
