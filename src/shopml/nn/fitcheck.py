@@ -1,6 +1,6 @@
 """The result of a guarded training run and its fit diagnosis.
 
-The diagnosis is the tabular models' rule (:func:`shopml.train.diagnostics.diagnose`: underfit when the
+The diagnosis is the tabular models' rule (:func:`shopml.stats.fit.diagnose`: underfit when the
 training skill over chance is below 0.25, overfit when the relative train–validation gap is ≥ 10%, else
 good fit) applied to the validation metric (``mode="max"``, scores in [0, 1] with ``chance`` the score
 of a guessing model) at the restored best epoch, with remedies for neural networks.
@@ -16,7 +16,7 @@ from shopml.nn.config import FitConfig
 from shopml.nn.guard import GradientDiagnosis, GradientLog
 
 if TYPE_CHECKING:
-    from shopml.train import Diagnosis
+    from shopml.stats.fit import Diagnosis
 
 __all__ = ["NN_REMEDIES", "FitResult", "fit_diagnosis"]
 
@@ -32,7 +32,7 @@ NN_REMEDIES = {
 def fit_diagnosis(history: list[dict[str, float]], best_epoch: int, cfg: FitConfig) -> Diagnosis | None:
     """The diagnosis at ``best_epoch`` (1-based), or ``None`` without a training metric or for a metric
     that is minimised (the skill rule needs scores where higher is better)."""
-    from shopml.train import diagnose  # the tabular models' rule, imported when needed
+    from shopml.stats.fit import diagnose  # the tabular models' rule
 
     if cfg.mode != "max" or not history or "train_metric" not in history[0]:
         return None
