@@ -7,6 +7,10 @@ written too) in a child process and reports transactions/s and the child's peak 
 (``getrusage(RUSAGE_CHILDREN)``). The baseline, in the same run, is a plain-Python generator making one
 transaction at a time (same kinds of draws, per-customer deques for the history features, rows written
 with ``pa.Table.from_pylist``) on a small sample; the ratio compares the two.
+
+The transactions figure is measured with browsing sessions off (``session_rate=0``: the transactions
+world alone); a second child run simulates the default world with sessions and reports what they add
+(wall time, peak memory, session rows).
 """
 
 from __future__ import annotations
@@ -34,21 +38,26 @@ TARGET_ROWS_S = 500_000
 TARGET_RSS_MB = 2048
 
 
-def _child(out: Path, days: int, customers: int) -> None:
-    """Run one simulation and print its figures as JSON (peak RSS measured by the parent)."""
+def _child(out: Path, days: int, customers: int, session_rate: float | None) -> None:
+    """Run one simulation and print its figures as JSON (peak RSS measured by the parent);
+    ``session_rate`` ``None``: the simulator's default."""
     from shopml.simulate import simulate
 
+    extra = {} if session_rate is None else {"session_rate": session_rate}
     t0, main0 = time.perf_counter(), time.thread_time()
-    r = simulate(out, days=days, customers=customers, seed=1, scenario="sudden_covariate")
+    r = simulate(out, days=days, customers=customers, seed=1, scenario="sudden_covariate", **extra)
     seconds, main_cpu = time.perf_counter() - t0, time.thread_time() - main0
     print(json.dumps({"rows": r.rows, "seconds": seconds, "main_cpu": main_cpu}))
 
 
-def vectorised(days: int, customers: int) -> dict[str, float]:
-    """Simulate in a child process; rows/s and the child's peak RSS in MB."""
+def vectorised(days: int, customers: int, session_rate: float | None = 0.0) -> dict[str, float]:
+    """Simulate in a child process; rows/s and the child's peak RSS in MB (``RUSAGE_CHILDREN`` keeps the
+    largest child so far: run the smaller world first)."""
     with tempfile.TemporaryDirectory(prefix="shopml-bench-sim-") as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rate = "default" if session_rate is None else str(session_rate)
         cmd = [sys.executable, "-m", "benchmarks.bench_simulate", "--child", tmp, str(days), str(customers)]
+        cmd.append(rate)
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -58,6 +67,7 @@ def vectorised(days: int, customers: int) -> dict[str, float]:
     return {
         "transactions": rows,
         "orders": figures["rows"]["orders"],
+        "sessions": figures["rows"].get("sessions", 0),
         "seconds": figures["seconds"],
         "rows_per_s": rows / figures["seconds"],
         "cpu_seconds": cpu,
@@ -116,10 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run (~200k transactions)")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(Path(args.child[0]), int(args.child[1]), int(args.child[2]))
+        rate = None if args.child[3] == "default" else float(args.child[3])
+        _child(Path(args.child[0]), int(args.child[1]), int(args.child[2]), rate)
         return
     days, customers, sample = (30, 40_000, 5_000) if args.quick else (60, 950_000, 50_000)
     print(f"simulate: {days} days x {customers:,} customers (+30 warm-up days), scenario sudden_covariate")
@@ -147,6 +158,13 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  target >= {TARGET_ROWS_S:,} rows/s: {'met' if ok_speed else 'NOT met'}; "
         f"peak RSS < {TARGET_RSS_MB:,} MB: {'met' if ok_mem else 'NOT met'}"
+    )
+    full = vectorised(days, customers, session_rate=None)
+    print(
+        f"  with browsing sessions (the default world): +{full['sessions']:,} session events, "
+        f"{full['seconds']:.1f} s ({full['seconds'] / fast['seconds']:.2f}x the transactions world), "
+        f"child CPU {full['cpu_seconds']:.1f} s, peak RSS {full['peak_rss_mb']:,.0f} MB "
+        f"(< {TARGET_RSS_MB:,} MB: {'met' if full['peak_rss_mb'] < TARGET_RSS_MB else 'NOT met'})"
     )
 
 
