@@ -68,6 +68,10 @@ from shopml.cli import models as _models  # noqa: E402
 
 app.add_typer(_models.app, name="models")
 
+from shopml.cli import nn as _nn  # noqa: E402
+
+app.add_typer(_nn.app, name="nn")
+
 from shopml.cli import demo as _demo  # noqa: E402
 from shopml.cli import simulate as _simulate  # noqa: E402
 

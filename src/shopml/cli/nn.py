@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from shopml.cli.common import resolve
+from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
 from shopml.extras import require
 
-__all__ = ["app", "train_images_command"]
+__all__ = ["app", "gradients", "train_images_command"]
 
 app = typer.Typer(
     help="Neural networks: training problems shown and cured, with numbers.", no_args_is_help=True
@@ -69,3 +70,39 @@ def train_images_command(
         aliases = ", ".join(result.version.aliases) or "no alias"
         console.print(f"registered [bold]{cfg.name}[/] version {result.version.version} ({aliases})")
     console.print(f"bundle: {result.bundle_dir}\nreport: {result.report_path}")
+
+
+@app.command("gradients")
+@handle_errors
+def gradients(
+    quick: Annotated[bool, typer.Option("--quick", help="Short sequences and few steps (seconds).")] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON summary here.")] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="HTML report [default: <workspace>/reports/nn-gradients.html]."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    workspace: WorkspaceOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the gradient experiments: vanishing gradients in recurrent nets (tanh RNN vs GRU vs LSTM),
+    exploding gradients with and without clipping, depth (plain vs batch norm vs residual) and
+    overfitting (dropout, augmentation, early stopping); write the HTML report and the JSON summary."""
+    require("nn", "train", what="shopml nn gradients")
+    import json
+
+    from shopml.cli.common import console
+    from shopml.nn.experiments import run_experiments
+
+    _, ws = resolve(workspace, config)
+    with console.status("running the gradient experiments") as status:
+        found = run_experiments(quick=quick, seed=seed, say=lambda m: status.update(m))
+    html_path = html_out or ws.ensure().reports_dir / "nn-gradients.html"
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(found.to_html(), encoding="utf-8")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(found.to_dict(), indent=2) + "\n", encoding="utf-8")
+    for line in found.summary_lines():
+        console.print(line, highlight=False)
+    console.print(f"report: {html_path}" + (f"\njson: {json_out}" if json_out else ""))

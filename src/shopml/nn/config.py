@@ -21,7 +21,8 @@ class FitConfig:
     are recorded (optimiser steps); ``patience`` epochs without a ``min_delta`` improvement of the
     validation metric before stopping (``None``: train all ``epochs``); ``mode`` whether the metric is to
     be maximised or minimised; ``chance`` the metric of a model that guesses (the fit diagnosis measures
-    skill above it; for ``mode="max"`` metrics only); ``threads`` the torch CPU threads (``None``: leave).
+    skill above it; for ``mode="max"`` metrics only); ``threads`` the torch CPU threads (``None``: leave);
+    ``restore_best`` whether the best epoch's weights are put back at the end (``False`` keeps the last).
     """
 
     epochs: int = 10
@@ -40,6 +41,7 @@ class FitConfig:
     threads: int | None = None
     progress: bool = True
     valid_loss: bool = True
+    restore_best: bool = True
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [

@@ -252,9 +252,9 @@ def _run(
                 if cfg.patience is not None and bad_epochs >= cfg.patience:
                     stopped = epoch < cfg.epochs
                     break
-    if best_state is not None:
+    if best_state is not None and cfg.restore_best:
         model.load_state_dict(best_state)
-    else:
+    elif best_state is None or not cfg.restore_best:
         best_epoch = len(history)
     return FitResult(
         config=cfg,
@@ -263,7 +263,9 @@ def _run(
         gradient_diagnosis=diagnose_gradients(grads),
         fit_diagnosis=fit_diagnosis(history, best_epoch, cfg) if watch_metric else None,
         best_epoch=best_epoch,
-        best_metric=sign * best if best_state is not None else math.nan,
+        best_metric=(sign * best if cfg.restore_best else history[-1].get("valid_metric", math.nan))
+        if best_state is not None
+        else math.nan,
         stopped_early=stopped,
         steps=step,
         seconds=time.perf_counter() - start,
