@@ -72,7 +72,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     k = min(k, m)
     if k >= m or m <= 256:
         return np.argsort(-s, axis=1, kind="stable")[:, :k]
-    kth = -np.partition(-s, k - 1, axis=1)[:, k - 1]  # each row's k-th best value
+    kth = np.partition(s, m - k, axis=1)[:, m - k]  # each row's k-th best value
     out = np.empty((n, k), dtype=np.int64)
     for r in range(n):
         cand = np.flatnonzero(s[r] >= kth[r])  # k items, more when the k-th value is tied

@@ -133,7 +133,8 @@ class ModelRepository:
         bundle = self.source.load_bundle(name, version)
         s = self.settings
         codec = codec_for(bundle, s.max_k)
-        predictor = OnnxPredictor(bundle).load(codec.ort_types())
+        wide = codec.layout == "session"  # one score per catalogue item: a wide output layer
+        predictor = OnnxPredictor(bundle).load(codec.ort_types(), single_row_session=wide)
         predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size), codec.warm_feeds)
         batcher = MicroBatcher(
             lambda block: predictor.predict(codec.feeds(block)),

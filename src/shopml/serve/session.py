@@ -66,12 +66,8 @@ class SessionBatch(Encoded):
         """Scores [n, I] → per row the top K (seen items dropped when asked; popularity when empty)."""
         codec: SessionCodec = self.codec  # type: ignore[assignment]
         k, items = self.k, codec.items
-        if self.exclude:
-            scores = np.array(scores, dtype=np.float32, copy=True)
-            for i, s in enumerate(self.seen):
-                if s:
-                    scores[i, s] = -np.inf
-        idx = top_k(scores, k)
+        # Seen items are dropped from a longer top list (no copy of the [n, I] scores to mask them).
+        idx = top_k(scores, k + (max(len(set(s)) for s in self.seen) if self.exclude else 0))
         out_items: list[list[str]] = []
         out_scores: list[list[float]] = []
         extra: list[dict[str, Any]] = []
@@ -81,10 +77,12 @@ class SessionBatch(Encoded):
                 out_scores.append([float("nan")] * len(out_items[-1]))
                 source = "popular"
             else:
-                row = scores[i, idx[i]]
-                keep = np.isfinite(row)
-                out_items.append(items[idx[i][keep]].tolist())
-                out_scores.append(row[keep].astype(np.float64).tolist())
+                top = idx[i]
+                if self.exclude and self.seen[i]:
+                    top = top[~np.isin(top, self.seen[i])]
+                top = top[:k]
+                out_items.append(items[top].tolist())
+                out_scores.append(scores[i, top].astype(np.float64).tolist())
                 source = "model"
             extra.append({"unknown_items": self.unknown[i], "source": source})
         log = {FIELD: [s[-codec.max_len :] for s in self.sessions], "unknown_items": self.unknown}
