@@ -41,6 +41,7 @@ def write_recs_bundle(
             "schema": {"features": [{"name": "session", "kind": "text"}]},
             "inputs": ["items", "lengths"],
             "score_output": "scores",
+            "target": "next_item",
             "metrics": {},
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "items": items,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import sys
 import threading
@@ -15,12 +16,14 @@ from typing import Any
 import httpx
 import numpy as np
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import uvicorn
 
 from shopml.config import Settings, Workspace
 from shopml.config.settings import ServeSettings
+from shopml.errors import DataError
 from shopml.recs.data import Split
 from shopml.recs.gru import GRUParams, GRURecommender
 from shopml.registry import Registry
@@ -146,7 +149,8 @@ def test_v2_session_tensor_json_and_binary(recs_served: tuple[Server, Split]) ->
     s0, s1 = _session(sp, 0)[:3], _session(sp, 1)[:1]
     rows = [s0, [*s1, "", ""]]  # [2, 3], right-padded with ""
     meta = httpx.get(server.url + "/v2/models/recs").json()
-    assert meta["inputs"] == [{"name": "session", "datatype": "BYTES", "shape": [-1, -1]}]
+    assert meta["inputs"][0] == {"name": "session", "datatype": "BYTES", "shape": [-1, -1]}
+    assert meta["parameters"]["id_column"] == "session_id"
     assert meta["parameters"]["k_max"] == 50 and "right-padded" in meta["parameters"]["input_layout"]
     tensor = {"name": "session", "shape": [2, 3], "datatype": "BYTES"}
     doc = {"inputs": [{**tensor, "data": [v for r in rows for v in r]}], "parameters": {"k": 5}}
@@ -182,6 +186,9 @@ def test_v2_session_tensor_json_and_binary(recs_served: tuple[Server, Split]) ->
         client.close()
     got = {o.name: (o, r) for o, r in zip(resp.outputs, resp.raw_output_contents, strict=True)}
     assert decode("BYTES", got["items"][1], 10) == out["items"]["data"]
+    keyed = {"name": "session_id", "shape": [2], "datatype": "BYTES", "data": ["w1", "w2"]}
+    r = httpx.post(server.url + "/v2/models/recs/infer", json={**doc, "inputs": [*doc["inputs"], keyed]})
+    assert r.status_code == 200, r.text
     bad = {"inputs": [{**tensor, "shape": [2], "data": ["a", "b"]}]}
     r = httpx.post(server.url + "/v2/models/recs/infer", json=bad)
     assert r.status_code == 400 and "input 'session': shape must be [N, L]" in r.json()["error"]
@@ -202,3 +209,53 @@ def test_prediction_log_records_session_top_k_and_unknown(recs_served: tuple[Ser
     assert row is not None, "the prediction was not logged"
     assert row["session"] == s and row["unknown_items"] == ["ghost"] and len(row["items"]) == 3
     assert row["item"] == row["items"][0] == r.json()["predictions"][0]["items"][0]
+
+
+def test_next_click_labels_join_the_log_and_ingest(recs_served: tuple[Server, Split], tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from typer.testing import CliRunner
+
+    from shopml.cli.main import app
+    from shopml.kinds.ranking_labels import read_next_item_labels
+
+    server, sp = recs_served
+    a, b = _session(sp, 3), _session(sp, 4)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    events = {"session_id": [], "item_id": [], "event_time": []}
+    for sid, items in (("web-a", [*a, "i-next"]), ("web-b", b)):
+        for j, item in enumerate(items):
+            events["session_id"].append(sid)
+            events["item_id"].append(item)
+            events["event_time"].append(t0 + timedelta(minutes=j))
+    sessions = tmp_path / "sessions" / "date=2026-01-01"
+    sessions.mkdir(parents=True)
+    pq.write_table(pa.table(events), sessions / "part-0.parquet")
+    body = {
+        "instances": [
+            {"session": a[:1], "session_id": "web-a"},  # went on: labelled with a[1]
+            {"session": a, "session_id": "web-a"},  # went on to "i-next" (outside the catalogue)
+            {"session": b, "session_id": "web-b"},  # ended: no label
+            {"session": b},  # no session id: no label
+        ]
+    }
+    r = httpx.post(server.url + PATH, json=body)
+    assert r.status_code == 200, r.text
+    rids = [p["request_id"] for p in r.json()["predictions"]]
+    ws = Path(server.workspace)
+    deadline = time.monotonic() + 10
+    labels = None
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        with contextlib.suppress(DataError):
+            labels = read_next_item_labels(ws / "logs" / "predictions", "recs", tmp_path / "sessions")
+            if set(rids[:2]) <= set(labels.column("request_id").to_pylist()):
+                break
+    assert labels is not None
+    got = {x["request_id"]: x["next_item"] for x in labels.to_pylist()}
+    assert got[rids[0]] == a[1] and got[rids[1]] == "i-next" and rids[2] not in got and rids[3] not in got
+    file = tmp_path / "labels.parquet"
+    pq.write_table(labels, file)
+    out = CliRunner().invoke(app, ["labels", "ingest", str(file), "--model", "recs", "--workspace", str(ws)])
+    assert out.exit_code == 0, out.output
+    assert f"stored {labels.num_rows} ranking label(s) keyed on 'request_id'" in out.output

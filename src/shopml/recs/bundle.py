@@ -113,6 +113,7 @@ def publish_recs(
             "schema": {"features": [{"name": "session", "kind": "text"}]},
             "inputs": ["items", "lengths"],
             "score_output": "scores",
+            "target": "next_item",  # labels: the item the session took next (shopml labels ingest)
             "metrics": flat,
             "lineage": lineage,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

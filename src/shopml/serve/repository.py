@@ -148,7 +148,7 @@ class ModelRepository:
         meta = bundle.meta
         outputs = {**get_kind(meta.kind).head(meta.model_dump(by_alias=True)).log_types, **codec.log_types}
         stream = LogStream(
-            name, version, meta.threshold, codec.log_kinds, meta.id_column, meta.time_column, outputs
+            name, version, meta.threshold, codec.log_kinds, codec.id_column, codec.time_column, outputs
         )
         return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
 

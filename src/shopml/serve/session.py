@@ -27,6 +27,8 @@ from shopml.serve.batch import Encoded
 __all__ = ["SessionBatch", "SessionCodec"]
 
 FIELD = "session"
+#: The optional business key of a session: logged, so that the session's next event can label the answer.
+SESSION_ID = "session_id"
 DEFAULT_MAX_K = 100
 _Feeds = tuple[np.ndarray, np.ndarray]
 
@@ -44,9 +46,11 @@ class SessionBatch(Encoded):
         unknown: list[list[str]],
         k: int,
         exclude: bool,
+        ids: list[Any] | None = None,
     ) -> None:
         count = sum(len(u) for u in unknown)
-        super().__init__(len(sessions), codec, logged={}, unseen={FIELD: count} if count else {})  # type: ignore[arg-type]
+        unseen = {FIELD: count} if count else {}
+        super().__init__(len(sessions), codec, logged={}, unseen=unseen, ids=ids)  # type: ignore[arg-type]
         width = max(1, max((min(len(s), codec.max_len) for s in known), default=1))
         matrix = np.zeros((self.n, width), dtype=np.int64)
         lengths = np.zeros(self.n, dtype=np.int64)
@@ -85,7 +89,11 @@ class SessionBatch(Encoded):
                 out_scores.append(scores[i, top].astype(np.float64).tolist())
                 source = "model"
             extra.append({"unknown_items": self.unknown[i], "source": source})
-        log = {FIELD: [s[-codec.max_len :] for s in self.sessions], "unknown_items": self.unknown}
+        log: dict[str, list[Any]] = {
+            FIELD: [s[-codec.max_len :] for s in self.sessions],
+            "session_length": [float(len(s)) for s in self.sessions],
+            "unknown_items": self.unknown,
+        }
         return Ranked(out_items, out_scores, k, extra, log)
 
 
@@ -95,7 +103,11 @@ class SessionCodec:
     layout = "session"
     v1_keys = frozenset({"instances", "parameters"})
     #: Prediction-log columns beyond the kind's: the session read (latest events) and the unknown items.
-    log_types: Mapping[str, str] = {FIELD: "list<string>", "unknown_items": "list<string>"}
+    log_types: Mapping[str, str] = {
+        FIELD: "list<string>",
+        "session_length": "float64",
+        "unknown_items": "list<string>",
+    }
 
     def __init__(self, bundle: ModelBundle, max_k: int = DEFAULT_MAX_K) -> None:
         meta = bundle.meta.model_dump(by_alias=True)
@@ -110,9 +122,10 @@ class SessionCodec:
         self.kinds = {FIELD: "session"}
         self.log_kinds: dict[str, str] = {}
         self.matrix = frozenset({FIELD})  # inputs of shape [N, L]
-        self.id_column = self.time_column = None
-        self.extras: frozenset[str] = frozenset()
-        self.allowed = frozenset(self.names)
+        self.id_column: str | None = SESSION_ID
+        self.time_column: str | None = None
+        self.extras: frozenset[str] = frozenset({SESSION_ID})
+        self.allowed = frozenset(self.names) | self.extras
         self.input_names = list(bundle.meta.inputs)  # the ONNX graph's: items, lengths
 
     # --- requests -------------------------------------------------------------------------------
@@ -138,26 +151,40 @@ class SessionCodec:
         if not rows:
             raise SchemaError("'instances' is empty: send at least one session")
         sessions: list[Any] = []
+        ids: list[Any] = []
         for i, row in enumerate(rows):
             if type(row) is not dict:
                 raise SchemaError(f"instance {i} must be an object with a field 'session', got {show(row)}")
-            if FIELD not in row or len(row) != 1:
-                extra = sorted(k for k in row if k != FIELD)
+            if FIELD not in row or not self.allowed.issuperset(row):
+                extra = sorted(k for k in row if k not in self.allowed)
                 what = f"unexpected fields {extra}" if extra else "no field 'session'"
-                raise SchemaError(f"instance {i}: {what} (expected only 'session': a list of item ids)")
+                raise SchemaError(
+                    f"instance {i}: {what} (expected 'session': a list of item ids, optional 'session_id')"
+                )
             sessions.append(row[FIELD])
-        return self._batch(sessions, params)
+            ids.append(row.get(SESSION_ID))
+        return self._batch(sessions, params, ids)
 
     def encode_columns(self, n: int, columns: dict[str, list[Any]], params: Any = None) -> SessionBatch:
         """OIP v2: the ``session`` input as ``n`` rows of item ids (padding ``""`` dropped)."""
-        extra = sorted(k for k in columns if k != FIELD)
+        extra = sorted(k for k in columns if k not in self.allowed)
         if extra or FIELD not in columns:
-            raise SchemaError(f"inputs must be exactly ['session'] (BYTES [N, L]), got {sorted(columns)}")
+            raise SchemaError(
+                f"inputs must be 'session' (BYTES [N, L]) and optionally 'session_id' (BYTES [N]),"
+                f" got {sorted(columns)}"
+            )
         rows = [[v for v in row if v != ""] for row in columns[FIELD]]
-        return self._batch(rows, params)
+        return self._batch(rows, params, columns.get(SESSION_ID))
 
-    def _batch(self, sessions: list[Any], params: Any) -> SessionBatch:
+    def _batch(self, sessions: list[Any], params: Any, ids: list[Any] | None = None) -> SessionBatch:
         k, exclude = self.options(params)
+        if ids is not None:
+            bad = next((i for i, v in enumerate(ids) if v is not None and type(v) is not str), None)
+            if bad is not None:
+                got = show(ids[bad])
+                raise SchemaError(f"instance {bad}: field 'session_id' must be a string, got {got}")
+            if all(v is None for v in ids):
+                ids = None
         index = self.index
         known: list[list[int]] = []
         unknown: list[list[str]] = []
@@ -181,7 +208,7 @@ class SessionCodec:
             known.append(ks)
             unknown.append(us)
             clean.append(s)
-        return SessionBatch(self, clean, known, unknown, k, exclude)
+        return SessionBatch(self, clean, known, unknown, k, exclude, ids)
 
     def logged_columns(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         """No tabular features: the session travels in the log's own columns."""
@@ -215,7 +242,10 @@ class SessionCodec:
 
     def input_metadata(self) -> list[dict[str, Any]]:
         """The OIP model-metadata inputs."""
-        return [{"name": FIELD, "datatype": "BYTES", "shape": [-1, -1]}]
+        return [
+            {"name": FIELD, "datatype": "BYTES", "shape": [-1, -1]},
+            {"name": SESSION_ID, "datatype": "BYTES", "shape": [-1], "optional": True},
+        ]
 
     def parameters_metadata(self) -> dict[str, Any]:
         """How to send a session and which request parameters it takes."""
