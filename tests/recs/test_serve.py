@@ -24,6 +24,7 @@ import uvicorn
 from shopml.config import Settings, Workspace
 from shopml.config.settings import ServeSettings
 from shopml.errors import DataError
+from shopml.kinds import get_kind
 from shopml.recs.data import Split
 from shopml.recs.gru import GRUParams, GRURecommender
 from shopml.registry import Registry
@@ -259,3 +260,17 @@ def test_next_click_labels_join_the_log_and_ingest(recs_served: tuple[Server, Sp
     out = CliRunner().invoke(app, ["labels", "ingest", str(file), "--model", "recs", "--workspace", str(ws)])
     assert out.exit_code == 0, out.output
     assert f"stored {labels.num_rows} ranking label(s) keyed on 'request_id'" in out.output
+    # Realised Recall@K / MRR@K from the log's top-K and the ingested next clicks, with intervals.
+    kind = get_kind("ranking")
+    meta = server.app.repo.models["recs"].bundle.meta.model_dump(by_alias=True)
+    log = pq.read_table(ws / "logs" / "predictions" / "model=recs").to_pylist()
+    logged = {x["request_id"]: x for x in log}
+    rows = [logged[rid] for rid in labels.column("request_id").to_pylist()]
+    y = kind.check_labels(labels.column("next_item").to_pylist(), meta)
+    pred = kind.logged_ranking([x["items"] for x in rows], meta)
+    taken = labels.column("next_item").to_pylist()
+    want = np.mean([lab in x["items"] for lab, x in zip(taken, rows, strict=True)])
+    got_iv = kind.intervals(y, pred, k=20, n_resamples=100)
+    assert got_iv["recall_at_k"].value == pytest.approx(want)
+    assert got_iv["recall_at_k"].low <= got_iv["recall_at_k"].value <= got_iv["recall_at_k"].high
+    assert got_iv["mrr_at_k"].value <= got_iv["recall_at_k"].value

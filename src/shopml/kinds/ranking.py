@@ -39,7 +39,7 @@ from shopml.kinds.base import (
     v2_response,
 )
 
-__all__ = ["KIND", "Ranked", "RankingHead", "RankingKind", "full_ranks", "items_of", "top_k"]
+__all__ = ["KIND", "Ranked", "RankingHead", "RankingKind", "full_ranks", "items_of", "list_ranks", "top_k"]
 
 DEFAULT_K = 10
 
@@ -62,6 +62,21 @@ def full_ranks(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     true = s[np.arange(n), np.clip(yy, 0, i - 1)][:, None]
     ranks = (s >= true).sum(axis=1)  # counts the true item itself, so every tie is ranked above it
     return np.where(known & np.isfinite(true[:, 0]), ranks, i + 1)
+
+
+def list_ranks(y: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """1-based position of each row's true item in its ranked list ``ranked`` [N, K] (catalogue indices,
+    best first, -1 padding): what the prediction log's top-K tells. An item outside the list (or an
+    unknown one) ranks beyond any K: a miss.
+
+    >>> list_ranks(np.array([3, 1, 9]), np.array([[3, 1], [2, 1], [2, 1]])).tolist()
+    [1, 2, 2147483647]
+    """
+    yy = np.asarray(y, dtype=np.int64)[:, None]
+    r = np.asarray(ranked, dtype=np.int64)
+    found = (r == yy) & (yy >= 0)
+    pos = np.argmax(found, axis=1) + 1
+    return np.where(found.any(axis=1), pos, np.iinfo(np.int32).max)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -206,11 +221,13 @@ class RankingKind(ModelKind):
         return RankingHead(items_of(meta), int(meta.get("top_k", DEFAULT_K)))
 
     def weighted_metrics(self, y: np.ndarray, pred: np.ndarray, **context: Any) -> WeightedMetrics:
-        """Recall@K and MRR@K (context ``k``, default 10) over full-catalogue, tie-conservative ranks."""
+        """Recall@K and MRR@K (context ``k``, default 10) over full-catalogue, tie-conservative ranks;
+        ``pred`` of integers is the logged top-K (:meth:`logged_ranking`), ranked by position."""
         k = int(context.get("k", DEFAULT_K))
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k}")
-        ranks = full_ranks(y, pred)
+        p = np.asarray(pred)
+        ranks = list_ranks(y, p) if np.issubdtype(p.dtype, np.integer) else full_ranks(y, p)
         hit = (ranks <= k).astype(np.float64)
         rr = hit / ranks
 
@@ -221,6 +238,17 @@ class RankingKind(ModelKind):
                 return {"recall_at_k": (W @ hit) / tot, "mrr_at_k": (W @ rr) / tot}
 
         return family
+
+    def logged_ranking(self, items: Sequence[Sequence[str] | None], meta: Mapping[str, Any]) -> np.ndarray:
+        """The prediction log's ``items`` lists → catalogue indices [N, K] (-1: padding or unknown), the
+        ``pred`` that :meth:`weighted_metrics` ranks by position (realised Recall@K/MRR@K from the log)."""
+        index = {c: i for i, c in enumerate(items_of(meta))}
+        width = max((len(r) for r in items if r), default=1)
+        out = np.full((len(items), width), -1, dtype=np.int64)
+        for i, row in enumerate(items):
+            for j, item in enumerate(row or ()):
+                out[i, j] = index.get(item, -1)
+        return out
 
     def check_labels(
         self, values: Sequence[Any] | np.ndarray, meta: Mapping[str, Any], field: str = "label"
