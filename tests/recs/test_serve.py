@@ -274,3 +274,66 @@ def test_next_click_labels_join_the_log_and_ingest(recs_served: tuple[Server, Sp
     assert got_iv["recall_at_k"].value == pytest.approx(want)
     assert got_iv["recall_at_k"].low <= got_iv["recall_at_k"].value <= got_iv["recall_at_k"].high
     assert got_iv["mrr_at_k"].value <= got_iv["recall_at_k"].value
+
+
+def test_monitor_reports_realised_recall_from_next_clicks(
+    recs_served: tuple[Server, Split], tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from typer.testing import CliRunner
+
+    from shopml.cli.main import app
+    from shopml.kinds.ranking_labels import next_item_labels
+
+    served, sp = recs_served
+    ws = tmp_path / "ws"  # a workspace of its own: only these predictions in the window
+    reg = Registry(Workspace(ws))
+    reg.register(served.app.repo.models["recs"].bundle.path, params={}, metrics={})
+    server = Server(ws, reg)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    events: dict[str, list[Any]] = {"session_id": [], "item_id": [], "event_time": []}
+    instances = []
+    for i in range(min(240, sp.test.n_sessions)):
+        items = _session(sp, i)
+        sid = f"mon-{i}"
+        for j, item in enumerate(items):
+            events["session_id"].append(sid)
+            events["item_id"].append(item)
+            events["event_time"].append(t0 + timedelta(minutes=j))
+        instances.append({"session": items[: len(items) - 1], "session_id": sid})
+    rids: list[str] = []
+    for lo in range(0, len(instances), 60):
+        r = httpx.post(server.url + PATH, json={"instances": instances[lo : lo + 60]})
+        rids += [p["request_id"] for p in r.json()["predictions"]]
+    server.stop()  # the log is flushed
+    deadline = time.monotonic() + 10
+    labels = pa.table({"request_id": pa.array([], pa.string())})
+    while labels.num_rows < len(rids) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        log = pq.read_table(ws / "logs" / "predictions" / "model=recs")
+        labels = next_item_labels(
+            log.filter(pa.compute.is_in(log["request_id"], pa.array(rids))), pa.table(events)
+        )
+    assert labels.num_rows == len(rids)
+    file = tmp_path / "labels.parquet"
+    pq.write_table(labels, file)
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            app, ["labels", "ingest", str(file), "--model", "recs", "--workspace", str(ws)]
+        ).exit_code
+        == 0
+    )
+    out = runner.invoke(app, ["monitor", "--model", "recs", "--workspace", str(ws)])
+    assert out.exit_code == 0 and "240 prediction(s)" in out.output, out.output
+    from shopml.monitor.job import run_monitor
+
+    realised = run_monitor(ws, "recs", "1d", None, html=False).windows[-1].realised
+    assert realised is not None, "no realised metrics in the latest window"
+    log = {x["request_id"]: x for x in pq.read_table(ws / "logs" / "predictions" / "model=recs").to_pylist()}
+    taken = dict(zip(labels["request_id"].to_pylist(), labels["next_item"].to_pylist(), strict=True))
+    want = np.mean([taken[r] in log[r]["items"] for r in rids])
+    recall = realised["recall_at_k"]
+    assert recall.value == pytest.approx(want) and recall.low <= want <= recall.high
+    assert 0 <= realised["mrr_at_k"].value <= recall.value

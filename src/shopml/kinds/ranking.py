@@ -206,6 +206,8 @@ class RankingKind(ModelKind):
     input_layout = "session"
     description = "ranking: the top-K items and their scores"
     served_output = "scores"
+    #: What the monitor reads from the prediction log to measure a model: the top-K item ids.
+    logged_output = "items"
     outputs = (
         OutputSpec("items", "BYTES", (-1, -1), "the K best item ids, best first"),
         OutputSpec("scores", "FP32", (-1, -1), "their scores"),
@@ -222,12 +224,15 @@ class RankingKind(ModelKind):
 
     def weighted_metrics(self, y: np.ndarray, pred: np.ndarray, **context: Any) -> WeightedMetrics:
         """Recall@K and MRR@K (context ``k``, default 10) over full-catalogue, tie-conservative ranks;
-        ``pred`` of integers is the logged top-K (:meth:`logged_ranking`), ranked by position."""
-        k = int(context.get("k", DEFAULT_K))
+        ``pred`` of integers is the logged top-K (:meth:`logged_ranking`), ranked by position, with K the
+        logged lists' length unless ``k`` is given."""
+        p = np.asarray(pred)
+        listed = np.issubdtype(p.dtype, np.integer)
+        default = int(p.shape[1]) if listed and p.ndim == 2 else DEFAULT_K
+        k = int(context.get("k", default))
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k}")
-        p = np.asarray(pred)
-        ranks = list_ranks(y, p) if np.issubdtype(p.dtype, np.integer) else full_ranks(y, p)
+        ranks = list_ranks(y, p) if listed else full_ranks(y, p)
         hit = (ranks <= k).astype(np.float64)
         rr = hit / ranks
 
@@ -238,6 +243,15 @@ class RankingKind(ModelKind):
                 return {"recall_at_k": (W @ hit) / tot, "mrr_at_k": (W @ rr) / tot}
 
         return family
+
+    def row_errors(
+        self, y: np.ndarray, pred: np.ndarray, meta: Mapping[str, Any], **context: Any
+    ) -> np.ndarray:
+        """1 where the taken item is not in the top K (the bundle's ``top_k``), else 0."""
+        k = int(context.get("k", meta.get("top_k", DEFAULT_K)))
+        p = np.asarray(pred)
+        ranks = list_ranks(y, p) if np.issubdtype(p.dtype, np.integer) else full_ranks(y, p)
+        return (ranks > k).astype(np.float64)
 
     def logged_ranking(self, items: Sequence[Sequence[str] | None], meta: Mapping[str, Any]) -> np.ndarray:
         """The prediction log's ``items`` lists → catalogue indices [N, K] (-1: padding or unknown), the

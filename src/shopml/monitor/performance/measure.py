@@ -52,8 +52,10 @@ class Measure:
 
     @property
     def columns(self) -> list[str]:
-        """Logged columns performance reads: the served output (and the decision of a thresholded kind)."""
-        return [self.kind.served_output, *(["decision"] if self.kind.thresholded else [])]
+        """Logged columns performance reads: the served output (and the decision of a thresholded kind);
+        a ranking model's logged top-K ``items`` (its kind's ``logged_output``)."""
+        output = getattr(self.kind, "logged_output", self.kind.served_output)
+        return [output, *(["decision"] if self.kind.thresholded else [])]
 
     @property
     def lower_is_better(self) -> bool:
@@ -61,7 +63,11 @@ class Measure:
         return self.kind.direction(self.metric) < 0
 
     def outputs(self, table: pa.Table) -> np.ndarray:
-        """The served output per row: ``[n]``, or ``[n, C]`` for a list column (class probabilities)."""
+        """The served output per row: ``[n]``, or ``[n, C]`` for a list column (class probabilities);
+        a ranking model's logged top-K as catalogue indices ``[n, K]`` (``logged_ranking``)."""
+        ranking = getattr(self.kind, "logged_ranking", None)
+        if ranking is not None:
+            return np.asarray(ranking(table.column("items").to_pylist(), self.meta))
         col = table.column(self.kind.served_output)
         if (
             pa.types.is_list(col.type)
