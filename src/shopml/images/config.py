@@ -12,12 +12,15 @@ __all__ = ["ImagesConfig"]
 
 #: ``--quick``: a small subset, a narrow net and few epochs (tests, demos), seconds not minutes.
 QUICK = {
-    "epochs": 3,
+    "epochs": 4,
     "width": 8,
+    "batch": 64,
+    "lr": 1e-2,
     "extra_block": False,
     "max_train": 2000,
     "max_test": 800,
     "n_resamples": 200,
+    "threads": 1,
 }
 
 
