@@ -37,14 +37,14 @@ def train_images_command(
 
     settings, ws = resolve(workspace, config)
     cfg = ImagesConfig.make(quick=quick, data=data, seed=seed)
-    with console.status("training the photo classifier") as status:
-        result = train_images(
-            cfg,
-            ws=ws.ensure(),
-            register=register,
-            tracking_uri=settings.mlflow_uri,
-            say=lambda m: status.update(m),
-        )
+    # steps are printed, not shown in a status line: the training loop draws its own progress bar
+    result = train_images(
+        cfg,
+        ws=ws.ensure(),
+        register=register,
+        tracking_uri=settings.mlflow_uri,
+        say=lambda m: console.print(f"[dim]{m}[/]", highlight=False),
+    )
     run = result.run
     table = Table(title=f"Test photos ({len(run.data.test_y)}), {cfg.level:.0%} bootstrap intervals")
     rows = metric_rows(run)
