@@ -23,15 +23,18 @@ def _block(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
-def build_cnn(n_classes: int, width: int = 32, dropout: float = 0.25, extra: bool = True) -> nn.Sequential:
+def build_cnn(
+    n_classes: int, width: int = 32, dropout: float = 0.25, extra: bool = True, pool: int = 1
+) -> nn.Sequential:
     """conv5(w) → pool → conv3(2w) [→ conv3(2w)] → pool → conv3(4w) → global average pool → dropout →
-    linear; ``extra`` adds the second 14×14 block."""
+    linear; ``extra`` adds the second 14×14 block; ``pool`` > 1 average-pools to a ``pool``×``pool`` grid
+    instead of one value per channel (keeps the coarse layout: where the sleeves are)."""
     w = width
     layers: list[nn.Module] = [*_block(1, w, 5), nn.MaxPool2d(2), *_block(w, 2 * w)]
     if extra:
         layers += _block(2 * w, 2 * w)
-    layers += [nn.MaxPool2d(2), *_block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    layers += [nn.Dropout(dropout), nn.Linear(4 * w, n_classes)]
+    layers += [nn.MaxPool2d(2), *_block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(pool), nn.Flatten()]
+    layers += [nn.Dropout(dropout), nn.Linear(4 * w * pool * pool, n_classes)]
     return nn.Sequential(*layers)
 
 

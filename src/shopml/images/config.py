@@ -27,6 +27,7 @@ QUICK = {
 @dataclass(frozen=True)
 class ImagesConfig:
     """``data``: a photo folder (default Fashion-MNIST from the Debian package); the CNN's ``width``,
+    ``pool`` (the grid of the final average pooling: 1 = global),
     ``epochs``, ``batch``, peak ``lr`` of the one-cycle schedule, AdamW ``weight_decay``,
     ``label_smoothing`` and ``dropout``; ``valid_share`` of the training photos held out for early
     stopping and the review threshold; ``max_train``/``max_test`` subsample (``None``: all);
@@ -37,6 +38,7 @@ class ImagesConfig:
     epochs: int = 12
     width: int = 32
     extra_block: bool = True
+    pool: int = 1
     batch: int = 128
     lr: float = 3e-3
     weight_decay: float = 5e-4
@@ -59,6 +61,7 @@ class ImagesConfig:
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.width >= 1, f"width must be >= 1, got {self.width}"),
+            (1 <= self.pool <= 7, f"pool must be in 1..7, got {self.pool}"),
             (self.batch >= 2, f"batch must be >= 2, got {self.batch}"),
             (0 < self.valid_share < 0.5, f"valid_share must be in (0, 0.5), got {self.valid_share}"),
             (

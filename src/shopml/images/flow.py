@@ -85,7 +85,7 @@ def fit_cnn(
     seed_everything(cfg.seed)
     pixels = x.astype(np.float32) / 255.0
     model = Classifier(
-        build_cnn(n_classes, cfg.width, cfg.dropout, cfg.extra_block), pixels.mean(), pixels.std()
+        build_cnn(n_classes, cfg.width, cfg.dropout, cfg.extra_block, cfg.pool), pixels.mean(), pixels.std()
     )
     augment = Augment(seed=cfg.seed)
     smoothing = cfg.label_smoothing
