@@ -40,9 +40,9 @@ def test_train_prints_metrics_and_diagnosis(tmp_path: Path, sim_dir: Path) -> No
 
 
 def test_unknown_task_is_a_usage_error(tmp_path: Path) -> None:
-    out = CliRunner().invoke(app, ["train", "--data", str(tmp_path), "--task", "images", "-w", str(tmp_path)])
+    out = CliRunner().invoke(app, ["train", "--data", str(tmp_path), "--task", "taxi", "-w", str(tmp_path)])
     assert out.exit_code == 2
-    assert "unknown task 'images'" in out.output
+    assert "unknown task 'taxi'" in out.output
 
 
 def test_missing_data_is_named(tmp_path: Path) -> None:

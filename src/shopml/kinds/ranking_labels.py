@@ -75,7 +75,9 @@ def read_next_item_labels(
     a ``sessions/`` folder (Parquet, partitioned by day)."""
     import pyarrow.dataset as ds
 
-    log_dir = Path(predictions_dir) / f"model={model}"
+    from shopml.logstore.layout import model_dir
+
+    log_dir = model_dir(predictions_dir, model)
     if not any(log_dir.rglob("*.parquet")):
         raise DataError(f"no logged predictions of model '{model}' under {predictions_dir}")
     if not any(Path(sessions_dir).rglob("*.parquet")):
