@@ -53,3 +53,17 @@ def test_missing_photos_are_a_clear_error(tmp_path: Path) -> None:
     )
     assert out.exit_code != 0
     assert "holds no product photos" in " ".join(out.stderr.split())
+
+
+def test_both_pooling_heads_export_with_parity() -> None:
+    import torch
+
+    from shopml.images.cnn import Classifier, Serving, build_cnn
+    from shopml.images.export import export_onnx
+
+    x = np.random.default_rng(0).integers(0, 256, (16, 28, 28)).astype(np.uint8)
+    for pool in (1, 3):
+        torch.manual_seed(0)
+        serving = Serving(Classifier(build_cnn(3, width=4, extra=False, pool=pool), 0.3, 0.3))
+        _, delta = export_onnx(serving, ["a", "b", "c"], x)
+        assert delta <= 1e-4

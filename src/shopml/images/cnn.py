@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from shopml.errors import ConfigError
+
 __all__ = ["Augment", "Classifier", "Serving", "build_cnn", "to_tensor"]
 
 
@@ -27,13 +29,18 @@ def build_cnn(
     n_classes: int, width: int = 32, dropout: float = 0.25, extra: bool = True, pool: int = 1
 ) -> nn.Sequential:
     """conv5(w) → pool → conv3(2w) [→ conv3(2w)] → pool → conv3(4w) → global average pool → dropout →
-    linear; ``extra`` adds the second 14×14 block; ``pool`` > 1 average-pools to a ``pool``×``pool`` grid
-    instead of one value per channel (keeps the coarse layout: where the sleeves are)."""
+    linear; ``extra`` adds the second 14×14 block; ``pool=3`` average-pools to a 3×3 grid instead of one
+    value per channel (keeps the coarse layout: where the sleeves are)."""
+    if pool not in (1, 3):
+        raise ConfigError(f"pool must be 1 (global) or 3 (a 3×3 grid), got {pool}")
     w = width
     layers: list[nn.Module] = [*_block(1, w, 5), nn.MaxPool2d(2), *_block(w, 2 * w)]
     if extra:
         layers += _block(2 * w, 2 * w)
-    layers += [nn.MaxPool2d(2), *_block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(pool), nn.Flatten()]
+    # 7×7 maps → 1×1 (global) or 3×3 (3×3 windows, stride 2: ONNX exports fixed windows, not adaptive
+    # pooling to a size that does not divide 7)
+    last = nn.AdaptiveAvgPool2d(1) if pool == 1 else nn.AvgPool2d(3, stride=2)
+    layers += [nn.MaxPool2d(2), *_block(2 * w, 4 * w), last, nn.Flatten()]
     layers += [nn.Dropout(dropout), nn.Linear(4 * w * pool * pool, n_classes)]
     return nn.Sequential(*layers)
 

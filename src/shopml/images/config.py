@@ -61,7 +61,7 @@ class ImagesConfig:
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.width >= 1, f"width must be >= 1, got {self.width}"),
-            (1 <= self.pool <= 7, f"pool must be in 1..7, got {self.pool}"),
+            (self.pool in (1, 3), f"pool must be 1 (global) or 3 (a 3×3 grid), got {self.pool}"),
             (self.batch >= 2, f"batch must be >= 2, got {self.batch}"),
             (0 < self.valid_share < 0.5, f"valid_share must be in (0, 0.5), got {self.valid_share}"),
             (
