@@ -157,6 +157,10 @@ class ModelKind(ABC):
     description: ClassVar[str]
     #: The ONNX graph output the server fetches (every other output derives from it).
     served_output: ClassVar[str]
+    #: The prediction-log column the monitor measures a model from, when it is not ``served_output``
+    #: (a ranking model logs its top-K ``items``, not a score for every catalogue item); see
+    #: :meth:`logged_predictions`.
+    logged_output: ClassVar[str | None] = None
     outputs: ClassVar[tuple[OutputSpec, ...]]
     metrics: ClassVar[tuple[str, ...]]
     primary_metric: ClassVar[str]
@@ -274,6 +278,11 @@ class ModelKind(ABC):
             groups=groups,
             strata=strata,
         )
+
+    def logged_predictions(self, values: Sequence[Any], meta: Mapping[str, Any]) -> np.ndarray:
+        """The predictions :meth:`weighted_metrics` takes, from the logged :attr:`logged_output` values
+        (one per row); only a kind that sets ``logged_output`` is asked."""
+        raise ConfigError(f"model kind '{self.name}' measures its logged '{self.served_output}' directly")
 
     def row_errors(
         self, y: np.ndarray, pred: np.ndarray, meta: Mapping[str, Any], **context: Any

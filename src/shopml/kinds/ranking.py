@@ -253,6 +253,10 @@ class RankingKind(ModelKind):
         ranks = list_ranks(y, p) if np.issubdtype(p.dtype, np.integer) else full_ranks(y, p)
         return (ranks > k).astype(np.float64)
 
+    def logged_predictions(self, values: Sequence[Any], meta: Mapping[str, Any]) -> np.ndarray:
+        """See :meth:`logged_ranking`."""
+        return self.logged_ranking(values, meta)
+
     def logged_ranking(self, items: Sequence[Sequence[str] | None], meta: Mapping[str, Any]) -> np.ndarray:
         """The prediction log's ``items`` lists → catalogue indices [N, K] (-1: padding or unknown), the
         ``pred`` that :meth:`weighted_metrics` ranks by position (realised Recall@K/MRR@K from the log)."""

@@ -54,7 +54,7 @@ class Measure:
     def columns(self) -> list[str]:
         """Logged columns performance reads: the served output (and the decision of a thresholded kind);
         a ranking model's logged top-K ``items`` (its kind's ``logged_output``)."""
-        output = getattr(self.kind, "logged_output", self.kind.served_output)
+        output = self.kind.logged_output or self.kind.served_output
         return [output, *(["decision"] if self.kind.thresholded else [])]
 
     @property
@@ -64,10 +64,10 @@ class Measure:
 
     def outputs(self, table: pa.Table) -> np.ndarray:
         """The served output per row: ``[n]``, or ``[n, C]`` for a list column (class probabilities);
-        a ranking model's logged top-K as catalogue indices ``[n, K]`` (``logged_ranking``)."""
-        ranking = getattr(self.kind, "logged_ranking", None)
-        if ranking is not None:
-            return np.asarray(ranking(table.column("items").to_pylist(), self.meta))
+        a ranking model's logged top-K as catalogue indices ``[n, K]`` (``ModelKind.logged_predictions``)."""
+        logged = self.kind.logged_output
+        if logged is not None:
+            return np.asarray(self.kind.logged_predictions(table.column(logged).to_pylist(), self.meta))
         col = table.column(self.kind.served_output)
         if (
             pa.types.is_list(col.type)
