@@ -30,7 +30,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ import httpx
 import numpy as np
 import orjson
 
+from benchmarks.bench_serve import _start
 from benchmarks.serve_fixture import make_bundle, make_rows
 
 PATH = "/v2/models/fraud/infer"
@@ -213,22 +213,6 @@ def codec_costs(bundle: Any, reqs: dict[str, list[bytes]], reps: int) -> dict[st
 
     fns = {"rest_json": rest_json, "rest_binary": rest_binary, "grpc": grpc}
     return {p: min(timeit.repeat(fn, number=reps, repeat=5)) / reps * 1e6 for p, fn in fns.items()}
-
-
-def _start(cmd: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=err, stderr=err, start_new_session=True)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"shopml serve exited: {log.read_text()[-1500:]}")
-        try:
-            if httpx.get(health, timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"shopml serve did not become ready: {log.read_text()[-1500:]}")
 
 
 def _check(port: int, grpc_port: int, reqs: dict[str, list[bytes]]) -> None:

@@ -31,6 +31,7 @@ from shopml.kinds.base import (
     register,
     v2_response,
 )
+from shopml.stats.rare import METRICS
 
 __all__ = ["KIND", "BinaryHead", "BinaryKind", "encode_v1", "encode_v2"]
 
@@ -115,18 +116,7 @@ class BinaryKind(ModelKind):
         OutputSpec("score", "FP32", (-1,), "calibrated P(positive)"),
         OutputSpec("decision", "INT8", (-1,), "1 where score >= threshold"),
     )
-    metrics = (
-        "pr_auc",
-        "roc_auc",
-        "f1",
-        "precision",
-        "recall",
-        "recall_at_precision",
-        "balanced_accuracy",
-        "mcc",
-        "brier",
-        "expected_cost",
-    )
+    metrics = METRICS  # the rare-class family of shopml.stats.rare
     primary_metric = "pr_auc"
     lower_is_better = frozenset({"brier", "expected_cost"})
     output_drift = (OutputDrift("score", "ks"),)
