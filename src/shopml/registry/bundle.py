@@ -58,6 +58,7 @@ class BundleMeta(BaseModel):
     name: str
     task: str
     kind: str = "binary"  # a shopml.kinds name; bundles written before kinds existed are binary
+    input_type: str | None = None  # the serving input layout (image, text); None: the kind's own
     schema_: dict[str, Any] = Field(alias="schema")
     inputs: list[str]
     score_output: str = "score"

@@ -17,6 +17,7 @@ general column-wise path, which produces the same result or the full list of pro
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,12 @@ class InputCodec:
     layout = "rows"
     v1_keys = frozenset({"instances"})
     #: Prediction-log columns beyond the features and the kind's outputs: none.
-    log_types: dict[str, str] = {}  # noqa: RUF012  # read-only
+    log_types: Mapping[str, str] = {}  # read-only
     matrix: frozenset[str] = frozenset()  # inputs of shape [N, L]: none, every input is [N, 1]
     concat = staticmethod(batch_block)
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    def __init__(self, bundle: ModelBundle, max_k: int | None = None) -> None:
+        """``max_k`` is accepted for the common codec signature; feature rows take no K."""
         schema = bundle.schema
         self.inputs: list[FeatureCheck] = []
         for name in bundle.meta.inputs:

@@ -23,13 +23,13 @@ from shopml.kinds.ranking import Ranked, items_of, top_k
 from shopml.registry.bundle import ModelBundle
 from shopml.schema.checks import show
 from shopml.serve.batch import Encoded
+from shopml.serve.codecs import DEFAULT_MAX_K
 
 __all__ = ["SessionBatch", "SessionCodec"]
 
 FIELD = "session"
 #: The optional business key of a session: logged, so that the session's next event can label the answer.
 SESSION_ID = "session_id"
-DEFAULT_MAX_K = 100
 _Feeds = tuple[np.ndarray, np.ndarray]
 
 
