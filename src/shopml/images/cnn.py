@@ -18,7 +18,7 @@ from torch import nn
 
 from shopml.errors import ConfigError
 
-__all__ = ["Augment", "Classifier", "Serving", "build_cnn", "to_tensor"]
+__all__ = ["Augment", "Classifier", "Exported", "Serving", "build_cnn", "to_tensor"]
 
 
 def _block(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
@@ -99,6 +99,30 @@ class Classifier(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.model((image - self.mean) / self.std)  # type: ignore[no-any-return]
 
+    @property
+    def layers(self) -> nn.Sequential:
+        """The CNN (built by :func:`build_cnn`: its last two layers are dropout and the linear head)."""
+        model = self.model
+        if not isinstance(model, nn.Sequential) or not isinstance(model[-1], nn.Linear):
+            raise TypeError("the classifier's model must be build_cnn's nn.Sequential ending in nn.Linear")
+        return model
+
+    @property
+    def embedding_dim(self) -> int:
+        """D of :meth:`embed`: the linear head's input width."""
+        linear = self.layers[-1]
+        assert isinstance(linear, nn.Linear)  # checked by layers
+        return linear.in_features
+
+    def embed(self, image: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer ``[N, D]``: after global pooling and flattening, before dropout and the
+        linear head (what drift on photos is measured on)."""
+        return self.layers[:-2]((image - self.mean) / self.std)  # type: ignore[no-any-return]
+
+    def head(self, embedding: torch.Tensor) -> torch.Tensor:
+        """Logits ``[N, C]`` from :meth:`embed`'s output (dropout, then the linear layer)."""
+        return self.layers[-2:](embedding)  # type: ignore[no-any-return]
+
 
 class Serving(nn.Module):
     """What ONNX exports: the classifier followed by softmax, ``probabilities`` ``[N, C]``."""
@@ -109,3 +133,16 @@ class Serving(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.classifier(image), dim=1)
+
+
+class Exported(nn.Module):
+    """The exported graph's outputs: ``probabilities`` ``[N, C]`` and ``embedding`` ``[N, D]`` (the
+    penultimate layer, see :meth:`Classifier.embed`)."""
+
+    def __init__(self, serving: Serving) -> None:
+        super().__init__()
+        self.classifier = serving.classifier
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        embedding = self.classifier.embed(image)
+        return torch.softmax(self.classifier.head(embedding), dim=1), embedding

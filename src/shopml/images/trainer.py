@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,9 +12,13 @@ from typing import Any
 
 from shopml.config import Workspace
 from shopml.images.config import ImagesConfig
+from shopml.images.export import EMBEDDING, Export
 from shopml.images.flow import ImagesRun, run_images
 
-__all__ = ["ImagesResult", "train_images"]
+__all__ = ["IMAGE_SHAPE", "ImagesResult", "review_of", "train_images"]
+
+#: One served photo: channels, height, width (the ONNX input is ``[N, *IMAGE_SHAPE]``).
+IMAGE_SHAPE = (1, 28, 28)
 
 PARITY_ROWS = 256
 WEIGHTS_FILE = "model.pt"
@@ -49,7 +54,22 @@ class ImagesResult:
         }
 
 
-def _meta(run: ImagesRun, cfg: ImagesConfig, parity: float) -> dict[str, Any]:
+def review_of(run: ImagesRun) -> dict[str, Any]:
+    """The served auto-assign rule: the validation threshold reaching the precision target, or — when
+    no threshold does — 1.0 with ``met`` false, and the server then sends every photo to review."""
+    chosen = run.review["validation"]
+    met = math.isfinite(chosen["threshold"])
+    return {
+        "threshold": float(chosen["threshold"]) if met else 1.0,
+        "met": met,
+        "target": float(chosen["target"]),
+        "coverage": float(chosen["coverage"]),
+        "precision": float(chosen["precision"]) if met else None,
+        "chosen_on": "validation",
+    }
+
+
+def _meta(run: ImagesRun, cfg: ImagesConfig, exported: Export) -> dict[str, Any]:
     from shopml.train.lineage import build_lineage
 
     flat: dict[str, float] = {}
@@ -59,6 +79,7 @@ def _meta(run: ImagesRun, cfg: ImagesConfig, parity: float) -> dict[str, Any]:
         )
     flat["ece"] = run.ece
     model = run.serving.classifier
+    review = review_of(run)
     return {
         "name": cfg.name,
         "task": "images",
@@ -72,6 +93,7 @@ def _meta(run: ImagesRun, cfg: ImagesConfig, parity: float) -> dict[str, Any]:
         "inputs": ["image"],
         "input_type": "image",
         "input_shape": [-1, 1, 28, 28],
+        "image_shape": list(IMAGE_SHAPE),
         "input_range": [0.0, 1.0],
         "normalisation": {"mean": float(model.mean), "std": float(model.std)},
         "score_output": "probabilities",
@@ -79,10 +101,14 @@ def _meta(run: ImagesRun, cfg: ImagesConfig, parity: float) -> dict[str, Any]:
         "target": "category",
         "classes": run.classes,
         "metrics": flat,
-        "review_threshold": run.review["validation"]["threshold"],
+        "review_threshold": review["threshold"],
+        "review": review,
+        "embedding_output": EMBEDDING,
+        "embedding_dim": exported.embedding_dim,
+        "embedding_parity_max_abs_diff": exported.embedding_parity,
         "diagnosis": run.fit.fit_diagnosis.to_dict() if run.fit.fit_diagnosis else None,
         "gradient_diagnosis": run.fit.gradient_diagnosis.to_dict(),
-        "parity_max_abs_diff": parity,
+        "parity_max_abs_diff": exported.parity,
         "lineage": build_lineage(
             data_fingerprint=run.fingerprint,
             data_source=str(run.data.source),
@@ -106,7 +132,7 @@ def train_images(
     import numpy as np
     import torch
 
-    from shopml.images.export import export_onnx
+    from shopml.images.export import export_graph
     from shopml.images.report import render_images_report
     from shopml.registry.bundle import ONNX_FILE, REPORT_FILE, BundleMeta, ModelBundle
     from shopml.train.publish import RegisterArgs, publish
@@ -116,8 +142,9 @@ def train_images(
     rows = np.unique(
         np.linspace(0, len(run.data.test_y) - 1, min(PARITY_ROWS, len(run.data.test_y))).astype(int)
     )
-    onnx_bytes, parity = export_onnx(run.serving, run.classes, run.data.test_x[rows], cfg.parity_tolerance)
-    meta = BundleMeta.model_validate(_meta(run, cfg, parity))
+    exported = export_graph(run.serving, run.classes, run.data.test_x[rows], cfg.parity_tolerance)
+    onnx_bytes, parity = exported.graph, exported.parity
+    meta = BundleMeta.model_validate(_meta(run, cfg, exported))
     html = render_images_report(run, name=cfg.name, parity=parity, config=cfg.to_dict())
 
     def write(staging: Path) -> float:
