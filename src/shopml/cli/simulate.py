@@ -53,6 +53,12 @@ def simulate_command(
     images: Annotated[
         int, typer.Option("--images", help="Product photos per category under images/ (0: none).")
     ] = 0,
+    texts: Annotated[
+        int,
+        typer.Option(
+            "--texts", help="Product listings, reviews and search queries per day under texts/ (0: none)."
+        ),
+    ] = 0,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -77,6 +83,7 @@ def simulate_command(
         return_rate=return_rate,
         session_rate=session_rate,
         images=images,
+        texts=texts,
         progress=True,
     )
     print_summary(result, console)
@@ -99,7 +106,7 @@ def print_summary(result: SimulationResult, out: Console) -> None:
     table.add_row("orders", f"{result.rows['orders']:,}", f"{hv:,}", f"{result.return_rate:.3%}")
     table.add_row("labels/fraud", f"{result.rows['labels/fraud']:,}", "", "")
     table.add_row("labels/returns", f"{result.rows['labels/returns']:,}", "", "")
-    for name in ("sessions", "items"):
+    for name in ("sessions", "items", "texts/products", "texts/reviews", "texts/queries"):
         if name in result.rows:
             table.add_row(name, f"{result.rows[name]:,}", "", "")
     out.print(table)

@@ -23,11 +23,13 @@ from shopml.simulate.orders import OrderStream
 from shopml.simulate.params import SimulationParams
 from shopml.simulate.scenarios import _iso, day_effects, drift_log
 from shopml.simulate.sessions import SessionStream, session_drift_events, session_manifest
+from shopml.simulate.texts import TextStream, text_drift_events
 from shopml.simulate.transactions import TransactionStream
 from shopml.simulate.world import ActiveWeights, Population, build_population
 
 __all__ = ["SimulationResult", "population", "simulate"]
 
+TEXT_ONLY = ("language_mix", "new_slang")  # scenarios that change texts only (an error without texts)
 _STREAMS = {"world": 0, "txn": 1, "orders": 2, "warmup": 3}
 
 
@@ -80,7 +82,14 @@ def population(p: SimulationParams) -> Population:
 def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise DataError(f"output {out} exists and is not a folder")
-    for sub in ("transactions", "orders", "labels", "sessions", "items"):  # a re-run replaces the old world
+    for sub in (
+        "transactions",
+        "orders",
+        "labels",
+        "sessions",
+        "items",
+        "texts",
+    ):  # a re-run replaces the old world
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +102,7 @@ def simulate(
     console: Console | None = None,
     parameters: SimulationParams | None = None,
     images: int = 0,
+    texts: int = 0,
     **params: Any,
 ) -> SimulationResult:
     """Simulate a world into ``out_dir`` (see :class:`SimulationParams` for ``params``: ``days``,
@@ -101,7 +111,9 @@ def simulate(
     ``parameters`` may pass a ready :class:`SimulationParams` instead. Same seed and parameters give
     byte-identical files. A world already in ``out_dir`` is replaced (its ``transactions``, ``orders``
     and ``labels`` folders are removed first). ``images``: also write that many product photos per
-    category under ``images/`` (:mod:`shopml.simulate.images`). Raises ConfigError on invalid parameters.
+    category under ``images/`` (:mod:`shopml.simulate.images`); ``texts``: also write that many product
+    listings, reviews and search queries per day under ``texts/`` (:mod:`shopml.simulate.texts`). Raises
+    ConfigError on invalid parameters.
     """
     p = parameters.resolved() if parameters is not None else SimulationParams.build(**params)
     out = Path(out_dir)
@@ -112,6 +124,7 @@ def simulate(
     txns = TransactionStream(p, pop, out, _rng(p.seed, "world", 1), writer)
     orders = OrderStream(p, pop, out, _rng(p.seed, "world", 2), writer)
     sessions = SessionStream(p, pop, out, writer) if p.session_rate > 0 else None
+    text_stream = TextStream(p, out, writer, texts) if texts or p.scenario in TEXT_ONLY else None
     bar = Progress(
         TextColumn("[bold]simulating[/] {task.description}"),
         BarColumn(),
@@ -140,6 +153,8 @@ def simulate(
                 )
                 if sessions is not None:
                     sessions.day(day, cumw, volume, eff.gift_mix)
+                if text_stream is not None:
+                    text_stream.day(day)
             bar.update(task, advance=1, rows=txns.rows_ + orders.rows_, description=f"{p.scenario} {d}")
     if sessions is not None:
         sessions.close()
@@ -149,6 +164,8 @@ def simulate(
     log = drift_log(p)
     end = None if p.length is None else _iso(p, min((p.onset or 0) + p.length, p.days))
     log["events"] += session_drift_events(p, _iso(p, p.onset or 0), end)
+    if text_stream is not None:
+        log["events"] += text_drift_events(p, _iso(p, p.onset or 0), end)
     (out / "drift_log.json").write_text(json.dumps(log, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     rows = {
         "transactions": txns.rows_,
@@ -166,6 +183,9 @@ def simulate(
     if sessions is not None:
         rows |= {"sessions": sessions.rows_, "items": sessions.items_}
         man["tables"] |= session_manifest(sessions.rows_, sessions.items_, sessions.partitions_)
+    if text_stream is not None:
+        rows |= {f"texts/{k}": n for k, n in text_stream.rows_.items()}
+        man["tables"] |= text_stream.manifest()
     if images:
         from shopml.simulate.images import write_images
 

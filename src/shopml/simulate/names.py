@@ -12,4 +12,6 @@ SCENARIOS: dict[str, str] = {
     "data_quality": "a pipeline bug: amount written in cents (variant 'unit') or a null spike ('nulls')",
     "new_items": "a surge of new items in the catalogue: browsing moves to items older models never saw",
     "trend_shift": "a product category becomes hot in browsing sessions",
+    "language_mix": "texts: the language mix moves towards Polish, Italian and Dutch (needs texts)",
+    "new_slang": "texts: a new slang term spreads in titles, reviews and queries (needs texts)",
 }

@@ -22,6 +22,8 @@ _DEFAULTS: dict[str, tuple[float, int | None, float]] = {
     "data_quality": (0.5, None, 1.0),
     "new_items": (2 / 3, None, 1.0),
     "trend_shift": (2 / 3, None, 0.8),
+    "language_mix": (0.5, None, 0.6),
+    "new_slang": (0.5, None, 0.3),
 }
 DQ_VARIANTS = ("unit", "nulls")
 MAX_DAYS = 700  # history keys hold ~795 days of milliseconds (see history.py)
