@@ -133,6 +133,7 @@ def train_images(
     import torch
 
     from shopml.images.export import export_graph
+    from shopml.images.reference import save_reference
     from shopml.images.report import render_images_report
     from shopml.registry.bundle import ONNX_FILE, REPORT_FILE, BundleMeta, ModelBundle
     from shopml.train.publish import RegisterArgs, publish
@@ -153,6 +154,7 @@ def train_images(
         torch.save(run.serving.classifier.state_dict(), staging / WEIGHTS_FILE)
         (staging / REPORT_FILE).write_text(html, encoding="utf-8")
         ModelBundle(staging, meta).save_meta()
+        save_reference(staging, run, cfg.valid_share, cfg.seed)  # the monitor's drift reference
         return parity
 
     params = {f"images.{k}": v for k, v in cfg.to_dict().items()}

@@ -30,6 +30,7 @@ from shopml.journal.events import Event, EventStore
 from shopml.logstore import LabelStore, PredictionLog, as_utc
 from shopml.monitor.alerts import raise_alerts
 from shopml.monitor.bundles import resolve_bundle
+from shopml.monitor.drift.embedding import sample_drift
 from shopml.monitor.drift.outputs import OutputCheck, output_drift
 from shopml.monitor.drift.window import window_drift
 from shopml.monitor.monitor_report import report_paths, write_reports
@@ -179,7 +180,10 @@ def run_monitor(
     )
     result.traffic = window_traffic(log, *bounds[-1])
     result.kind, result.lower_is_better = measure.kind.name, measure.lower_is_better
-    result.output_drift = output_drift(log, b, *bounds[-1], covered=_covered(drift))
+    result.output_drift = [  # the kind's outputs, then the columns the bundle's reference sample names
+        *output_drift(log, b, *bounds[-1], covered=_covered(drift)),
+        *sample_drift(log, b, *bounds[-1]),
+    ]
     if not measure.kind.estimates_performance:
         result.estimation = (
             f"not estimated before labels: a {measure.kind.name} model's outputs carry no label"
