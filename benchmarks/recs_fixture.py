@@ -7,6 +7,10 @@ without the training run's report and metrics.
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,9 +19,10 @@ import numpy as np
 
 from shopml.recs.bundle import MAX_SESSION
 from shopml.recs.export import check_parity, export_onnx
+from shopml.registry import Registry
 from shopml.registry.bundle import BundleMeta, ModelBundle, write_bundle
 
-__all__ = ["random_sessions", "write_recs_bundle"]
+__all__ = ["LocalServer", "random_sessions", "write_recs_bundle"]
 
 
 def random_sessions(n_items: int, n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -52,3 +57,42 @@ def write_recs_bundle(
         }
     )
     return write_bundle(path, meta, raw)
+
+
+class LocalServer:
+    """``build_app`` on uvicorn in a thread of this process."""
+
+    def __init__(self, ws: Path, registry: Registry, **serve: Any) -> None:
+        import uvicorn
+
+        from shopml.config import Settings
+        from shopml.config.settings import ServeSettings
+        from shopml.serve import build_app
+        from shopml.serve.server import uvicorn_limits
+
+        base = {"poll_interval_s": 0.2, "log_flush_interval_s": 0.2, **serve}
+        settings = Settings(workspace=ws, serve=ServeSettings(**base))
+        self.app = build_app(settings, registry, poll=False)
+        options = uvicorn_limits(settings)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        http = options.pop("http")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=port, loop="uvloop", http=http, log_level="warning", **options
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{port}"
+        self.workspace = ws
+
+    def stop(self) -> None:
+        """Graceful stop: the prediction log is flushed."""
+        self.server.should_exit = True
+        self.thread.join(30)

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,58 +17,24 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import uvicorn
 
-from shopml.config import Settings, Workspace
-from shopml.config.settings import ServeSettings
+from shopml.config import Workspace
 from shopml.errors import DataError
 from shopml.kinds import get_kind
 from shopml.recs.data import Split
 from shopml.recs.gru import GRUParams, GRURecommender
 from shopml.registry import Registry
-from shopml.serve import build_app
-from shopml.serve.server import uvicorn_limits
 from shopml.serve.tensors import decode, encode
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.recs_fixture import LocalServer as Server  # noqa: E402
 from benchmarks.recs_fixture import write_recs_bundle  # noqa: E402
 
 TINY = GRUParams(embedding=8, hidden=16, batch=256, n_sample=64, max_epochs=1, lr=1e-2)
 PATH = "/v1/models/recs/predict"
-
-
-class Server:
-    """``build_app`` on uvicorn in a thread of this process."""
-
-    def __init__(self, ws: Path, registry: Registry, **serve: Any) -> None:
-        base = {"poll_interval_s": 0.2, "log_flush_interval_s": 0.2, **serve}
-        settings = Settings(workspace=ws, serve=ServeSettings(**base))
-        self.app = build_app(settings, registry, poll=False)
-        options = uvicorn_limits(settings)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        http = options.pop("http")
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=port, loop="uvloop", http=http, log_level="warning", **options
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port}"
-        self.workspace = ws
-
-    def stop(self) -> None:
-        """Graceful stop: the prediction log is flushed."""
-        self.server.should_exit = True
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "OTHER_CATEGORY",
     "LabelSpec",
     "ModelKind",
     "OutputDrift",
@@ -87,13 +88,23 @@ class OutputSpec:
         return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
 
 
+#: In a categorical output's reference counts: every category the reference does not name (top categories
+#: plus the rest); the monitor counts a current category the reference does not name as this one.
+OTHER_CATEGORY = "__other__"
+
+
 @dataclass(frozen=True)
 class OutputDrift:
     """The output-drift check: drift test ``test`` (a :mod:`shopml.monitor.drift.registry` name) on the
-    logged prediction-log column ``column``."""
+    logged prediction-log column ``column``, read as ``reduce`` says (see
+    :data:`shopml.monitor.drift.outputs.REDUCERS`: the value as logged, a list's last element, or whether
+    a list holds anything), relevant from an effect of ``threshold`` (None: the test's or the monitor's
+    floor)."""
 
     column: str
     test: str
+    reduce: str = "value"
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)

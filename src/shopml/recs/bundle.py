@@ -13,6 +13,7 @@ import numpy as np
 from shopml.config import Workspace
 from shopml.recs.evaluate import metric_names
 from shopml.recs.export import check_parity, export_onnx, padded
+from shopml.recs.reference import reference_outputs
 from shopml.recs.report import render_report
 from shopml.recs.train import RecsConfig, RecsResult, config_dict
 from shopml.registry.bundle import ONNX_FILE, REPORT_FILE, BundleMeta, ModelBundle
@@ -35,19 +36,6 @@ def flat_metrics(result: RecsResult, k: int) -> dict[str, float]:
             iv = e.metrics[m]
             out |= {key: iv.value, f"{key}_low": iv.low, f"{key}_high": iv.high}
     return out
-
-
-def _top1_counts(result: RecsResult, sessions: int = 2000) -> dict[str, int]:
-    """The served top-1 item's distribution on validation prefixes (the reference of output drift)."""
-    valid = result.split.valid
-    chosen = np.arange(min(sessions, valid.n_sessions))
-    counts: dict[str, int] = {}
-    for lo in range(0, chosen.size, 256):
-        top = result.gru.score_sessions(valid, chosen[lo : lo + 256]).argmax(axis=1)
-        for i, c in zip(*np.unique(top, return_counts=True), strict=True):
-            key = result.split.items[int(i)]
-            counts[key] = counts.get(key, 0) + int(c)
-    return dict(sorted(counts.items()))
 
 
 def _fingerprint(data_dir: Path) -> str:
@@ -126,7 +114,7 @@ def publish_recs(
         }
     )
     html = _report(cfg, result, lineage)
-    meta.reference_outputs = {"item": _top1_counts(result)}  # type: ignore[attr-defined]  # extra="allow"
+    meta.reference_outputs = reference_outputs(cfg, result)  # type: ignore[attr-defined]  # extra="allow"
     test = result.split.test
     held_out = np.arange(min(cfg.parity_sessions, test.n_sessions))
 

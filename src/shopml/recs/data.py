@@ -15,6 +15,7 @@ the time split (Hidasi et al.; Ludewig & Jannach's evaluation framework).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ import pyarrow.dataset as ds
 
 from shopml.errors import DataError, InsufficientDataError
 
-__all__ = ["Sessions", "Split", "load_events", "prepare", "split_sessions"]
+__all__ = ["Sessions", "Split", "events_until", "load_events", "prepare", "split_sessions"]
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
@@ -126,6 +127,17 @@ def load_events(data: str | Path) -> tuple[pa.Table, bool]:
         ["session_key", "item_id", "event_time"]
     )
     return table, key == "customer_id"
+
+
+def events_until(data: str | Path, until: datetime | None) -> tuple[pa.Table, bool]:
+    """:func:`load_events`, keeping only events before ``until`` (all of them when None)."""
+    table, by_customer = load_events(data)
+    if until is not None:
+        cut = pa.scalar(until, pa.timestamp("us", tz="UTC"))
+        table = table.filter(pc.less(table["event_time"], pc.cast(cut, table["event_time"].type)))
+        if table.num_rows == 0:
+            raise InsufficientDataError(f"no session events before {until.isoformat()} in {data}")
+    return table, by_customer
 
 
 def _sessionise(key: np.ndarray, time: np.ndarray, gap_us: int) -> np.ndarray:

@@ -9,27 +9,74 @@ in ``bundle.json`` (``reference_outputs``). The decision rule is the score test'
 deviations; ≥ ``min_effect_categorical`` for a category: the Jensen–Shannon distance), each side holding
 at least ``min_rows`` values.
 
+A check may read its column through a reducer (``OutputDrift.reduce``, :data:`REDUCERS`): the value as
+logged, a list column's last element (a recommender's session: the item the request was made from), or
+whether a list holds anything (1.0/0.0: the share of requests with an unknown item). A reference in
+``reference_outputs`` may be a numeric sketch (``{"type": "numeric", ...}``, :class:`NumericSketch`'s
+``to_dict``) as well as category counts; counts that name an ``__other__`` category are top categories
+plus the rest, and current categories the reference does not name count as ``__other__``. A distance
+test (Jensen–Shannon, a share's rise) is relevant at its own threshold; a p-value test at the floors.
+
 The data-drift report already tests the logged ``score`` against the profile (its ``prediction`` entry);
 a column it covered is not tested twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from shopml.kinds import get_kind
+from shopml.errors import ConfigError
+from shopml.kinds import OutputDrift, get_kind
+from shopml.kinds.base import OTHER_CATEGORY
 from shopml.logstore import PredictionLog
 from shopml.monitor.cache import cached_profile
 from shopml.monitor.drift.config import DriftConfig
-from shopml.monitor.drift.registry import CATEGORICAL, NUMERIC, ColumnData, get_test
-from shopml.profile.sketch import CategoricalSketch, NumericSketch
+from shopml.monitor.drift.registry import CATEGORICAL, EFFECT, NUMERIC, ColumnData, get_test
+from shopml.profile.sketch import CategoricalSketch, NumericSketch, sketch_from_dict
 from shopml.registry import ModelBundle
 
-__all__ = ["OutputCheck", "output_drift"]
+__all__ = ["OTHER", "REDUCERS", "OutputCheck", "output_drift", "reduce_column"]
+
+#: The category that stands for every category a top-categories reference does not name.
+OTHER = OTHER_CATEGORY
+
+
+def _last(column: pa.ChunkedArray) -> pa.Array:
+    """A list column's last elements (null for an empty or null list)."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    flat = arr.flatten()  # the elements of the non-null lists, in order
+    n = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    ends = np.cumsum(n) - 1
+    values = flat.take(pa.array(np.where(n > 0, ends, 0))) if len(flat) else pa.nulls(len(arr), flat.type)
+    return pc.if_else(pa.array(n > 0), values, pa.nulls(len(arr), flat.type))
+
+
+def _any(column: pa.ChunkedArray) -> pa.Array:
+    """1.0 where a list column holds anything, else 0.0 (a null list: 0.0)."""
+    n = pc.fill_null(pc.list_value_length(column.combine_chunks()), 0)
+    return pc.cast(pc.greater(n, 0), pa.float64())
+
+
+#: How a check reads its logged column: as logged, a list's last element, or whether a list holds anything.
+REDUCERS: dict[str, Callable[[pa.ChunkedArray], pa.Array | pa.ChunkedArray]] = {
+    "value": lambda c: c,
+    "last": _last,
+    "any": _any,
+}
+
+
+def reduce_column(column: pa.ChunkedArray, reduce: str) -> pa.Array | pa.ChunkedArray:
+    """``column`` read through the named reducer; :class:`ConfigError` names the known ones."""
+    if reduce not in REDUCERS:
+        raise ConfigError(f"unknown output reducer '{reduce}' (known: {sorted(REDUCERS)})")
+    return REDUCERS[reduce](column)
 
 
 @dataclass(frozen=True)
@@ -67,29 +114,39 @@ class OutputCheck:
 
 
 def _reference(bundle: ModelBundle, column: str, numeric: bool) -> NumericSketch | CategoricalSketch | None:
+    extra = bundle.meta.model_extra or {}
+    recorded = (extra.get("reference_outputs") or {}).get(column)
+    if isinstance(recorded, dict) and "type" in recorded:  # a sketch (a numeric output's)
+        sketch = sketch_from_dict(recorded)
+        return sketch if isinstance(sketch, NumericSketch) == numeric else None
     if numeric:
         if not bundle.profile_path.exists():
             return None
         scores = cached_profile(bundle.profile_path).scores
         return scores if isinstance(scores, NumericSketch) else None
-    extra = bundle.meta.model_extra or {}
-    counts = (extra.get("reference_outputs") or {}).get(column)
-    if not isinstance(counts, dict) or not counts:
+    if not isinstance(recorded, dict) or not recorded:
         return None
-    return CategoricalSketch(counts={str(k): int(v) for k, v in sorted(counts.items())})
+    return CategoricalSketch(counts={str(k): int(v) for k, v in sorted(recorded.items())})
+
+
+def _fold(cur: CategoricalSketch, ref: CategoricalSketch) -> CategoricalSketch:
+    """``cur`` with the categories a top-categories reference does not name counted as :data:`OTHER`."""
+    if OTHER not in ref.counts:
+        return cur
+    counts: dict[str, int] = {}
+    for k, v in cur.counts.items():
+        key = k if k in ref.counts else OTHER
+        counts[key] = counts.get(key, 0) + v
+    return CategoricalSketch(counts=dict(sorted(counts.items())), nulls=cur.nulls)
 
 
 def _check(
-    bundle: ModelBundle,
-    log: PredictionLog,
-    column: str,
-    test: str,
-    start: datetime,
-    end: datetime,
-    cfg: DriftConfig,
+    bundle: ModelBundle, log: PredictionLog, d: OutputDrift, start: datetime, end: datetime, cfg: DriftConfig
 ) -> OutputCheck:
-    current = log.read(start, end, [column]).column(column)
-    numeric = CATEGORICAL not in get_test(test).kinds  # a test of numbers (KS) or of categories (chi-square)
+    column, test = d.column, d.test
+    current = reduce_column(log.read(start, end, [column]).column(column), d.reduce)
+    drift_test = get_test(test)
+    numeric = CATEGORICAL not in drift_test.kinds  # a test of numbers (KS) or of categories (chi-square)
     ref = _reference(bundle, column, numeric)
     if ref is None:
         where = "profile's output sketch" if numeric else "bundle.json reference_outputs"
@@ -101,8 +158,12 @@ def _check(
         cur: NumericSketch | CategoricalSketch = NumericSketch.from_values(values)
         floor = cfg.min_effect_score
     else:
-        cur = CategoricalSketch.from_arrow(current)
+        cur = _fold(CategoricalSketch.from_arrow(current), ref)  # type: ignore[arg-type]
         floor = cfg.min_effect_categorical
+    if not drift_test.uses_p_value and test not in EFFECT.values():  # its own distance, its own threshold
+        floor = drift_test.default_threshold
+    if d.threshold is not None:  # the kind's own floor for this check
+        floor = d.threshold
     n_ref, n_cur = ref.count, cur.count
     if min(n_ref, n_cur) < cfg.min_rows:
         return OutputCheck(
@@ -131,7 +192,7 @@ def output_drift(
     if log.count(start, end) == 0:
         return []
     return [
-        _check(bundle, log, d.column, d.test, start, end, cfg)
+        _check(bundle, log, d, start, end, cfg)
         for d in kind.output_drift
         if d.column not in covered and d.column in log.columns
     ]

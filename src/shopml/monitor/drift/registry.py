@@ -18,7 +18,7 @@ Exact tests run on raw values when both sides have them (small data); otherwise 
 from the sketches, with a stated error bound (for KS: the largest single-bucket mass).
 
 >>> sorted(TESTS)
-['chi2', 'cvm', 'jensenshannon', 'ks', 'mmd', 'psi', 'wasserstein']
+['chi2', 'cvm', 'jensenshannon', 'ks', 'mmd', 'psi', 'share_rise', 'wasserstein']
 """
 
 from __future__ import annotations
@@ -151,4 +151,4 @@ def empty(ref: ColumnData, cur: ColumnData) -> bool:
 
 
 # The concrete tests register themselves on import.
-from shopml.monitor.drift import categorical, embedding, numeric  # noqa: E402, F401
+from shopml.monitor.drift import categorical, embedding, numeric, share  # noqa: E402, F401
