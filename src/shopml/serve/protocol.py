@@ -58,6 +58,7 @@ _KIND_TYPES = {
     "boolean": _INT_TYPES | {"BOOL"},
     "categorical": frozenset({"BYTES"}),
     "session": frozenset({"BYTES"}),
+    "text": frozenset({"BYTES"}),
 }
 
 

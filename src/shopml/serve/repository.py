@@ -136,8 +136,9 @@ class ModelRepository:
         wide = codec.layout == "session"  # one score per catalogue item: a wide output layer
         predictor = OnnxPredictor(bundle).load(codec.ort_types(), single_row_session=wide)
         predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size), codec.warm_feeds)
+        runner = getattr(codec, "runner", None)  # a codec that reads more than the served output (text)
         batcher = MicroBatcher(
-            lambda block: predictor.predict(codec.feeds(block)),
+            runner(predictor) if runner is not None else lambda block: predictor.predict(codec.feeds(block)),
             concat=codec.concat,
             max_batch_size=s.max_batch_size,
             max_batch_delay_s=s.max_batch_delay_ms / 1000.0,
@@ -150,7 +151,11 @@ class ModelRepository:
         stream = LogStream(
             name, version, meta.threshold, codec.log_kinds, codec.id_column, codec.time_column, outputs
         )
-        return ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
+        served = ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
+        wrap = getattr(codec, "wrap_head", None)  # a codec whose answers the kind's head reads through it
+        if wrap is not None:
+            served.head = wrap(served.head)
+        return served
 
     def champions(self) -> dict[str, int]:
         """Model name → champion version, as the registry says now."""

@@ -38,6 +38,7 @@ __all__ = [
     "quantize_int8",
     "tokenize",
     "torch_outputs",
+    "write_text_bundle",
 ]
 
 INPUTS = ("input_ids", "attention_mask")
@@ -47,6 +48,7 @@ OPSET = 17
 #: What quantisation may cost at most: accuracy points and the mean embedding cosine.
 MAX_ACCURACY_DROP = 0.5
 MIN_COSINE = 0.99
+TOKENIZER_FILE = "tokenizer.json"
 
 
 def load_tokenizer(path: str | Path) -> Any:
@@ -273,3 +275,45 @@ def quantization_parity(
         max_abs_probability_diff=float(np.max(np.abs(p32 - p8))) if p32.size else 0.0,
         passed=drop <= MAX_ACCURACY_DROP + 1e-9 and mean >= MIN_COSINE,
     )
+
+
+def write_text_bundle(
+    path: str | Path,
+    onnx: bytes,
+    classes: list[str],
+    tokenizer_json: str | Path,
+    *,
+    name: str = "text",
+    quantized: bool = False,
+    max_length: int = 64,
+    max_chars: int = 2000,
+    meta: dict[str, Any] | None = None,
+    files: dict[str, bytes | str] | None = None,
+) -> Any:
+    """Write a servable text bundle: ``model.onnx`` (this module's graph), ``tokenizer.json`` and
+    ``bundle.json`` with kind ``multiclass``, ``input_type: "text"``, inputs ``input_ids`` and
+    ``attention_mask``, ``classes``, ``max_length`` (tokens), ``max_chars``, ``quantized``; ``meta``
+    adds fields (task, target, metrics, lineage), ``files`` more files (a drift reference)."""
+    from datetime import UTC, datetime
+
+    from shopml.registry.bundle import BundleMeta, write_bundle
+
+    doc: dict[str, Any] = {
+        "name": name,
+        "task": "text",
+        "kind": "multiclass",
+        "input_type": "text",
+        "schema": {"features": [{"name": "text", "kind": "text"}]},
+        "inputs": list(INPUTS),
+        "score_output": "probabilities",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **(meta or {}),
+        "classes": list(classes),
+        "max_length": int(max_length),
+        "max_chars": int(max_chars),
+        "tokenizer": TOKENIZER_FILE,
+        "embedding_output": "embedding",
+        "quantized": bool(quantized),
+    }
+    extra: dict[str, bytes | str] = {TOKENIZER_FILE: Path(tokenizer_json).read_bytes(), **(files or {})}
+    return write_bundle(path, BundleMeta.model_validate(doc), onnx, extra)
