@@ -91,6 +91,7 @@ def _meta(run: ImagesRun, cfg: ImagesConfig, exported: Export) -> dict[str, Any]
             ]
         },
         "inputs": ["image"],
+        "id_column": "image_id",  # the business key a served photo may carry (review outcomes join on it)
         "input_type": "image",
         "input_shape": [-1, 1, 28, 28],
         "image_shape": list(IMAGE_SHAPE),

@@ -28,6 +28,7 @@ OUTPUT_TYPES = {
     "float64": pa.float64(),
     "string": pa.string(),
     "list<float64>": pa.list_(pa.float64()),
+    "list<float32>": pa.list_(pa.float32()),
     "list<string>": pa.list_(pa.string()),
 }
 

@@ -148,7 +148,8 @@ _SCHEMAS: dict[str, Any] = {
             "instances": {
                 "type": "array",
                 "items": {"type": "object"},
-                "description": 'feature rows; ranking models: {"session": [item id, ...]}',
+                "description": 'feature rows; ranking models: {"session": [item id, ...]}; image models:'
+                ' {"image": {"b64": base64 PNG or JPEG}, "image_id": "..."}',
             },
             "parameters": {
                 "type": "object",
@@ -179,6 +180,16 @@ _SCHEMAS: dict[str, Any] = {
                         "scores": {"type": "array", "items": {"type": ["number", "null"]}},
                         "unknown_items": {"type": "array", "items": {"type": "string"}},
                         "source": {"type": "string", "enum": ["model", "popular"]},
+                        "label": {"type": "string", "description": "multiclass and image models"},
+                        "top": {
+                            "type": "array",
+                            "description": "image models: the top categories, best first",
+                            "items": {
+                                "type": "object",
+                                "properties": {"category": _STR, "probability": {"type": "number"}},
+                            },
+                        },
+                        "auto_assign": {"type": "boolean", "description": "image models: no review needed"},
                     },
                 },
             },

@@ -29,9 +29,12 @@ _ORT_TYPES = {
 class OnnxPredictor:
     """One model version in ONNX Runtime. Reads only ``model.onnx`` (no pickle)."""
 
-    def __init__(self, bundle: ModelBundle, *, threads: int = 1) -> None:
+    def __init__(self, bundle: ModelBundle, *, threads: int = 1, extra_outputs: tuple[str, ...] = ()) -> None:
+        """``extra_outputs``: graph outputs fetched besides the served one and appended to it column-wise
+        (same rows, so micro-batches and the cache split and keep them too; a photo's embedding)."""
         self.bundle = bundle
         self.threads = threads
+        self._extra = extra_outputs
         self.ready = False
         self._session: object | None = None
         self.kind = get_kind(bundle.meta.kind)
@@ -77,8 +80,10 @@ class OnnxPredictor:
         want = contract
         if got != want:
             raise ModelError(f"{path}: ONNX inputs {got} do not match the bundle contract {want}")
-        if self._output not in {o.name for o in session.get_outputs()}:
-            raise ModelError(f"{path}: no output named '{self._output}'")
+        names = {o.name for o in session.get_outputs()}
+        missing = [o for o in (self._output, *self._extra) if o not in names]
+        if missing:
+            raise ModelError(f"{path}: no output named {', '.join(repr(m) for m in missing)}")
         self._session = session
         # The binding's run skips the Python wrapper's per-call input-name validation (~10 µs); the
         # codec already guarantees the names. Fall back to the public method if it ever disappears.
@@ -93,6 +98,15 @@ class OnnxPredictor:
 
     def _runner(self, session: Any) -> Callable[[dict[str, np.ndarray]], Any]:
         raw = getattr(session, "_sess", None)
+        if self._extra:
+            names = [self._output, *self._extra]
+            fast = raw is not None and hasattr(raw, "run")
+
+            def run_all(feeds: dict[str, np.ndarray]) -> np.ndarray:
+                outs = raw.run(names, feeds, None) if fast else session.run(names, feeds)  # type: ignore[union-attr]
+                return np.concatenate([np.asarray(o).reshape(len(o), -1) for o in outs], axis=1)
+
+            return run_all
         output = [self._output]
         if raw is not None and hasattr(raw, "run"):
             return lambda feeds: raw.run(output, feeds, None)[0]

@@ -12,8 +12,11 @@ raises :class:`BadRequestError` (400), :class:`~shopml.errors.SchemaError` (422)
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
 import orjson
 
 from shopml.errors import PayloadTooLargeError, SchemaError
@@ -40,6 +43,7 @@ __all__ = [
     "decode_infer",
     "decode_v1",
     "decode_v2",
+    "dense_inputs",
     "encode_binary",
     "encode_tensors",
     "encode_v1",
@@ -60,6 +64,15 @@ _KIND_TYPES = {
     "session": frozenset({"BYTES"}),
     "text": frozenset({"BYTES"}),
 }
+
+
+_NO_TENSORS: Mapping[str, tuple[int, ...]] = {}
+
+
+def dense_inputs(codec: Codec) -> Mapping[str, tuple[int, ...]]:
+    """A codec's dense inputs (name → shape after N, e.g. a photo's ``(1, 28, 28)``): FP32 tensors
+    ``[N, *shape]`` decoded as one array, not value lists."""
+    return getattr(codec, "tensors", _NO_TENSORS)
 
 
 def parse_json(body: bytes | memoryview) -> Any:
@@ -139,6 +152,49 @@ def _rows(shape: Any, name: str, matrix: bool = False) -> tuple[int, int]:
     return int(shape[0]), 1
 
 
+def _dense(
+    name: str,
+    shape: Any,
+    dtype: Any,
+    data: Any,
+    dims: tuple[int, ...],
+    max_rows: int | None,
+    raw: bytes | memoryview | None,
+) -> tuple[int, np.ndarray]:
+    """A dense FP32 input ``[N, *dims]`` (JSON data flat or nested, or raw bytes) → (N, float32 array)."""
+    want = f"[N, {', '.join(map(str, dims))}]"
+    if (
+        not isinstance(shape, list | tuple)
+        or len(shape) != len(dims) + 1
+        or not all(type(d) is int and d >= 0 for d in shape)
+        or tuple(shape[1:]) != dims
+    ):
+        raise BadRequestError(f"input '{name}': shape must be {want} with N >= 0, got {show(shape)}")
+    n = int(shape[0])
+    _too_many(n, max_rows)
+    if dtype != "FP32":
+        raise SchemaError(f"input '{name}': datatype must be FP32 (shape {want}), got {show(dtype)}")
+    count = n * math.prod(dims)
+    if raw is not None:
+        if len(raw) != count * 4:
+            raise BadRequestError(
+                f"input '{name}': binary data is {len(raw)} bytes, but {count} FP32 values take {count * 4}"
+            )
+        return n, np.frombuffer(raw, dtype="<f4").reshape(n, *dims)
+    try:
+        arr = np.asarray(data if data is not None else [])
+    except ValueError:
+        raise BadRequestError(f"input '{name}': data must be numbers, flat or nested as {want}") from None
+    if arr.size and arr.dtype.kind not in "fiu":
+        raise SchemaError(f"input '{name}' has datatype FP32 but its data holds non-numbers ({arr.dtype})")
+    if arr.size != count or (arr.ndim > 1 and arr.shape != (n, *dims)):
+        raise BadRequestError(
+            f"input '{name}': shape says {n}×{'×'.join(map(str, dims))} = {count} values, data has"
+            f" {arr.size} (shape {list(arr.shape)})"
+        )
+    return n, arr.astype(np.float32).reshape(n, *dims)
+
+
 def check_tensor(
     name: str,
     shape: Any,
@@ -147,10 +203,14 @@ def check_tensor(
     codec: Codec,
     max_rows: int | None = None,
     raw: bytes | memoryview | None = None,
-) -> tuple[int, list[Any]]:
+) -> tuple[int, Any]:
     """One input tensor, given as JSON ``data`` or as ``raw`` bytes → (rows, values). The same checks
     and messages whatever the transport (JSON, binary extension, gRPC). A matrix input ([N, L], a
-    session) comes back as one list of L values per row."""
+    session) comes back as one list of L values per row; a dense input (:func:`dense_inputs`, a
+    photo) as one float32 array ``[N, *shape]``."""
+    dims = dense_inputs(codec).get(name)
+    if dims is not None:
+        return _dense(name, shape, dtype, data, dims, max_rows, raw)
     width = 0
     if name in codec.matrix:
         n, width = _rows(shape, name, matrix=True)
@@ -214,7 +274,9 @@ def _tensor(
     else:
         if not isinstance(data, list):
             raise BadRequestError(f"input '{name}': data must be a list, got {type(data).__name__}")
-        if data and isinstance(data[0], list) and name in codec.matrix:
+        if name in dense_inputs(codec):
+            pass  # nested or flat: checked against the shape as one array
+        elif data and isinstance(data[0], list) and name in codec.matrix:
             if not all(isinstance(d, list) for d in data):
                 raise BadRequestError(f"input '{name}': nested data must be one list per row")
             data = [v for d in data for v in d]

@@ -73,7 +73,9 @@ class ServedModel:
 
     def __post_init__(self) -> None:
         self.label = str(self.version)
-        self.head = get_kind(self.bundle.meta.kind).head(self.bundle.meta.model_dump(by_alias=True))
+        head = get_kind(self.bundle.meta.kind).head(self.bundle.meta.model_dump(by_alias=True))
+        wrap = getattr(self.codec, "wrap_head", None)  # a codec may answer more than the kind (photos)
+        self.head = wrap(head) if wrap is not None else head
 
     @property
     def threshold(self) -> float:
@@ -134,7 +136,9 @@ class ModelRepository:
         s = self.settings
         codec = codec_for(bundle, s.max_k)
         wide = codec.layout == "session"  # one score per catalogue item: a wide output layer
-        predictor = OnnxPredictor(bundle).load(codec.ort_types(), single_row_session=wide)
+        extra = tuple(getattr(codec, "extra_outputs", ()))  # fetched besides the served output
+        predictor = OnnxPredictor(bundle, extra_outputs=extra)
+        predictor.load(codec.ort_types(), single_row_session=wide)
         predictor.warm((1, min(8, s.max_batch_size), s.max_batch_size), codec.warm_feeds)
         runner = getattr(codec, "runner", None)  # a codec that reads more than the served output (text)
         batcher = MicroBatcher(
