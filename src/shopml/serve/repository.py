@@ -73,9 +73,7 @@ class ServedModel:
 
     def __post_init__(self) -> None:
         self.label = str(self.version)
-        head = get_kind(self.bundle.meta.kind).head(self.bundle.meta.model_dump(by_alias=True))
-        wrap = getattr(self.codec, "wrap_head", None)  # a codec may answer more than the kind (photos)
-        self.head = wrap(head) if wrap is not None else head
+        self.head = get_kind(self.bundle.meta.kind).head(self.bundle.meta.model_dump(by_alias=True))
 
     @property
     def threshold(self) -> float:
@@ -157,6 +155,7 @@ class ModelRepository:
         )
         served = ServedModel(name, version, bundle, predictor, codec, batcher, cache, self.metrics, stream)
         wrap = getattr(codec, "wrap_head", None)  # a codec whose answers the kind's head reads through it
+        # (photos: top categories and auto_assign; texts)
         if wrap is not None:
             served.head = wrap(served.head)
         return served
