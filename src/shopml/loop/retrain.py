@@ -5,6 +5,11 @@ event) → ``trained`` (bundle on disk) → ``registered`` (registry version tag
 ``gated`` (decision and report saved) → ``promoted`` (alias moved) → done. Killed anywhere, the next pass
 resumes at the recorded step; a registered version is found again by its tag and every event has a
 deterministic id, so nothing is registered or recorded twice.
+
+The trainer decides where the challenger's data comes from: a plain :class:`Trainer` gets the policy's
+point-in-time labelled table and the gate scores its holdout rows; a :class:`BundleSteps` (a model that
+learns from other tables, e.g. the recommender from the sessions) trains and gates on its own data
+through the same journalled steps, registry and events.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,14 +30,14 @@ from shopml.journal.events import Event, Severity
 from shopml.kinds import ModelKind, get_kind
 from shopml.loop.audit import Audit
 from shopml.loop.challenger import Trainer, policy_kind
-from shopml.loop.gate import decide, metric_label, write_gate_report
+from shopml.loop.gate import GateDecision, decide, metric_label, write_gate_report
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.scoring import score_table
 from shopml.loop.state import Job, LoopState, StateStore
 from shopml.loop.window import Split, load_known, split_at
 from shopml.registry import ModelBundle
 
-__all__ = ["FAILPOINT_ENV", "Retrainer", "failpoint"]
+__all__ = ["FAILPOINT_ENV", "BundleSteps", "Retrainer", "failpoint"]
 
 #: Test hook: ``_SHOPML_LOOP_FAILPOINT=<name>`` SIGKILLs the process at that point (crash-safety tests).
 FAILPOINT_ENV = "_SHOPML_LOOP_FAILPOINT"  # not SHOPML_*: settings reads those
@@ -42,6 +47,21 @@ def failpoint(name: str) -> None:
     """SIGKILL this process if ``$_SHOPML_LOOP_FAILPOINT`` names this point (a test hook; no-op otherwise)."""
     if os.environ.get(FAILPOINT_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@runtime_checkable
+class BundleSteps(Protocol):
+    """A trainer that reads its own data: trains a challenger bundle and gates it against the champion."""
+
+    def train(self, policy: LoopPolicy, out_dir: Path, now: datetime) -> tuple[Path, int]:
+        """Write the challenger's bundle to ``out_dir`` from data known at ``now``; (bundle, rows used)."""
+        ...
+
+    def gate(
+        self, policy: LoopPolicy, challenger: ModelBundle, champion: ModelBundle | None, now: datetime
+    ) -> GateDecision:
+        """The gate's decision (:func:`shopml.loop.gate.decide`) on fresh data both models score."""
+        ...
 
 
 def _data_end(bundle: ModelBundle) -> datetime | None:
@@ -160,11 +180,17 @@ class Retrainer:
         return out
 
     def _train(self, job: Job) -> None:
-        split = self._split(job)
+        steps = self.trainer if isinstance(self.trainer, BundleSteps) else None
+        split = self._split(job) if steps is None else None
         run_dir = self.runs_dir / job.request.id
         if run_dir.exists():
             shutil.rmtree(run_dir)  # a half-written bundle from a killed pass
         run_dir.mkdir(parents=True)
+        if steps is not None:
+            bundle_dir, job.train_rows = steps.train(self.policy, run_dir / "bundle", job.request.time)
+            job.bundle_dir, job.step = str(bundle_dir), "trained"
+            return
+        assert split is not None  # a Trainer: the table split above
         bundle_dir = self.trainer(
             split.train, split.weights, self.policy, run_dir / "bundle", job.request.time
         )
@@ -225,6 +251,16 @@ class Retrainer:
             return None
 
     def _gate(self, job: Job, now: datetime) -> None:
+        if isinstance(self.trainer, BundleSteps):
+            challenger = ModelBundle.load(str(job.bundle_dir))
+            champion = self._champion()
+            same = champion is not None and champion.version == job.version
+            decision = self.trainer.gate(
+                self.policy, challenger, None if same else champion, job.request.time
+            )
+            decision.holdout["decided_at"] = now.isoformat()
+            self._record(job, decision, champion if champion is not None and not same else None)
+            return
         split = self._split(job)
         challenger = ModelBundle.load(str(job.bundle_dir))
         kind = get_kind(challenger.meta.kind)
@@ -269,6 +305,16 @@ class Retrainer:
                     f"note: the champion's own data reaches {seen_until}, into the holdout: the comparison"
                     " favours the champion (conservative)"
                 )
+        self._record(job, decision, None)
+
+    def _record(self, job: Job, decision: GateDecision, champion: ModelBundle | None) -> None:
+        """Fill in the decision's identity (``champion``: when the steps did not) and write its report."""
+        if champion is not None:
+            decision.champion_version = champion.version
+        decision.model = self.policy.model
+        decision.challenger_version = job.version
+        decision.time = job.request.time.isoformat()
+        decision.request_id = job.request.id
         stem = f"{self.policy.model}-v{job.version}-{job.request.id}"
         _, html_path = write_gate_report(decision, self.gate_dir, stem)
         job.decision = decision.to_dict()

@@ -27,7 +27,9 @@ MAX_SESSION = 50  # events of a session the served model reads (the latest ones)
 
 
 def flat_metrics(result: RecsResult, k: int) -> dict[str, float]:
-    """``recall_at_K``/``mrr_at_K`` (+ ``_low``/``_high``) of the GRU and ``<model>.`` of the others."""
+    """``recall_at_K``/``mrr_at_K`` (+ ``_low``/``_high``) of the GRU and ``<model>.`` of the others; the
+    GRU's also under the ranking kind's names (``recall_at_k``, ``mrr_at_k``: what the monitor's realised
+    metrics and the loop's gate compare with)."""
     out: dict[str, float] = {}
     for model, e in result.evaluations.items():
         prefix = "" if model == "gru" else f"{model}."
@@ -35,6 +37,9 @@ def flat_metrics(result: RecsResult, k: int) -> dict[str, float]:
             key = prefix + m.replace("@", "_at_")
             iv = e.metrics[m]
             out |= {key: iv.value, f"{key}_low": iv.low, f"{key}_high": iv.high}
+            if model == "gru":
+                kind_key = m.split("@")[0] + "_at_k"
+                out |= {kind_key: iv.value, f"{kind_key}_low": iv.low, f"{kind_key}_high": iv.high}
     return out
 
 
