@@ -41,6 +41,7 @@ from shopml.monitor.performance.timing import parse_window
 from shopml.monitor.performance.traffic import window_traffic
 from shopml.monitor.performance.windows import WindowPerformance
 from shopml.registry import ModelBundle
+from shopml.text.drift import text_drift
 
 __all__ = ["REPORT_VERSION", "MonitorResult", "parse_window", "run_monitor"]
 
@@ -183,6 +184,7 @@ def run_monitor(
     result.output_drift = [  # the kind's outputs, then the columns the bundle's reference sample names
         *output_drift(log, b, *bounds[-1], covered=_covered(drift)),
         *sample_drift(log, b, *bounds[-1]),
+        *text_drift(log, b, *bounds[-1]),
     ]
     if not measure.kind.estimates_performance:
         result.estimation = (

@@ -18,7 +18,7 @@ Exact tests run on raw values when both sides have them (small data); otherwise 
 from the sketches, with a stated error bound (for KS: the largest single-bucket mass).
 
 >>> sorted(TESTS)
-['chi2', 'cvm', 'jensenshannon', 'ks', 'mmd', 'psi', 'share_rise', 'wasserstein']
+['chi2', 'cvm', 'jensenshannon', 'ks', 'mmd', 'new_tokens', 'psi', 'share_rise', 'wasserstein']
 """
 
 from __future__ import annotations
@@ -152,3 +152,4 @@ def empty(ref: ColumnData, cur: ColumnData) -> bool:
 
 # The concrete tests register themselves on import.
 from shopml.monitor.drift import categorical, embedding, numeric, share  # noqa: E402, F401
+from shopml.text import drift as _text_drift  # noqa: E402, F401  # new_tokens
