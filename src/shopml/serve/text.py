@@ -58,7 +58,8 @@ class TextBatch(Encoded):
 
     def __init__(self, codec: TextCodec, texts: list[str], ids: list[Any] | None = None) -> None:
         super().__init__(len(texts), codec, logged={}, ids=ids)  # type: ignore[arg-type]
-        encs = codec.tokenizer.encode_batch(texts)
+        tok = codec.tokenizer
+        encs = [tok.encode(texts[0])] if len(texts) == 1 else tok.encode_batch(texts)  # one: ~20 µs less
         width = max(len(e.ids) for e in encs)
         self.tokens = np.zeros((self.n, width), dtype=np.int64)
         self.mask = np.zeros_like(self.tokens)
