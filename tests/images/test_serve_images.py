@@ -272,10 +272,11 @@ def _bad_photos() -> list[tuple[str, str, int, list[str]]]:
         ("not base64", "@@@" + b64(ok), 422, ["not valid base64"]),
         ("too many bytes", b64(_png_bytes(Image.fromarray(noise))), 413, ["bytes per photo"]),
         ("decompression bomb", b64(_png_bytes(Image.new("L", (5000, 4000)))), 413, ["pixels per photo"]),
+        ("one column over", b64(_png_bytes(Image.new("L", (2049, 2048)))), 413, ["4194304 pixels per photo"]),
     ]
 
 
-@pytest.mark.parametrize("case", range(6))
+@pytest.mark.parametrize("case", range(7))
 def test_bad_photos_are_4xx_naming_the_instance(served: Server, test_photos: np.ndarray, case: int) -> None:
     name, text, status, words = _bad_photos()[case]
     good = {"image": encode_photo(test_photos[0])}
