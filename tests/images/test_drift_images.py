@@ -172,3 +172,36 @@ def test_monitor_reads_photo_drift_and_realised_accuracy(trained: Trained, tmp_p
     assert result.reference["metric"] == "macro_f1" and result.reference["value"] is not None
     # the darker day is the worse one for the model
     assert matured[-1].realised["accuracy"].value < matured[0].realised["accuracy"].value
+
+
+def test_corruptions_move_what_they_should(trained: Trained) -> None:
+    from shopml.errors import ConfigError, SchemaError
+    from shopml.images.corrupt import CORRUPTIONS, SEVERITIES, corrupt
+    from shopml.images.idx import load_test_set
+    from shopml.images.stats import image_stats
+
+    x, _, _ = load_test_set(trained.photos)
+    x = x[:64]
+    hats, _, _ = load_test_set(trained.photos / "drift" / "new_category")
+    before = x.copy()
+    base = {k: float(v.mean()) for k, v in image_stats(x).items()}
+    moved: dict[str, dict[str, float]] = {}
+    for name in CORRUPTIONS:
+        out = corrupt(x, name, SEVERITIES[name][2], np.random.default_rng(0), pool=hats)
+        assert out.shape == x.shape and out.dtype == np.uint8 and np.array_equal(x, before)
+        again = corrupt(x, name, SEVERITIES[name][2], np.random.default_rng(0), pool=hats)
+        assert np.array_equal(out, again)  # the generator is the only randomness
+        moved[name] = {k: float(v.mean()) for k, v in image_stats(out).items()}
+    assert moved["brightness"]["brightness"] < 0.5 * base["brightness"]
+    assert moved["blur"]["sharpness"] < 0.5 * base["sharpness"]
+    assert moved["noise"]["sharpness"] > 1.5 * base["sharpness"]
+    rotated = corrupt(x, "rotation", 40.0, np.random.default_rng(0))
+    assert np.mean(rotated != x) > 0.2
+    share = corrupt(x, "new_category", 0.5, np.random.default_rng(1), pool=hats)
+    assert 0.25 < np.mean((share != x).any(axis=(1, 2))) < 0.75
+    with pytest.raises(ConfigError, match="unknown corruption 'fog'"):
+        corrupt(x, "fog", 1.0, np.random.default_rng(0))
+    with pytest.raises(SchemaError, match=r"photos must be uint8 \[N, H, W\], got float64"):
+        corrupt(x.astype(float), "blur", 1.0, np.random.default_rng(0))
+    with pytest.raises(SchemaError, match="new_category needs a pool of photos"):
+        corrupt(x, "new_category", 0.5, np.random.default_rng(0))

@@ -26,10 +26,12 @@ from shopml.loop.policy import LoopPolicy
 if TYPE_CHECKING:
     from shopml.train import TrainConfig
 
-__all__ = ["WEIGHT_COLUMN", "Trainer", "policy_kind", "train_challenger"]
+__all__ = ["IMAGES_TASK", "WEIGHT_COLUMN", "Trainer", "policy_kind", "train_challenger"]
 
 #: The column that carries recency weights into ``shopml.train``.
 WEIGHT_COLUMN = "__recency_weight"
+#: The task of the photo classifier, trained by :func:`shopml.images.drift.train_from_table`.
+IMAGES_TASK = "images"
 
 
 class Trainer(Protocol):
@@ -75,18 +77,26 @@ def _config(policy: LoopPolicy, data_dir: Path, **extra: Any) -> TrainConfig:
 
 
 def policy_kind(policy: LoopPolicy) -> ModelKind:
-    """The kind of model the loop trains (``kind`` of its training config; the presets are binary)."""
+    """The kind of model the loop trains (``kind`` of its training config; the presets are binary;
+    ``images``: the photo classifier, multiclass)."""
+    if policy.task == IMAGES_TASK:
+        return get_kind("multiclass")
     return get_kind(str(getattr(_config(policy, Path(".")), "kind", "binary")))
 
 
 def train_challenger(
     table: pa.Table, weights: np.ndarray, policy: LoopPolicy, out_dir: Path, now: datetime
 ) -> Path:
-    """Train with ``shopml.train`` on ``table`` (the task preset overlaid by ``policy.train_config``)."""
+    """Train with ``shopml.train`` on ``table`` (the task preset overlaid by ``policy.train_config``);
+    the ``images`` task trains the photo classifier on a photo table (:mod:`shopml.images.drift`)."""
     from shopml import train as train_api
 
     drop = [c for c in (policy.data.label_time_column,) if c in table.column_names]
     data = table.drop_columns(drop)
+    if policy.task == IMAGES_TASK:
+        from shopml.images.drift import train_from_table
+
+        return train_from_table(data, policy.data.target, out_dir, policy.model, policy.train_config)
     weighted: dict[str, Any] = {}
     if data.num_rows and not np.allclose(weights, weights.max()):  # recency weights reach the model fit
         data = data.append_column(WEIGHT_COLUMN, pa.array(np.asarray(weights, dtype=np.float64)))

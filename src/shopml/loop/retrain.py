@@ -80,6 +80,15 @@ def _data_end(bundle: ModelBundle) -> datetime | None:
     return max(ends) if ends else None
 
 
+def _scorer(bundle: ModelBundle) -> Callable[[ModelBundle, Any], np.ndarray]:
+    """How the gate scores the holdout: a photo model's graph takes photos, the others a feature table."""
+    if bundle.meta.input_type == "image":
+        from shopml.images.drift import score_photos
+
+        return score_photos
+    return score_table
+
+
 class Retrainer:
     """Runs the journalled steps of the retrain in ``state.current``."""
 
@@ -273,8 +282,9 @@ class Retrainer:
         )
         champion = self._champion()
         same = champion is not None and champion.version == job.version
-        champ_scores = score_table(champion, split.holdout) if (champion is not None and not same) else None
-        chal_scores = score_table(challenger, split.holdout) if split.holdout.num_rows else np.zeros(0)
+        score = _scorer(challenger)
+        champ_scores = score(champion, split.holdout) if (champion is not None and not same) else None
+        chal_scores = score(challenger, split.holdout) if split.holdout.num_rows else np.zeros(0)
         hours = (  # hour blocks: frauds come in bursts that a model catches or misses together
             split.holdout.column(self.policy.data.time_column).to_numpy().astype("datetime64[h]")
         )

@@ -53,7 +53,10 @@ __all__ = [
     "SAMPLE_FILE",
     "MMDResult",
     "MMDTest",
+    "compare_sample",
+    "embedding_column",
     "load_sample",
+    "logged_vectors",
     "mmd_test",
     "sample_drift",
     "save_sample",
@@ -210,25 +213,41 @@ def sample_drift(
     end: datetime,
     config: DriftConfig | None = None,
 ) -> list[OutputCheck]:
-    """Checks of the logged columns the bundle's reference sample names, over ``[start, end)``: ``mmd`` on
-    each 2-D (vector) column, ``ks`` on each 1-D one (BH-corrected together, numeric relevance floor)."""
+    """Checks of the logged columns the bundle's reference sample names, over ``[start, end)``
+    (:func:`compare_sample`); none when the bundle records no sample or the window is empty."""
+    sample = load_sample(bundle.path)
+    if sample is None or log.count(start, end) == 0:
+        return []
+    names = [c for c in sample if c in log.columns]
+    table = log.read(start, end, names)
+    current = {
+        n: logged_vectors(table, n)
+        if sample[n].ndim == 2
+        else table.column(n).drop_null().to_numpy(zero_copy_only=False).astype(np.float64)
+        for n in names
+    }
+    return compare_sample({n: sample[n] for n in names}, current, config)
+
+
+def compare_sample(
+    reference: dict[str, np.ndarray], current: dict[str, np.ndarray], config: DriftConfig | None = None
+) -> list[OutputCheck]:
+    """``mmd`` on each 2-D (vector) column, exact ``ks`` on each 1-D one (corrected together with the
+    config's ``correction``, drifted only above the numeric relevance floor ``min_effect_numeric``); a
+    column with fewer than ``min_rows`` values on a side is ``insufficient_data``."""
     from shopml.monitor.drift.config import DriftConfig
     from shopml.monitor.drift.outputs import OutputCheck
     from shopml.monitor.drift.registry import NUMERIC, adjust_p_values, get_test
     from shopml.profile.sketch import NumericSketch
 
-    sample = load_sample(bundle.path)
     cfg = config or DriftConfig()
-    if sample is None or log.count(start, end) == 0:
-        return []
-    names = [c for c in sample if c in log.columns]
-    table = log.read(start, end, names)
     checks: list[OutputCheck] = []
     scalar: list[tuple[str, TestScore, int, int]] = []
-    for name in names:
-        ref = sample[name]
+    for name, ref in reference.items():
+        if name not in current:
+            continue
         if ref.ndim == 2:
-            cur = logged_vectors(table, name)
+            cur = np.asarray(current[name])
             if min(len(ref), len(cur)) < cfg.min_rows:
                 note = f"fewer than {cfg.min_rows} rows"
                 checks.append(OutputCheck(name, "mmd", "insufficient_data", len(ref), len(cur), note=note))
@@ -242,7 +261,7 @@ def sample_drift(
                 )
             )
             continue
-        raw = table.column(name).drop_null().to_numpy(zero_copy_only=False).astype(np.float64)
+        raw = np.asarray(current[name], dtype=np.float64)
         a, b = ref[np.isfinite(ref)].astype(np.float64), raw[np.isfinite(raw)]
         if min(a.size, b.size) < cfg.min_rows:
             note = f"fewer than {cfg.min_rows} rows"

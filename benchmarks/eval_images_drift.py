@@ -1,0 +1,172 @@
+"""Drift on product photos, Failing-Loudly style: detection power of the embedding test (MMD on the
+penultimate layer) and of the photo-statistics tests (KS on brightness, contrast, sharpness) per
+corruption, severity and window size, and their false-alarm rate on clean windows.
+
+    nice -n 10 .venv/bin/python -m benchmarks.eval_images_drift [--runs 20] [--json out.json]
+    .venv/bin/python -m benchmarks.eval_images_drift --data /usr/share/datasets/fashion-mnist
+    .venv/bin/python -m benchmarks.eval_images_drift --quick      # a smoke run, about a minute
+
+A quick CNN is trained on every category but the last (simulated photos by default); its reference
+sample is what training saves beside the bundle (held-out validation photos). Each run draws a window of
+test photos of the seen categories, corrupts it (or not: the clean rows), and runs the monitor's checks
+(:func:`shopml.monitor.drift.embedding.compare_sample`) at alpha 0.05. ``new_category`` replaces a share
+of the window by test photos of the held-out category. Power and false-alarm rates come with Wilson 95%
+intervals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def _seen_copy(data: Path, out: Path) -> tuple[Any, np.ndarray]:
+    """Write the photos of every category but the last to ``out``; return the full image set and the
+    test photos of the held-out category."""
+    from shopml.images.idx import load_images, write_idx
+
+    ds = load_images(data)
+    last = len(ds.classes) - 1
+    keep_tr, keep_te = ds.train_y != last, ds.test_y != last
+    out.mkdir(parents=True)
+    write_idx(out / "train-images-idx3-ubyte.gz", ds.train_x[keep_tr])
+    write_idx(out / "train-labels-idx1-ubyte.gz", ds.train_y[keep_tr].astype(np.uint8))
+    write_idx(out / "t10k-images-idx3-ubyte.gz", ds.test_x[keep_te])
+    write_idx(out / "t10k-labels-idx1-ubyte.gz", ds.test_y[keep_te].astype(np.uint8))
+    (out / "classes.json").write_text(json.dumps(ds.classes[:last]) + "\n", encoding="utf-8")
+    return ds, ds.test_x[~keep_te]
+
+
+def evaluate(
+    data: Path | None, runs: int, windows: list[int], severities: list[int], max_train: int, seed: int = 0
+) -> dict[str, Any]:
+    """Train, then test ``runs`` windows per (corruption, severity, size) and per size on clean photos."""
+    import torch
+
+    from shopml.images import ImagesConfig, train_images
+    from shopml.images.corrupt import CORRUPTIONS, SEVERITIES, corrupt
+    from shopml.images.reference import embed
+    from shopml.images.stats import image_stats
+    from shopml.monitor.drift.embedding import compare_sample, load_sample
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory(prefix="eval-images-drift-") as tmp:
+        root = Path(tmp)
+        if data is None:
+            from shopml.simulate.images import write_images
+
+            data = root / "photos"
+            write_images(data, per_class=400, seed=seed)
+        ds, unseen = _seen_copy(data, root / "seen")
+        cfg = ImagesConfig.make(
+            quick=True, data=root / "seen", baselines=False, max_train=max_train, seed=seed
+        )
+        start = time.perf_counter()
+        result = train_images(cfg, ws=None, register=False, out_dir=root / "bundle")
+        train_s = time.perf_counter() - start
+        reference = load_sample(result.bundle_dir)
+        if reference is None:
+            raise RuntimeError("training wrote no reference sample")
+        serving = result.run.serving
+        pool = ds.test_x[ds.test_y != len(ds.classes) - 1]
+
+        def judge(x: np.ndarray) -> dict[str, bool]:
+            checks = compare_sample(reference, {"embedding": embed(serving, x), **image_stats(x)})
+            mmd = any(c.drifted for c in checks if c.test == "mmd")
+            stats = any(c.drifted for c in checks if c.test == "ks")
+            return {"embedding": mmd, "stats": stats, "either": mmd or stats}
+
+        rows: list[dict[str, Any]] = []
+        conditions = [("clean", 0, 0.0)] + [
+            (name, s, SEVERITIES[name][s]) for name in CORRUPTIONS for s in severities
+        ]
+        test_s = time.perf_counter()
+        for name, level, severity in conditions:
+            for n in windows:
+                hits = {"embedding": 0, "stats": 0, "either": 0}
+                for r in range(runs):
+                    rng = np.random.default_rng(
+                        [seed, n, r, level, CORRUPTIONS.index(name) + 1 if name != "clean" else 0]
+                    )
+                    x = pool[rng.choice(len(pool), n, replace=n > len(pool))]
+                    if name != "clean":
+                        x = corrupt(x, name, severity, rng, pool=unseen)
+                    for k, v in judge(x).items():
+                        hits[k] += v
+                row: dict[str, Any] = {"corruption": name, "severity": severity, "window": n, "runs": runs}
+                for k, v in hits.items():
+                    row[k] = v / runs
+                    row[f"{k}_ci"] = _wilson(v, runs)
+                rows.append(row)
+        return {
+            "data": str(data) if data is not None else "simulated",
+            "classes_seen": len(ds.classes) - 1,
+            "held_out_category": ds.classes[-1],
+            "reference_rows": len(reference["embedding"]),
+            "embedding_dim": int(reference["embedding"].shape[1]),
+            "test_accuracy": float(result.run.metrics["accuracy"].value),
+            "train_seconds": train_s,
+            "test_seconds_per_window": (time.perf_counter() - test_s)
+            / max(1, len(conditions) * len(windows) * runs),
+            "alpha": 0.05,
+            "rows": rows,
+        }
+
+
+def _print(summary: dict[str, Any]) -> None:
+    s = summary
+    print(
+        f"{s['data']}: {s['classes_seen']} categories seen (held out: {s['held_out_category']}),"
+        f" test accuracy {s['test_accuracy']:.3f}, reference {s['reference_rows']} photos,"
+        f" embedding D={s['embedding_dim']}, {s['test_seconds_per_window'] * 1000:.0f} ms a window"
+    )
+    head = ("corruption", "severity", "window", "embedding (MMD)", "stats (KS)", "either")
+    print(f"{head[0]:<13}{head[1]:>9}{head[2]:>8}{head[3]:>18}{head[4]:>14}{head[5]:>9}")
+    for r in summary["rows"]:
+        print(
+            f"{r['corruption']:<13}{r['severity']:>9g}{r['window']:>8d}"
+            f"{r['embedding']:>18.2f}{r['stats']:>14.2f}{r['either']:>9.2f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluation, print the table and optionally save it."""
+    parser = argparse.ArgumentParser(prog="eval_images_drift", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=None, help="photo folder [default: simulated photos]")
+    parser.add_argument("--runs", type=int, default=20, help="windows per cell")
+    parser.add_argument("--windows", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument(
+        "--severities", type=int, nargs="+", default=[0, 1, 2], help="0 small, 1 medium, 2 large"
+    )
+    parser.add_argument("--max-train", type=int, default=4000, help="training photos of the quick CNN")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="5 runs, one window size, medium severity")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.windows, args.severities = 5, [200], [1]
+    summary = evaluate(args.data, args.runs, args.windows, args.severities, args.max_train, args.seed)
+    _print(summary)
+    if args.json is not None:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
