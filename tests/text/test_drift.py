@@ -139,3 +139,11 @@ def test_new_slang_term_is_named_as_a_new_frequent_word(bundle: Any, tmp_path: P
 def test_language_mix_change_moves_the_embeddings(bundle: Any, tmp_path: Path) -> None:
     checks = _checks(Workspace(tmp_path), bundle, "lang", titles(4, 400, language_shift=0.8))
     assert checks["embedding"].drifted and checks["embedding"].p_value < 0.01
+
+
+def test_new_product_line_brings_its_words_and_moves_the_embeddings(bundle: Any, tmp_path: Path) -> None:
+    checks = _checks(Workspace(tmp_path), bundle, "line", titles(5, 400, new_line_share=0.3))
+    words = checks["text"]
+    assert words.drifted and words.note is not None
+    assert {"'pawly'", "'whiskerz'"} & set(words.note.replace(",", " ").split())
+    assert checks["embedding"].drifted
