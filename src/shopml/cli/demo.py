@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +29,14 @@ def demo(
     compare: Annotated[
         bool, typer.Option("--compare/--no-compare", help="Also run the never/weekly comparison policies.")
     ] = True,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task",
+            help="'recs': the recommender's loop on a new-items surge instead (two weeks of browsing,"
+            " triggered vs daily vs never; --seed applies, the other world options are the fraud demo's).",
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -42,6 +50,9 @@ def demo(
     from shopml.demo import DemoConfig, run_demo
 
     _, ws = resolve(workspace, config)
+    if task is not None:
+        _task_demo(task, seed, ws.root)
+        return
     if onset >= days:
         raise typer.BadParameter(f"--onset {onset} must be before --days {days}")
     cfg = DemoConfig(
@@ -64,4 +75,29 @@ def demo(
         console.print(pt)
         for row in result.policy_table[1:]:  # too wide for the table: one line per policy
             console.print(f"{row['policy']}: {vs} {row.get(vs, '–')}")
+    console.print(f"dashboard: [bold]{result.dashboard}[/]  ({result.seconds:.0f}s in all)")
+
+
+def _task_demo(task: str, seed: int, root: Any) -> None:
+    """``--task``: another model's loop (``recs``: :mod:`shopml.demo.recs`)."""
+    from rich.table import Table
+
+    from shopml.cli.common import console
+    from shopml.demo.recs import RecsDemoConfig, run_recs_demo
+
+    if task != "recs":
+        raise typer.BadParameter(f"--task must be 'recs' (or left out for the fraud loop), got {task!r}")
+    result = run_recs_demo(root, RecsDemoConfig(seed=seed), console)
+    table = Table(title="Outcomes")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for k, v in result.outcomes.items():
+        table.add_row(k, str(v))
+    console.print(table)
+    pt = Table(title="Retraining policies on the same days")
+    for col in result.policy_table[0]:
+        pt.add_column(col, justify="right" if col != "policy" else "left")
+    for row in result.policy_table:
+        pt.add_row(*(str(v) for v in row.values()))
+    console.print(pt)
     console.print(f"dashboard: [bold]{result.dashboard}[/]  ({result.seconds:.0f}s in all)")

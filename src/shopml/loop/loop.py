@@ -21,7 +21,7 @@ from shopml.loop.challenger import Trainer, train_challenger
 from shopml.loop.clock import Clock, SystemClock, as_utc
 from shopml.loop.lock import LoopLock
 from shopml.loop.policy import LoopPolicy
-from shopml.loop.retrain import FAILPOINT_ENV, Retrainer, failpoint
+from shopml.loop.retrain import FAILPOINT_ENV, BundleSteps, Retrainer, failpoint
 from shopml.loop.state import Episode, Job, LoopState, StateStore
 from shopml.loop.triggers import Firing, evaluate_triggers
 from shopml.loop.window import count_new_labels
@@ -48,7 +48,7 @@ class Loop:
         clock: Clock | None = None,
         *,
         registry: Any = None,
-        trainer: Trainer | None = None,
+        trainer: Trainer | BundleSteps | None = None,
     ) -> None:
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         self.policy = policy or LoopPolicy()

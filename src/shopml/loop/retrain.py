@@ -98,7 +98,7 @@ class Retrainer:
         state_store: StateStore,
         audit: Audit,
         registry: Callable[[], Any],
-        trainer: Trainer,
+        trainer: Trainer | BundleSteps,
         runs_dir: Path,
         gate_dir: Path,
     ) -> None:
@@ -189,20 +189,17 @@ class Retrainer:
         return out
 
     def _train(self, job: Job) -> None:
-        steps = self.trainer if isinstance(self.trainer, BundleSteps) else None
-        split = self._split(job) if steps is None else None
+        trainer = self.trainer
+        split = None if isinstance(trainer, BundleSteps) else self._split(job)
         run_dir = self.runs_dir / job.request.id
         if run_dir.exists():
             shutil.rmtree(run_dir)  # a half-written bundle from a killed pass
         run_dir.mkdir(parents=True)
-        if steps is not None:
-            bundle_dir, job.train_rows = steps.train(self.policy, run_dir / "bundle", job.request.time)
+        if isinstance(trainer, BundleSteps) or split is None:
+            bundle_dir, job.train_rows = trainer.train(self.policy, run_dir / "bundle", job.request.time)  # type: ignore[union-attr]
             job.bundle_dir, job.step = str(bundle_dir), "trained"
             return
-        assert split is not None  # a Trainer: the table split above
-        bundle_dir = self.trainer(
-            split.train, split.weights, self.policy, run_dir / "bundle", job.request.time
-        )
+        bundle_dir = trainer(split.train, split.weights, self.policy, run_dir / "bundle", job.request.time)
         job.bundle_dir = str(bundle_dir)
         job.train_rows = split.train.num_rows
         job.step = "trained"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from shopml.loop.gate import GateDecision
     from shopml.loop.policy import LoopPolicy
 
-__all__ = ["RecsSteps", "holdout_requests", "ranked_lists"]
+__all__ = ["RecsSteps", "holdout_requests", "ranked_answers", "ranked_lists", "request_context"]
 
 QUICK_GRU = GRUParams(embedding=48, hidden=64, batch=128, n_sample=512, max_epochs=3, lr=3e-3)
 
@@ -38,7 +38,22 @@ def holdout_requests(
     table: pa.Table, max_sessions: int | None = None, seed: int = 0
 ) -> tuple[list[list[str]], list[str], np.ndarray]:
     """Every event but a session's last as a request (its session so far) labelled with the next event's
-    item: (sessions, next items, session number per request); ``max_sessions``: a seeded sample."""
+    item: (sessions, next items, session number per request); ``max_sessions``: a seeded sample. The
+    requests' times and session keys: :func:`request_context`."""
+    sessions, labels, groups, _ = _requests(table, max_sessions, seed)
+    return sessions, labels, groups
+
+
+def request_context(table: pa.Table) -> tuple[list[list[str]], list[str], np.ndarray, np.ndarray, list[str]]:
+    """:func:`holdout_requests` of every session, with each request's time (µs) and session key."""
+    sessions, labels, groups, rows = _requests(table, None, 0)
+    keys = pc.dictionary_encode(table["session_key"].combine_chunks()).dictionary.to_pylist()
+    return sessions, labels, groups, rows, [str(keys[g]) for g in groups.tolist()]
+
+
+def _requests(
+    table: pa.Table, max_sessions: int | None, seed: int
+) -> tuple[list[list[str]], list[str], np.ndarray, np.ndarray]:
     keys = pc.dictionary_encode(table["session_key"].combine_chunks()).indices.to_numpy()
     time = pc.cast(table["event_time"], pa.int64()).to_numpy()
     order = np.lexsort((time, keys))
@@ -51,6 +66,7 @@ def holdout_requests(
     sessions: list[list[str]] = []
     labels: list[str] = []
     groups: list[int] = []
+    times: list[int] = []
     current: list[str] = []
     for i in range(len(k)):
         current = [*current, str(items[i])] if i > 0 and k[i] == k[i - 1] else [str(items[i])]
@@ -58,11 +74,19 @@ def holdout_requests(
             sessions.append(current)
             labels.append(str(items[i + 1]))
             groups.append(int(k[i]))
-    return sessions, labels, np.asarray(groups, dtype=np.int64)
+            times.append(int(time[order[i]]))
+    return sessions, labels, np.asarray(groups, dtype=np.int64), np.asarray(times, dtype=np.int64)
 
 
 def ranked_lists(bundle: ModelBundle, sessions: list[list[str]], k: int, batch: int = 512) -> list[list[str]]:
     """The top-``k`` item ids ``bundle`` serves for each session (see the module docstring)."""
+    return ranked_answers(bundle, sessions, k, batch)[0]
+
+
+def ranked_answers(
+    bundle: ModelBundle, sessions: list[list[str]], k: int, batch: int = 512
+) -> tuple[list[list[str]], list[list[float]]]:
+    """The top-``k`` item ids and their scores (NaN: the popularity list) ``bundle`` serves per session."""
     import onnxruntime as ort
 
     meta = bundle.meta.model_dump(by_alias=True)
@@ -75,6 +99,7 @@ def ranked_lists(bundle: ModelBundle, sessions: list[list[str]], k: int, batch: 
     sess = ort.InferenceSession(str(bundle.onnx_path), opts, providers=["CPUExecutionProvider"])
     catalogue = np.asarray(names, dtype=object)
     out: list[list[str]] = []
+    out_scores: list[list[float]] = []
     for lo in range(0, len(sessions), batch):
         known = [[index[x] for x in s if x in index][-max_len:] for s in sessions[lo : lo + batch]]
         width = max(1, max(len(r) for r in known))
@@ -85,7 +110,11 @@ def ranked_lists(bundle: ModelBundle, sessions: list[list[str]], k: int, batch: 
         scores = sess.run(None, {"items": x, "lengths": lengths})[0]
         best = top_k(scores, k)
         out += [catalogue[best[i]].tolist() if r else popular for i, r in enumerate(known)]
-    return out
+        out_scores += [
+            scores[i, best[i]].astype(np.float64).tolist() if r else [float("nan")] * len(popular)
+            for i, r in enumerate(known)
+        ]
+    return out, out_scores
 
 
 @dataclass(frozen=True)
