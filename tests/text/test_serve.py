@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import uvicorn
@@ -242,6 +243,8 @@ def test_prediction_log_records_text_columns(served: tuple[Server, bytes]) -> No
     assert row["text"] == text and row["text_length"] == len(text)
     assert row["predicted_label"] == r.json()["predictions"][0]["label"]
     assert len(row["probabilities"]) == 4 and len(row["embedding"]) == 32
+    part = next(Path(server.workspace).glob("logs/predictions/model=text/*/*.parquet"))
+    assert pq.read_schema(part).field("embedding").type == pa.list_(pa.float32())
     codec: TextCodec = server.app.repo.models["text"].codec  # type: ignore[assignment]
     enc = codec.tokenizer.encode(text)
     words = len(enc.ids) - sum(enc.special_tokens_mask)

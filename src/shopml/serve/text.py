@@ -147,7 +147,7 @@ class TextCodec:
         "text": "string",
         "text_length": "float64",
         "unknown_token_rate": "float64",
-        "embedding": "list<float64>",
+        "embedding": "list<float32>",
     }
 
     def __init__(self, bundle: ModelBundle, max_k: int = DEFAULT_MAX_K) -> None:
