@@ -149,7 +149,7 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {"type": "object"},
                 "description": 'feature rows; ranking models: {"session": [item id, ...]}; image models:'
-                ' {"image": {"b64": base64 PNG or JPEG}, "image_id": "..."}',
+                ' {"image": {"b64": base64 PNG or JPEG}, "image_id": "..."}; text models: {"text": "..."}',
             },
             "parameters": {
                 "type": "object",
@@ -181,6 +181,12 @@ _SCHEMAS: dict[str, Any] = {
                         "unknown_items": {"type": "array", "items": {"type": "string"}},
                         "source": {"type": "string", "enum": ["model", "popular"]},
                         "label": {"type": "string", "description": "multiclass and image models"},
+                        "probabilities": {
+                            "type": "object",
+                            "additionalProperties": {"type": "number"},
+                            "description": "multiclass: class → probability; text models: the three most"
+                            " probable classes, best first",
+                        },
                         "top": {
                             "type": "array",
                             "description": "image models: the top categories, best first",
