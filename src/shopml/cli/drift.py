@@ -45,11 +45,6 @@ def drift(
 
     resolve(workspace, config)
     cfg = DriftConfig.from_yaml(drift_config) if drift_config else DriftConfig()
-    if cfg.multivariate:  # XGBoost's import (~1.5 s of CPU, most of it scikit-learn) overlaps the reading
-        import importlib
-        import threading
-
-        threading.Thread(target=importlib.import_module, args=("xgboost",), daemon=True).start()
     schema = Schema.load(schema_file) if schema_file else None
     report = compare(reference, current, schema, config=cfg, progress=True)
     report.save(json_out, html_out)

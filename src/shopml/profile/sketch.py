@@ -62,7 +62,8 @@ FloatArray = npt.NDArray[np.float64]
 def _dense_counts(values: FloatArray) -> tuple[IntArray, IntArray, int]:
     """One pass over the float bits: (sorted keys, counts, number of NaN/inf)."""
     raw = np.ascontiguousarray(values, dtype=np.float64).view(np.int64) >> _SHIFT  # negatives: mag - HALF
-    dense = np.bincount(raw + _HALF, minlength=2 * _HALF)
+    raw += _HALF
+    dense = np.bincount(raw, minlength=2 * _HALF)
     nz = np.flatnonzero(dense)
     signed = nz - _HALF
     mag = np.where(signed < 0, signed + _HALF, signed)

@@ -4,6 +4,7 @@ Mann–Whitney p-value equals scipy's."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,10 @@ def test_mann_whitney_equals_scipy_with_ties_and_float32() -> None:
         x = (np.round(rng.normal(0.2 * (i % 4), 1, n1), i % 3) * 10).astype(dtype)
         y = (np.round(rng.normal(0, 1, n2), i % 3) * 10).astype(dtype)
         ref = stats.mannwhitneyu(x, y, alternative="greater")
-        assert mann_whitney_greater(x, y) == (float(ref.statistic), float(ref.pvalue))
+        u, p = mann_whitney_greater(x, y)
+        assert u == float(ref.statistic)
+        # scipy takes the normal tail in float32 for float32 input; ours is always in double (math.erfc)
+        assert math.isclose(p, float(ref.pvalue), rel_tol=1e-6 if dtype == np.float32 else 1e-12)
     tiny = stats.mannwhitneyu([3.0, 4.0, 5.0], [1.0, 2.0], alternative="greater")  # scipy's exact branch
     assert mann_whitney_greater(np.array([3.0, 4.0, 5.0]), np.array([1.0, 2.0])) == (
         float(tiny.statistic),
@@ -79,15 +83,17 @@ def test_mann_whitney_equals_scipy_with_ties_and_float32() -> None:
     )
 
 
-def test_drift_on_files_does_not_import_scipy_stats_or_the_dataset_layer(tmp_path: Path) -> None:
-    """(pandas is not checked: ``pa.array`` on a numpy array imports it whenever it is installed)"""
+def test_drift_on_files_imports_no_heavy_library(tmp_path: Path) -> None:
+    """Sketches, tail probabilities and the domain classifier need neither scipy, pandas, scikit-learn
+    nor XGBoost (their imports would cost a command seconds), nor Arrow's dataset layer for one file."""
     pq.write_table(_table(9_000, 1), tmp_path / "ref.parquet")
     pq.write_table(_table(9_000, 2), tmp_path / "cur.parquet")
+    heavy = ("scipy", "pandas", "sklearn", "xgboost", "pyarrow.dataset")
     code = (
         "import sys\nfrom shopml.monitor import DriftConfig, compare\n"
-        f"compare({str(tmp_path / 'ref.parquet')!r}, {str(tmp_path / 'cur.parquet')!r},"
-        " config=DriftConfig(multivariate=False))\n"
-        "print(sorted(m for m in ('scipy.stats', 'pyarrow.dataset') if m in sys.modules))"
+        f"r = compare({str(tmp_path / 'ref.parquet')!r}, {str(tmp_path / 'cur.parquet')!r})\n"
+        "assert r.multivariate is not None and r.multivariate.auc is not None\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shopml.errors import DataError, SchemaError
-from shopml.profile.reference import SCORE_COLUMN, Profile, build_profile, numeric_column
+from shopml.profile.reference import SCORE_COLUMN, Profile, build_profile, float_values, numeric_column
 from shopml.schema import FeatureKind, Schema, infer_schema
 
 if TYPE_CHECKING:
@@ -242,6 +242,6 @@ def _values(table: pa.Table, schema: Schema) -> dict[str, FloatArray]:
     out = {}
     for spec in schema.of_kind(FeatureKind.NUMERIC):
         col, _ = numeric_column(table.column(spec.name), spec.name)
-        x = col.drop_null().to_numpy().astype(np.float64)
+        x = float_values(col)
         out[spec.name] = x[np.isfinite(x)]
     return out

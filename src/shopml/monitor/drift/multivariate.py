@@ -1,8 +1,9 @@
 """Multivariate drift: a domain classifier that tries to tell reference rows from current rows.
 
 Both profiles' bounded row samples (at most ``multivariate_rows`` each) are split in half; a small
-gradient-boosted tree model (XGBoost, 40 trees of depth 3, one thread) learns "is this row current?" on
-one half and is scored on the other. The held-out AUC comes with a Hanley–McNeil 95% interval and a
+gradient-boosted tree model (:class:`~shopml.monitor.drift.boosting.BoostedTrees`: 40 trees of depth 3,
+XGBoost's ``hist`` algorithm in NumPy) learns "is this row current?" on one half and is scored on the
+other. The held-out AUC comes with a Hanley–McNeil 95% interval and a
 one-sided Mann–Whitney p-value (valid because the scored half was never seen in fitting). Drift is
 flagged when ``p < alpha`` AND ``AUC >= min_auc``; the features with the largest gain are named.
 """
@@ -16,9 +17,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shopml.monitor.drift.boosting import BoostedTrees
 from shopml.monitor.drift.report import MultivariateDrift
-from shopml.profile.reference import Profile
+from shopml.profile.reference import Profile, float_values
 from shopml.schema import FeatureKind
+from shopml.stats.special import normal_sf
 
 __all__ = ["domain_classifier"]
 
@@ -32,7 +35,7 @@ def _matrix(
     for n in names:
         col = table.column(n)
         if kinds[n] == FeatureKind.NUMERIC:
-            cols.append(col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64))
+            cols.append(float_values(col, nulls="nan"))
         else:
             values = pc.cast(col, pa.string()).to_pylist()
             cols.append(np.array([np.nan if v is None else codes[n].get(v, -1) for v in values], float))
@@ -79,27 +82,16 @@ def domain_classifier(
     for label in (0, 1):
         idx = np.flatnonzero(y == label)
         fit[rng.permutation(idx)[: len(idx) // 2]] = True
-    from xgboost import XGBClassifier
-
-    model = XGBClassifier(
-        n_estimators=40,
-        max_depth=3,
-        learning_rate=0.2,
-        n_jobs=1,
-        tree_method="hist",
-        random_state=seed,
-        verbosity=0,
-    )
-    model.fit(x[fit], y[fit])
-    scores = model.predict_proba(x[~fit])[:, 1]
+    model = BoostedTrees().fit(x[fit], y[fit])
+    scores = model.predict_proba(x[~fit])
     yt = y[~fit]
     pos, neg = scores[yt == 1], scores[yt == 0]
     u_statistic, u_pvalue = mann_whitney_greater(pos, neg)
     auc = u_statistic / (len(pos) * len(neg))
     se = _hanley_mcneil(auc, len(pos), len(neg))
-    gain = {k: float(v) for k, v in model.get_booster().get_score(importance_type="total_gain").items()}  # type: ignore[arg-type]
+    gain = model.total_gain()
     total = sum(gain.values()) or 1.0
-    top = {names[int(k[1:])]: v / total for k, v in sorted(gain.items(), key=lambda kv: -kv[1])[:5]}
+    top = {names[k]: v / total for k, v in sorted(gain.items(), key=lambda kv: -kv[1])[:5]}
     drifted = bool(u_pvalue < alpha and auc >= min_auc)
     return MultivariateDrift(
         method="domain_classifier",
@@ -126,8 +118,6 @@ def mann_whitney_greater(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64])
 
         res = stats.mannwhitneyu(x, y, alternative="greater")
         return float(res.statistic), float(res.pvalue)
-    from scipy.special import ndtr
-
     # scipy's arithmetic step by step, in the inputs' float type (XGBoost scores are float32)
     dtype = np.result_type(x, y) if np.issubdtype(np.result_type(x, y), np.floating) else np.float64
     n = n1 + n2
@@ -138,7 +128,7 @@ def mann_whitney_greater(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64])
     with np.errstate(divide="ignore", invalid="ignore"):  # all tied: s is 0 (or NaN in float32)
         s = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(t**3 - t) / (n * (n - 1))))
         z = (u1 - n1 * n2 / 2 - 0.5) / s
-    return float(u1), float(np.clip(ndtr(-z), 0.0, 1.0))
+    return float(u1), float(np.clip(normal_sf(float(z)), 0.0, 1.0))
 
 
 def _hanley_mcneil(auc: float, n_pos: int, n_neg: int) -> float:

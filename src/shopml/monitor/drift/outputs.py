@@ -39,6 +39,7 @@ from shopml.logstore import PredictionLog
 from shopml.monitor.cache import cached_profile
 from shopml.monitor.drift.config import DriftConfig
 from shopml.monitor.drift.registry import CATEGORICAL, EFFECT, NUMERIC, ColumnData, get_test
+from shopml.profile.reference import float_values
 from shopml.profile.sketch import CategoricalSketch, NumericSketch, sketch_from_dict
 from shopml.registry import ModelBundle
 
@@ -154,7 +155,7 @@ def _check(
             column, test, "insufficient_data", 0, len(current), note=f"no reference: no {where}"
         )
     if numeric:
-        values = current.drop_null().to_numpy(zero_copy_only=False).astype(np.float64)
+        values = float_values(current)
         cur: NumericSketch | CategoricalSketch = NumericSketch.from_values(values)
         floor = cfg.min_effect_score
     else:
