@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -125,6 +126,10 @@ def test_cli_monitor_exit_codes(workspace: Path, synth: Synth, bundle: ModelBund
     res = runner.invoke(app, [*args, "--fail-on-alert"])
     assert res.exit_code == 1, res.output
     assert "drift" in res.output and "report:" in res.output
+    text = " ".join(res.output.split())  # the console wraps long lines
+    assert re.search(
+        r"realised \(.*labelled, \d+% intervals\): pr_auc \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", text
+    )
     bad = runner.invoke(app, [*args, "--window", "fortnight"])
     assert bad.exit_code == 2 and "window must look like" in bad.output
 

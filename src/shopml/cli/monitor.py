@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shopml.cli.common import ConfigOption, WorkspaceOption, handle_errors, resolve
 from shopml.extras import require
+
+if TYPE_CHECKING:
+    from shopml.monitor.performance.windows import WindowPerformance
 
 __all__ = ["monitor"]
 
@@ -61,6 +65,7 @@ def monitor(
         console.print(
             f"hint: the last logged prediction is at {result.log_end.isoformat()}; pass --now for a replay"
         )
+    _print_realised(result.windows)
     for note in latest.notes:
         console.print(f"performance: {note}")
     for event in result.events:
@@ -73,3 +78,24 @@ def monitor(
     console.print(f"report: {result.html_path or result.json_path}")
     if fail_on_alert and result.alert:
         raise typer.Exit(1)
+
+
+def _print_realised(windows: list[WindowPerformance]) -> None:
+    """The latest window with realised metrics (labels in): each metric with its interval."""
+    from shopml.cli.common import console
+
+    done = [w for w in windows if w.realised]
+    if not done:
+        return
+    w = done[-1]
+    shown = [
+        f"{name} {iv.value:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
+        for name, iv in (w.realised or {}).items()
+        if math.isfinite(iv.value)
+    ][:6]
+    span = f"{w.start:%Y-%m-%d %H:%M}–{w.end:%Y-%m-%d %H:%M}"
+    level = next(iter((w.realised or {}).values())).level
+    console.print(
+        f"realised ({span}, {w.labelled}/{w.rows} labelled, {level:.0%} intervals): " + ", ".join(shown),
+        highlight=False,
+    )

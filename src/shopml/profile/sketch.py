@@ -244,7 +244,7 @@ class CategoricalSketch:
     def from_arrow(cls, column: pa.Array | pa.ChunkedArray) -> CategoricalSketch:
         """Count an Arrow column's values (nulls counted apart), vectorised."""
         counts: dict[str, int] = {}
-        for item in pc.value_counts(column.drop_null()).to_pylist():
+        for item in pc.value_counts(column.drop_null() if column.null_count else column).to_pylist():
             key = _cat(item["values"])
             counts[key] = counts.get(key, 0) + int(item["counts"])
         return cls(counts=dict(sorted(counts.items())), nulls=column.null_count)
