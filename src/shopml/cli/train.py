@@ -102,7 +102,8 @@ def train(
     task: Annotated[
         str | None,
         typer.Option(
-            "--task", help="Preset: fraud | returns | recs | images (overlaid by --train-config if both)."
+            "--task",
+            help="Preset: fraud | returns | recs | images | text (overlaid by --train-config if both).",
         ),
     ] = None,
     train_config: Annotated[
@@ -117,8 +118,12 @@ def train(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     quick: Annotated[
-        bool, typer.Option("--quick", help="recs, images: a small model on a subset, under 2 minutes.")
+        bool, typer.Option("--quick", help="recs, images, text: a small model on a subset, under 2 minutes.")
     ] = False,
+    text_target: Annotated[
+        str | None,
+        typer.Option("--text-target", help="text: category (products) | return_reason (reviews) | intent."),
+    ] = None,
     no_register: Annotated[
         bool, typer.Option("--no-register", help="Write the bundle but do not register it.")
     ] = False,
@@ -131,6 +136,19 @@ def train(
     """Train on the past, validate and test out of time, calibrate, pick the threshold, export ONNX
     (parity-checked), write the HTML report and register the bundle (first version = champion)."""
     require("train", what="shopml train")
+    if task == "text":
+        from shopml.cli.train_text import train_text_command
+
+        train_text_command(
+            data,
+            quick=quick,
+            seed=seed,
+            target=text_target,
+            register=not no_register,
+            workspace=workspace,
+            config=config,
+        )
+        return
     if task == "images":
         from shopml.cli.nn import train_images_command
 

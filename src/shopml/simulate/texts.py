@@ -7,8 +7,9 @@ a market's language has most of its colour, audience and shop words in that lang
 (``blk``, ``w/``, ``sz``), misspellings (a dropped, doubled or swapped letter) and lower-cased titles.
 
 A share ``TEST_SHARE`` of the rows is the **held-out test split** (``split == "test"``): they use only
-templates never used in training and, half the time, nouns and brands never seen in training, so that a
-score on them measures generalisation rather than template matching. Scenarios (from the onset day):
+templates never used in training, products and brands never seen in training and, half the time, unseen
+attributes, materials and sizes, so that a score on them measures generalisation rather than template
+matching. Scenarios (from the onset day):
 
 * ``new_category`` — a new product line (pet supplies) takes the scenario's share of new texts;
 * ``language_mix`` — the language mix moves towards Polish, Italian and Dutch;
@@ -135,7 +136,7 @@ class TextGen:
 
     def _pick(self, v: Vocab, field: str, held_out: bool) -> str:
         words = v.split(field, held_out=False)
-        if held_out and self.r.random() < 0.5:
+        if held_out and (field in ("nouns", "brands") or self.r.random() < 0.5):
             words = v.split(field, held_out=True)[len(words) :] or words
         return self.r.choice(words)
 
@@ -144,10 +145,10 @@ class TextGen:
         return {
             "noun": self._pick(v, "nouns", held_out),
             "brand": self._pick(v, "brands", held_out),
-            "attr": r.choice(v.attrs),
-            "attr2": r.choice(v.attrs).capitalize(),
-            "material": r.choice(v.materials),
-            "size": r.choice(v.sizes),
+            "attr": self._pick(v, "attrs", held_out),
+            "attr2": self._pick(v, "attrs", held_out).capitalize(),
+            "material": self._pick(v, "materials", held_out),
+            "size": self._pick(v, "sizes", held_out),
             "colour": r.choice(COLOURS),
             "audience": r.choice(AUDIENCES),
             "num": r.randrange(100_000, 1_000_000),

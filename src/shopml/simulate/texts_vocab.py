@@ -3,7 +3,9 @@ return reason, search-query templates per intent, and the markets' languages.
 
 Every list is split in two: the first entries are seen in training, the last ``HELD`` (per category:
 nouns and brands; per text type: templates) only in the held-out test split, so that a test score
-measures generalisation to new phrasings and products, not template matching.
+measures generalisation to new phrasings and products, not template matching. A held-out text always
+names a product and brand never seen in training; its attribute, material and size are unseen half the
+time.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = [
     "CATEGORY_VOCAB",
     "COLOURS",
     "DESCRIPTION_TEMPLATES",
+    "HELD",
     "INTENTS",
     "LANGUAGES",
     "NEW_LINE",
@@ -27,9 +30,13 @@ __all__ = [
 ]
 
 
+#: How many words at the end of each list of a :class:`Vocab` are held out of training.
+HELD = {"nouns": 2, "brands": 1, "attrs": 1, "materials": 1, "sizes": 1}
+
+
 @dataclass(frozen=True)
 class Vocab:
-    """A category's words; the last two nouns and the last brand appear only in held-out test texts."""
+    """A category's words; the last ``HELD[field]`` of each list appear only in held-out test texts."""
 
     nouns: tuple[str, ...]
     brands: tuple[str, ...]
@@ -40,8 +47,7 @@ class Vocab:
     def split(self, field: str, held_out: bool) -> tuple[str, ...]:
         """The training part of a word list, or (``held_out``) the whole list."""
         words: tuple[str, ...] = getattr(self, field)
-        keep = {"nouns": 2, "brands": 1}.get(field, 0)
-        return words if held_out or not keep else words[:-keep]
+        return words if held_out else words[: -HELD[field]]
 
 
 CATEGORY_VOCAB: dict[str, Vocab] = {
