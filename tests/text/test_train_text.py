@@ -41,6 +41,9 @@ def test_bundle_contract(trained: Any) -> None:
     enc = meta["lineage"]["encoder"]
     assert enc["weights_sha256"] == weights_sha256() and len(enc["weights_sha256"]) == 64
     assert meta["served_model"] in ("student_int8", "student")
+    assert meta["quantized"] == (meta["served_model"] == "student_int8")
+    for name in ("text_reference.json", "reference_sample.npz"):  # the drift reference beside the model
+        assert (trained.bundle_dir / name).is_file()
     assert (
         0
         <= meta["metrics"]["accuracy_low"]

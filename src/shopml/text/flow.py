@@ -45,6 +45,7 @@ class TextRun:
     served: str
     per_class: list[dict[str, Any]]
     confusion: np.ndarray
+    test_embedding: np.ndarray  # the served model's embeddings of the test texts (the drift reference)
     teacher: Any  # torch modules (input_ids, attention_mask) -> (probabilities, embedding)
     student: Any
     n_train: int
@@ -137,8 +138,9 @@ def run_text(cfg: TextConfig, say: Callable[[str], None]) -> TextRun:
     )
     student_fit = distill(student, strain, valid, c, cfg)
     models["student"] = {"fit_seconds": time.perf_counter() - start}
-    models["teacher"]["proba"] = torch_outputs(teacher, tids, tmask)[0]
-    models["student"]["proba"] = torch_outputs(student, tids, tmask)[0]
+    embedding: dict[str, np.ndarray] = {}
+    for name, module in (("teacher", teacher), ("student", student)):
+        models[name]["proba"], embedding[name] = torch_outputs(module, tids, tmask)
     say("ONNX export (parity-checked) and INT8 quantisation of the student")
     check = (tids[:PARITY_ROWS], tmask[:PARITY_ROWS])
     onnx = {
@@ -147,7 +149,8 @@ def run_text(cfg: TextConfig, say: Callable[[str], None]) -> TextRun:
     }
     onnx["student_int8"] = quantize_int8(onnx["student"])
     parity = quantization_parity(onnx["student"], onnx["student_int8"], tids, tmask, ds.test_y)
-    models["student_int8"] = {"proba": onnx_outputs(onnx["student_int8"], tids, tmask)[0], "fit_seconds": 0.0}
+    p8, embedding["student_int8"] = onnx_outputs(onnx["student_int8"], tids, tmask)
+    models["student_int8"] = {"proba": p8, "fit_seconds": 0.0}
     if cfg.baselines:
         say("TF-IDF + logistic regression")
         train_texts = [ds.train_texts[i] for i in tr]
@@ -181,6 +184,7 @@ def run_text(cfg: TextConfig, say: Callable[[str], None]) -> TextRun:
         served=served,
         per_class=per_class(ds.test_y, p, ds.classes),
         confusion=confusion(ds.test_y, p, c),
+        test_embedding=embedding[served],
         teacher=teacher,
         student=student,
         n_train=len(tr),

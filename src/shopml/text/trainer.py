@@ -4,7 +4,9 @@ model (default name ``text``) through the same publication as the other models.
 The bundle serves texts (``input_type: "text"``): ``model.onnx`` takes ``input_ids`` and
 ``attention_mask`` (int64 ``[N, L]``, from ``tokenizer.json`` cut at ``max_length`` tokens) and answers
 ``probabilities``, ``label`` and ``embedding``. Which model it holds is ``served`` (the INT8 student
-unless its parity check failed); ``variants/`` keeps the others' graphs when ``keep_variants``.
+unless its parity check failed); ``variants/`` keeps the others' graphs when ``keep_variants``. The drift
+reference (:mod:`shopml.text.reference`: the served model's embeddings, word counts and unknown-token
+rates of the held-out texts) is written beside it.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def _meta(run: TextRun, cfg: TextConfig) -> dict[str, Any]:
         "max_chars": cfg.max_chars,
         "tokenizer": TOKENIZER_FILE,
         "served_model": run.served,
+        "quantized": run.served == "student_int8",
         "metrics": _flat_metrics(run),
         "quantisation_parity": run.quant_parity.to_dict(),
         "gradient_diagnosis": run.teacher_fit.gradient_diagnosis.to_dict(),
@@ -127,6 +130,7 @@ def train_text(
     """Train, distil, export, quantise, measure, report, write the bundle and register it."""
     from shopml.registry.bundle import ONNX_FILE, REPORT_FILE, BundleMeta, ModelBundle
     from shopml.text.encoder import tokenizer_file
+    from shopml.text.reference import text_reference
     from shopml.text.report import render_text_report
     from shopml.train.publish import RegisterArgs, publish
 
@@ -143,6 +147,10 @@ def train_text(
             for name, raw in run.onnx.items():
                 (staging / "variants" / f"{name}.onnx").write_bytes(raw)
         (staging / REPORT_FILE).write_text(html, encoding="utf-8")
+        text_reference(
+            staging, run.data.test_texts, staging / TOKENIZER_FILE, embeddings=run.test_embedding,
+            max_length=cfg.max_length, seed=cfg.seed,
+        )  # fmt: skip
         ModelBundle(staging, meta).save_meta()
         return run.quant_parity.max_abs_probability_diff if run.served == "student_int8" else 0.0
 
