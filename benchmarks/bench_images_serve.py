@@ -10,7 +10,8 @@ loopback by ``wrk`` (one thread): one photo per request at 1 and 32 connections,
 request at 2 connections. Photos are 500 base64 PNGs of 28×28 random-texture pictures. The weights are
 the seeded initial ones: the cost of a forward pass does not depend on their values. PyTorch eager is
 the same network in this process (``torch.no_grad``, 1 thread, the probabilities and the embedding)
-on ready tensors: one photo per call (the c=1 comparison) and 32 per call (the batched comparison: what a
+on ready tensors (beside it, the served graph in ONNX Runtime in this process, 1 thread: the model's share
+of the server's time): one photo per call (the c=1 comparison) and 32 per call (the batched comparison: what a
 batching eager server could reach at best, with no HTTP, JSON, PNG decoding or log). The PNG decoding
 the server does per photo is timed on its own. Figures are medians of per-call times (eager) or wrk's
 latency histogram (server).
@@ -112,6 +113,30 @@ def eager(serving: Any, x: np.ndarray, reps: int) -> dict[str, float]:
     return out
 
 
+def onnx(bundle: Path, x: np.ndarray, reps: int) -> dict[str, float]:
+    """Median µs per call of the served graph in ONNX Runtime (1 thread, probabilities and embedding, as
+    the server fetches them) for 1 and 32 photos: the model's share of the server's time."""
+    from shopml.registry.bundle import ModelBundle
+    from shopml.serve.image import ImageCodec
+    from shopml.serve.predictor import OnnxPredictor
+
+    b = ModelBundle.load(bundle)
+    codec = ImageCodec(b)
+    pred = OnnxPredictor(b, extra_outputs=codec.extra_outputs).load(codec.ort_types())
+    t = (x.astype(np.float32) / 255.0)[:, None]
+    out: dict[str, float] = {}
+    for size in (1, 32):
+        times = []
+        for r in range(reps if size == 1 else max(reps // 8, 20)):
+            start = (r * size) % (len(t) - size)
+            feeds = codec.feeds(t[start : start + size])
+            t0 = time.perf_counter()
+            pred.predict(feeds)
+            times.append(time.perf_counter() - t0)
+        out[f"onnx_batch{size}_us"] = float(np.median(times) * 1e6)
+    return out
+
+
 def decode_us(texts: list[str], reps: int) -> float:
     """Median µs to decode one base64 PNG photo into the served pixels (what the server adds per photo)."""
     from shopml.serve.photo import decode_photo
@@ -155,6 +180,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Registry(Workspace(ws)).register(bundle, params={}, metrics={})
         reps = 200 if args.quick else 2000
         figures = eager(serving, x, reps)
+        figures.update(onnx(bundle, x, reps))
         figures["decode_png_us"] = decode_us(texts, reps)
         one = [json.dumps({"instances": [{"image": {"b64": s}}]}).encode() for s in texts]
         many = [
@@ -193,6 +219,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "serve_batch32_p50_ms": b32["p50_us"] / 1000,
         "errors": c1["errors"] + c32["errors"] + b32["errors"],
         "decode_png_us": figures["decode_png_us"],
+        "onnx_1_ms": figures["onnx_batch1_us"] / 1000,
+        "onnx_32_photos_per_s": 32 / (figures["onnx_batch32_us"] / 1e6),
         "eager_1_ms": eager1_ms,
         "eager_32_photos_per_s": eager32_pps,
         "ratio_c1_p50_serve_over_eager": c1["p50_us"] / 1000 / eager1_ms,
@@ -206,6 +234,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"p50 {result['serve_batch32_p50_ms']:.2f} ms | errors {result['errors']:.0f}\n"
         f"PyTorch eager one photo: {eager1_ms:.3f} ms; 32 per call: {eager32_pps:,.0f} photos/s; "
         f"PNG decode {result['decode_png_us']:.0f} µs per photo\n"
+        f"ONNX Runtime in process (the served graph): one photo {result['onnx_1_ms']:.3f} ms; 32 per call: "
+        f"{result['onnx_32_photos_per_s']:,.0f} photos/s\n"
         f"ratios: c=1 p50 serve/eager {result['ratio_c1_p50_serve_over_eager']:.2f}; "
         f"batched throughput serve/eager-32 {result['ratio_batch32_serve_over_eager32']:.2f} "
         f"(c=32 single photos: {result['ratio_c32_serve_over_eager32']:.2f})"
