@@ -52,6 +52,8 @@ MIN_COUNT = 5
 MIN_SHARE = 0.002
 RATIO = 10.0
 UNKNOWN = "unknown_token_rate"
+#: Texts of a window whose words are counted (a random subsample above).
+MAX_TEXTS = 20_000
 #: New words named in a check's note.
 SHOWN = 5
 
@@ -131,6 +133,9 @@ def text_drift(
         return []
     cfg = config or DriftConfig()
     texts = [t for t in log.read(start, end, ["text"]).column("text").to_pylist() if t is not None]
+    if len(texts) > MAX_TEXTS:  # a random subsample bounds the cost (~20 µs a text)
+        rng = np.random.default_rng(cfg.seed)
+        texts = [texts[i] for i in np.sort(rng.choice(len(texts), MAX_TEXTS, replace=False))]
     if len(texts) < cfg.min_rows:
         note = f"fewer than {cfg.min_rows} texts"
         return [
@@ -138,7 +143,8 @@ def text_drift(
         ]
     ref_counts = {str(k): int(v) for k, v in ref_doc["word_counts"].items()}
     ref = CategoricalSketch(counts=ref_counts)
-    cur = CategoricalSketch(counts=dict(word_counts(bundle.path / "tokenizer.json", texts)))
+    tokenizer = bundle.path / str((bundle.meta.model_extra or {}).get("tokenizer") or "tokenizer.json")
+    cur = CategoricalSketch(counts=dict(word_counts(tokenizer, texts)))
     s = NewTokens().score(ColumnData(ref), ColumnData(cur))
     drifted = s.p_value < cfg.alpha and s.effect_size >= NewTokens.default_threshold
     found = new_words(ref.counts, cur.counts)
