@@ -69,7 +69,7 @@ def new_words(
     ratio: float = RATIO,
 ) -> list[NewWord]:
     """The new frequent words of ``cur`` against ``ref`` (word counts), most frequent first."""
-    from scipy.special import ndtr  # the normal CDF, without importing scipy.stats
+    from shopml.stats.special import normal_sf
 
     nr, nc = sum(ref.values()), sum(cur.values())
     if nc == 0:
@@ -81,7 +81,7 @@ def new_words(
         if c < min_count or pc < min_share or pc < ratio * pr:
             continue
         se = math.sqrt(pr * (1 - pr) / (nr + 1) + pc * (1 - pc) / nc)
-        p = float(ndtr(-(pc - pr) / se)) if se > 0 else 0.0
+        p = normal_sf((pc - pr) / se) if se > 0 else 0.0
         out.append((word, pc, ref.get(word, 0) / nr if nr else 0.0, p))
     return sorted(out, key=lambda w: (-w[1], w[0]))
 
