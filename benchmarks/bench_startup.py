@@ -111,7 +111,10 @@ def part_drift(rows: int, repeats: int) -> None:
         }
         res = rounds(commands, repeats, cwd=folder)
     (t_shop, c_shop), (t_scipy, c_scipy) = res["shopml drift"], res["scipy loop"]
-    print(f"[2] shopml drift end to end, {rows:,} rows x 25 columns per file, medians of {repeats} rounds")
+    print(
+        f"[2] shopml drift end to end, {rows:,} rows x 25 columns per file, medians of {repeats} rounds"
+        f" (load average {os.getloadavg()[0]:.1f})"
+    )
     print(f"    shopml drift   : {t_shop:6.2f} s wall {c_shop:6.2f} s CPU")
     print(f"    scipy loop     : {t_scipy:6.2f} s wall {c_scipy:6.2f} s CPU")
     speed = f"{t_scipy / t_shop:5.1f}x wall {c_scipy / c_shop:5.1f}x CPU"
