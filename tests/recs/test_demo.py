@@ -29,6 +29,7 @@ def test_tiny_recs_demo_compares_the_policies(tmp_path: Path, monkeypatch: pytes
     assert result.daily["never"][0] == result.daily["daily"][0]  # the same first champion on day one
     assert {"detection (days after onset)", "promotion (days after onset)"} <= set(result.outcomes)
     assert [r["policy"] for r in result.policy_table] == list(POLICIES)
+    assert result.policy_table[1]["vs never, onset→end [95% CI]"].count("[") == 1
     assert (tmp_path / "demo-recs" / "triggered" / "logs" / "predictions" / "model=recs").is_dir()
     reports = list((tmp_path / "demo-recs" / "triggered" / "reports" / "monitor").rglob("*.json"))
     assert reports, "the triggered policy was not monitored"

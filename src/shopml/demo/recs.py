@@ -73,6 +73,9 @@ class RecsDemoResult:
     outcomes: dict[str, Any] = field(default_factory=dict)
     policy_table: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    #: Per policy and day, 1/0 per request (the next click in the top K) and the requests' session keys.
+    hits: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    sessions: list[list[str]] = field(default_factory=list)
 
 
 def _policy(name: str) -> LoopPolicy:
@@ -183,11 +186,13 @@ def run_recs_demo(
         day = start + timedelta(days=d)
         sessions, labels, _, times, keys = request_context(_day_events(world, day))
         result.days.append(f"{day:%Y-%m-%d}")
+        result.sessions.append(keys)
         for name in POLICIES:
             bundle = regs[name].load_bundle("recs", "champion")
             answers = ranked_answers(bundle, sessions, K)
-            hits = [y in items for y, items in zip(labels, answers[0], strict=True)]
-            result.daily[name].append(float(np.mean(hits)) if hits else float("nan"))
+            hits = np.asarray([y in items for y, items in zip(labels, answers[0], strict=True)], np.float64)
+            result.hits.setdefault(name, []).append(hits)
+            result.daily[name].append(float(hits.mean()) if hits.size else float("nan"))
             events: list[Event] = []
             if name == "triggered":
                 write_predictions(base / name, "recs", _log_rows(bundle, sessions, times, keys, answers))
@@ -216,6 +221,7 @@ def run_recs_demo(
             "retrains": result.retrains[n],
             f"Recall@{K} before onset": _mean(result.daily[n][: cfg.onset - cfg.first_train_day]),
             f"Recall@{K} onset→end": _mean(result.daily[n][cfg.onset - cfg.first_train_day :]),
+            "vs never, onset→end [95% CI]": _vs_never(result, n, cfg),
         }
         for n in POLICIES
     ]
@@ -232,6 +238,28 @@ def run_recs_demo(
     write_dashboard(data, result.dashboard)
     result.seconds = time.monotonic() - t0
     return result
+
+
+def _vs_never(result: RecsDemoResult, name: str, cfg: RecsDemoConfig) -> str:
+    """Recall@K of ``name`` minus never-retrain over the requests from onset to the end, with its 95%
+    interval (paired bootstrap of whole sessions: the same requests, both policies' answers)."""
+    from shopml.stats import paired_difference
+
+    after = cfg.onset - cfg.first_train_day
+    if name == "never" or after >= len(result.days):
+        return "–"
+    a = np.concatenate(result.hits["never"][after:])
+    b = np.concatenate(result.hits[name][after:])
+    keys = [k for day in result.sessions[after:] for k in day]
+    if not keys:
+        return "–"
+    groups = np.unique(np.asarray(keys, dtype=object).astype(str), return_inverse=True)[1]
+
+    def mean_of(h: np.ndarray) -> Any:
+        return lambda w: (np.atleast_2d(w) @ h) / np.atleast_2d(w).sum(axis=1)
+
+    d = paired_difference(mean_of(a), mean_of(b), a.size, n_resamples=cfg.n_resamples, seed=0, groups=groups)
+    return f"{d.diff.value:+.3f} [{d.diff.low:+.3f}, {d.diff.high:+.3f}]"
 
 
 def _mean(values: list[float]) -> float | None:
