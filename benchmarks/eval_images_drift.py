@@ -4,14 +4,15 @@ corruption, severity and window size, and their false-alarm rate on clean window
 
     nice -n 10 .venv/bin/python -m benchmarks.eval_images_drift [--runs 20] [--json out.json]
     .venv/bin/python -m benchmarks.eval_images_drift --data /usr/share/datasets/fashion-mnist
-    .venv/bin/python -m benchmarks.eval_images_drift --quick      # a smoke run, about a minute
+    .venv/bin/python -m benchmarks.eval_images_drift --quick      # a smoke run, a minute or two
 
 A quick CNN is trained on every category but the last (simulated photos by default); its reference
 sample is what training saves beside the bundle (held-out validation photos). Each run draws a window of
 test photos of the seen categories, corrupts it (or not: the clean rows), and runs the monitor's checks
 (:func:`shopml.monitor.drift.embedding.compare_sample`) at alpha 0.05. ``new_category`` replaces a share
-of the window by test photos of the held-out category. Power and false-alarm rates come with Wilson 95%
-intervals.
+of the window by test photos of the held-out category. First, the tests' own calibration: clean
+reference/current splits of the same held-out photos (``--calib-runs`` per size), whose false-alarm rate
+must sit near alpha. Rates come with Wilson 95% intervals.
 """
 
 from __future__ import annotations
@@ -54,9 +55,18 @@ def _seen_copy(data: Path, out: Path) -> tuple[Any, np.ndarray]:
 
 
 def evaluate(
-    data: Path | None, runs: int, windows: list[int], severities: list[int], max_train: int, seed: int = 0
+    data: Path | None,
+    runs: int,
+    windows: list[int],
+    severities: list[int],
+    max_train: int,
+    calib_runs: int = 200,
+    calib_windows: tuple[int, ...] = (50, 200),
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Train, then test ``runs`` windows per (corruption, severity, size) and per size on clean photos."""
+    """Train; the tests' false-alarm rate on ``calib_runs`` clean splits per size in ``calib_windows``;
+    then ``runs`` windows per (corruption, severity, size) and per size on clean photos against the
+    training reference."""
     import torch
 
     from shopml.images import ImagesConfig, train_images
@@ -72,7 +82,7 @@ def evaluate(
             from shopml.simulate.images import write_images
 
             data = root / "photos"
-            write_images(data, per_class=400, seed=seed)
+            write_images(data, per_class=1000, seed=seed)
         ds, unseen = _seen_copy(data, root / "seen")
         cfg = ImagesConfig.make(
             quick=True, data=root / "seen", baselines=False, max_train=max_train, seed=seed
@@ -92,6 +102,25 @@ def evaluate(
             stats = any(c.drifted for c in checks if c.test == "ks")
             return {"embedding": mmd, "stats": stats, "either": mmd or stats}
 
+        # calibration: clean reference/current splits of held-out photos (the test alone, no training
+        # reference): exchangeable rows, so the false-alarm rate must sit near alpha
+        cols = {"embedding": embed(serving, pool), **image_stats(pool)}
+        calibration: list[dict[str, Any]] = []
+        for n in calib_windows:
+            hits = {"embedding": 0, "stats": 0, "either": 0}
+            for r in range(calib_runs):
+                idx = np.random.default_rng([seed, n, r, 99]).choice(len(pool), 2 * n, replace=False)
+                ref = {k: v[idx[:n]] for k, v in cols.items()}
+                checks = compare_sample(ref, {k: v[idx[n:]] for k, v in cols.items()})
+                mmd = any(c.drifted for c in checks if c.test == "mmd")
+                ks = any(c.drifted for c in checks if c.test == "ks")
+                for k, v in (("embedding", mmd), ("stats", ks), ("either", mmd or ks)):
+                    hits[k] += v
+            row: dict[str, Any] = {"window": n, "runs": calib_runs}
+            for k, v in hits.items():
+                row[k], row[f"{k}_ci"] = v / calib_runs, _wilson(v, calib_runs)
+            calibration.append(row)
+
         rows: list[dict[str, Any]] = []
         conditions = [("clean", 0, 0.0)] + [
             (name, s, SEVERITIES[name][s]) for name in CORRUPTIONS for s in severities
@@ -109,7 +138,7 @@ def evaluate(
                         x = corrupt(x, name, severity, rng, pool=unseen)
                     for k, v in judge(x).items():
                         hits[k] += v
-                row: dict[str, Any] = {"corruption": name, "severity": severity, "window": n, "runs": runs}
+                row = {"corruption": name, "severity": severity, "window": n, "runs": runs}
                 for k, v in hits.items():
                     row[k] = v / runs
                     row[f"{k}_ci"] = _wilson(v, runs)
@@ -125,8 +154,13 @@ def evaluate(
             "test_seconds_per_window": (time.perf_counter() - test_s)
             / max(1, len(conditions) * len(windows) * runs),
             "alpha": 0.05,
+            "calibration": calibration,
             "rows": rows,
         }
+
+
+def _ci(ci: tuple[float, float]) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def _print(summary: dict[str, Any]) -> None:
@@ -136,6 +170,13 @@ def _print(summary: dict[str, Any]) -> None:
         f" test accuracy {s['test_accuracy']:.3f}, reference {s['reference_rows']} photos,"
         f" embedding D={s['embedding_dim']}, {s['test_seconds_per_window'] * 1000:.0f} ms a window"
     )
+    print(f"false alarms on clean reference/current splits (alpha {s['alpha']}):")
+    for c in s["calibration"]:
+        print(
+            f"  {c['window']:>4} rows a side, {c['runs']} splits: embedding {c['embedding']:.3f}"
+            f" {_ci(c['embedding_ci'])}, stats {c['stats']:.3f} {_ci(c['stats_ci'])},"
+            f" either {c['either']:.3f} {_ci(c['either_ci'])}"
+        )
     head = ("corruption", "severity", "window", "embedding (MMD)", "stats (KS)", "either")
     print(f"{head[0]:<13}{head[1]:>9}{head[2]:>8}{head[3]:>18}{head[4]:>14}{head[5]:>9}")
     for r in summary["rows"]:
@@ -155,13 +196,16 @@ def main(argv: list[str] | None = None) -> int:
         "--severities", type=int, nargs="+", default=[0, 1, 2], help="0 small, 1 medium, 2 large"
     )
     parser.add_argument("--max-train", type=int, default=4000, help="training photos of the quick CNN")
+    parser.add_argument("--calib-runs", type=int, default=200, help="clean splits per size (calibration)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="5 runs, one window size, medium severity")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
-        args.runs, args.windows, args.severities = 5, [200], [1]
-    summary = evaluate(args.data, args.runs, args.windows, args.severities, args.max_train, args.seed)
+        args.runs, args.windows, args.severities, args.calib_runs = 5, [200], [1], 20
+    summary = evaluate(
+        args.data, args.runs, args.windows, args.severities, args.max_train, args.calib_runs, seed=args.seed
+    )
     _print(summary)
     if args.json is not None:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -56,8 +56,8 @@ def _policy(path: Path) -> Any:
         {
             "model": "images",
             "task": "images",
-            "train_config": {"quick": True, "classes": CATEGORIES, "epochs": 6, "baselines": False,
-                             "n_resamples": 50, "threads": 1},
+            "train_config": {"quick": True, "classes": CATEGORIES, "epochs": 8, "batch": 16, "lr": 3e-3,
+                             "baselines": False, "n_resamples": 50, "threads": 1},
             "data": {"path": str(path), "target": "category"},
             "window": {"kind": "sliding", "days": 8, "pending_labels": "drop", "min_rows": 100},
             "gate": {"holdout_days": 3, "label_maturity_days": 0.5, "min_positives": 30, "n_resamples": 200,

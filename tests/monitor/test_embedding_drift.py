@@ -14,6 +14,7 @@ from scipy import stats
 from shopml.errors import ConfigError, DataError, SchemaError
 from shopml.monitor.drift.embedding import (
     SAMPLE_FILE,
+    compare_sample,
     embedding_column,
     load_sample,
     logged_vectors,
@@ -118,3 +119,39 @@ def test_reference_sample_round_trips(tmp_path: Path) -> None:
     assert load_sample(tmp_path / "nowhere") is None
     table = pa.table({"embedding": pa.array(cols["embedding"].tolist(), pa.list_(pa.float32()))})
     assert np.allclose(logged_vectors(table, "embedding"), cols["embedding"])
+
+
+def test_a_window_s_checks_together_keep_one_false_alarm_rate() -> None:
+    """The embedding and three per-row numbers of 200 clean splits: with every p-value corrected together,
+    a window alarms (any check drifted) within the binomial band of alpha, not up to four times it."""
+    from threadpoolctl import threadpool_limits
+
+    from shopml.monitor.drift.config import DriftConfig
+
+    cfg = DriftConfig(min_effect_numeric=0.0)  # significance alone: the strictest case for calibration
+    alarms = 0
+    with threadpool_limits(1):
+        for seed in range(SEEDS):
+            rng = np.random.default_rng([seed, 7])
+            emb = _features(rng, 80)
+            light = emb.mean(axis=1) + rng.normal(0, 0.1, 80)  # per-row numbers tied to the vectors
+            cols = {"embedding": emb, "brightness": light, "contrast": light**2, "sharpness": rng.random(80)}
+            ref = {k: v[:40] for k, v in cols.items()}
+            checks = compare_sample(ref, {k: v[40:] for k, v in cols.items()}, cfg)
+            assert [c.test for c in checks] == ["mmd", "ks", "ks", "ks"]
+            alarms += any(c.drifted for c in checks)
+    low, high = _band(SEEDS, ALPHA)
+    assert low <= alarms <= high, f"{alarms} windows alarmed in {SEEDS} clean splits (band {low}–{high})"
+
+
+def test_checks_name_too_little_data() -> None:
+    rng = np.random.default_rng(8)
+    checks = compare_sample(
+        {"embedding": _features(rng, 100), "brightness": rng.random(100)},
+        {"embedding": _features(rng, 10), "brightness": rng.random(10)},
+    )
+    assert [(c.column, c.verdict) for c in checks] == [
+        ("embedding", "insufficient_data"),
+        ("brightness", "insufficient_data"),
+    ]
+    assert checks[0].note == "fewer than 30 rows" and checks[0].n_current == 10

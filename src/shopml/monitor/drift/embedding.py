@@ -16,8 +16,10 @@ samples; the permutation test needs no held-out half (all rows count) and no mod
 
 **The reference sample** (``reference_sample.npz`` beside ``bundle.json``): arrays named after log
 columns — 2-D arrays (``embedding`` ``[N, D]``) are tested with ``mmd``, 1-D arrays (per-row numbers
-such as a photo's ``brightness``) with the exact KS test of the registry, corrected together
-(Benjamini–Hochberg) and gated by the numeric relevance floor (normalised Wasserstein). Any model whose
+such as a photo's ``brightness``) with the exact KS test of the registry; all their p-values are
+corrected together (Benjamini–Hochberg), so a model's window raises a false alarm about ``alpha`` of the
+time whatever the number of columns, and a KS column must also pass the numeric relevance floor
+(normalised Wasserstein). Any model whose
 server logs such columns (photos, texts) gets the check by writing that file at training.
 
 >>> rng = np.random.default_rng(0)
@@ -232,9 +234,11 @@ def sample_drift(
 def compare_sample(
     reference: dict[str, np.ndarray], current: dict[str, np.ndarray], config: DriftConfig | None = None
 ) -> list[OutputCheck]:
-    """``mmd`` on each 2-D (vector) column, exact ``ks`` on each 1-D one (corrected together with the
-    config's ``correction``, drifted only above the numeric relevance floor ``min_effect_numeric``); a
-    column with fewer than ``min_rows`` values on a side is ``insufficient_data``."""
+    """``mmd`` on each 2-D (vector) column, exact ``ks`` on each 1-D one; all p-values corrected together
+    (the config's ``correction``), so one window of one model raises a false alarm at most about
+    ``alpha`` of the time; a ``ks`` column drifts only above the numeric relevance floor
+    (``min_effect_numeric``). A column with fewer than ``min_rows`` values on a side is
+    ``insufficient_data``."""
     from shopml.monitor.drift.config import DriftConfig
     from shopml.monitor.drift.outputs import OutputCheck
     from shopml.monitor.drift.registry import NUMERIC, adjust_p_values, get_test
@@ -242,42 +246,38 @@ def compare_sample(
 
     cfg = config or DriftConfig()
     checks: list[OutputCheck] = []
-    scalar: list[tuple[str, TestScore, int, int]] = []
+    tested: list[tuple[str, str, TestScore, int, int, str]] = []  # column, test, score, sizes, note
     for name, ref in reference.items():
         if name not in current:
             continue
-        if ref.ndim == 2:
-            cur = np.asarray(current[name])
-            if min(len(ref), len(cur)) < cfg.min_rows:
-                note = f"fewer than {cfg.min_rows} rows"
-                checks.append(OutputCheck(name, "mmd", "insufficient_data", len(ref), len(cur), note=note))
-                continue
-            r = mmd_test(ref, cur, seed=cfg.seed)
-            verdict = "drift" if r.p_value < cfg.alpha else "ok"
-            note = f"{r.n_reference} vs {r.n_current} rows tested, bandwidth {r.bandwidth:.3g}"
-            checks.append(
-                OutputCheck(
-                    name, "mmd", verdict, len(ref), len(cur), r.mmd2, r.p_value, r.effect_size, note=note
-                )
-            )
-            continue
-        raw = np.asarray(current[name], dtype=np.float64)
-        a, b = ref[np.isfinite(ref)].astype(np.float64), raw[np.isfinite(raw)]
-        if min(a.size, b.size) < cfg.min_rows:
+        test = "mmd" if ref.ndim == 2 else "ks"
+        if test == "mmd":
+            a, b = ref, np.asarray(current[name])
+        else:
+            raw = np.asarray(current[name], dtype=np.float64)
+            a, b = ref[np.isfinite(ref)].astype(np.float64), raw[np.isfinite(raw)]
+        if min(len(a), len(b)) < cfg.min_rows:
             note = f"fewer than {cfg.min_rows} rows"
-            checks.append(OutputCheck(name, "ks", "insufficient_data", a.size, b.size, note=note))
+            checks.append(OutputCheck(name, test, "insufficient_data", len(a), len(b), note=note))
             continue
-        s = get_test("ks", NUMERIC).score(
-            ColumnData(NumericSketch.from_values(a), a), ColumnData(NumericSketch.from_values(b), b)
-        )
-        scalar.append((name, s, a.size, b.size))
-    adjusted = adjust_p_values([s.p_value for _, s, _, _ in scalar], cfg.correction)
-    for (name, s, na, nb), p in zip(scalar, adjusted, strict=True):
-        drifted = p < cfg.alpha and s.effect_size >= cfg.min_effect_numeric
-        note = f"p adjusted ({cfg.correction}) {p:.3g}"
+        if test == "mmd":
+            r = mmd_test(a, b, seed=cfg.seed)
+            score = TestScore(r.mmd2, r.p_value, r.effect_size, "permutation")
+            note = f"{r.n_reference} vs {r.n_current} rows tested, bandwidth {r.bandwidth:.3g}"
+        else:
+            score = get_test("ks", NUMERIC).score(
+                ColumnData(NumericSketch.from_values(a), a), ColumnData(NumericSketch.from_values(b), b)
+            )
+            note = ""
+        tested.append((name, test, score, len(a), len(b), note))
+    adjusted = adjust_p_values([t[2].p_value for t in tested], cfg.correction)
+    for (name, test, s, na, nb, note), p in zip(tested, adjusted, strict=True):
+        floor = cfg.min_effect_numeric if test == "ks" else 0.0
+        drifted = p < cfg.alpha and s.effect_size >= floor
+        text = f"p adjusted ({cfg.correction}) {p:.3g}" + (f"; {note}" if note else "")
         checks.append(
             OutputCheck(
-                name, "ks", "drift" if drifted else "ok", na, nb, s.statistic, s.p_value, s.effect_size, note
+                name, test, "drift" if drifted else "ok", na, nb, s.statistic, s.p_value, s.effect_size, text
             )
         )
     return checks
