@@ -187,3 +187,18 @@ def test_policy_errors_name_the_key(tmp_path) -> None:  # type: ignore[no-untype
         load_policy(tmp_path / "nope.yaml")
     bad.unlink()
     assert load_policy(None, tmp_path).gate.mode == "non_inferior"
+
+
+def test_a_recommender_s_recall_drop_qualifies() -> None:
+    """The ranking kind's realised ``recall_at_k`` event (the monitor's evidence) qualifies like any
+    higher-is-better metric: relative to the reference, with the interval's upper bound."""
+    policy = _policy(performance={"metric": "recall_at_k", "tolerance": 0.1})
+    event = _perf("realised", 0.09, 0.1, reference=0.15)
+    event.evidence["metric"] = "recall_at_k"
+    drop = performance_drop(event, policy)
+    assert drop is not None and drop["limit"] == pytest.approx(0.135)
+    assert (
+        performance_drop(_perf("realised", 0.09, 0.1, reference=0.15), policy) is None
+    )  # pr_auc: not acted on
+    event.evidence["high"] = 0.14
+    assert performance_drop(event, policy) is None

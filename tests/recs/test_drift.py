@@ -96,3 +96,51 @@ def test_cold_share_drift_fires_the_retrain_trigger(
     assert fired["clean"] == []
     (firing,) = fired["late"]
     assert firing.trigger == "drift" and firing.evidence["last"]["features"] == ["output:unknown_items"]
+
+
+def test_realised_recall_from_next_clicks_falls_in_the_surge(
+    surge: tuple[Path, Path], day_requests: Any, tmp_path: Path
+) -> None:
+    """Served answers labelled by their sessions' next clicks (a session's last request: resolved
+    without a label once the session has ended): each day's window matures and the monitor measures
+    realised Recall@K with an interval over whole sessions; the surge's new items take next clicks the
+    model cannot name, and the late day's interval lies below the clean day's. A realised alert needs
+    the drop to reach below the bundle's own test interval (minus ``performance.max_drop``): the tiny
+    model's test day was weaker than its first clean day, so this drop is not one, and no event fires."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from shopml.cli.main import app
+    from shopml.journal.events import EventStore
+    from shopml.kinds.ranking_labels import next_item_labels
+    from shopml.monitor.job import run_monitor
+    from shopml.recs.data import load_events
+
+    world, bundle = surge
+    table, _ = load_events(world)
+    events = table.select(["session_key", "item_id", "event_time"]).rename_columns(
+        ["session_id", "item_id", "event_time"]
+    )
+    recall = {}
+    for name, day in (("clean", 7), ("late", 11)):
+        ws = tmp_path / name
+        _served_checks(bundle, ws, day_requests(world, day))
+        log = pq.read_table(ws / "logs" / "predictions" / "model=recs")
+        labels = next_item_labels(log, events)
+        ended = pc.sum(pc.is_null(labels["next_item"])).as_py()
+        # labelled or resolved: all but requests of sessions that may go on past the world's last event
+        assert labels.num_rows >= 0.99 * log.num_rows and 0 < ended < 0.5 * log.num_rows
+        pq.write_table(labels, tmp_path / f"{name}.parquet")
+        args = ["labels", "ingest", str(tmp_path / f"{name}.parquet"), "--model", "recs", "-w", str(ws)]
+        out = CliRunner().invoke(app, args)
+        assert out.exit_code == 0, out.output
+        result = run_monitor(ws, "recs", "1d", None, html=False)
+        (window,) = [w for w in result.windows if w.realised]
+        # a request whose session ended is out of the window's count, so the window matured
+        assert window.rows == log.num_rows - ended and window.labelled == labels.num_rows - ended
+        recall[name] = iv = window.realised["recall_at_k"]
+        assert iv.low < iv.value < iv.high  # sessions resampled: a real interval, not one block
+        journal = EventStore(Workspace(ws)).read(model="recs")
+        assert not [e for e in journal if e.evidence.get("source") == "realised"]
+    assert recall["late"].high < recall["clean"].low, (recall["clean"], recall["late"])

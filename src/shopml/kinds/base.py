@@ -113,12 +113,16 @@ class LabelSpec:
 
     Labels join on the request id (or a business key) like every kind's; ``missing_after_maturity`` is
     the label a row without one takes once its maturity has passed (``None``: the row stays unlabelled
-    and is left out of realised metrics).
+    and is left out of realised metrics). ``null_means`` says what a stored label of null stands for in
+    a kind that has such labels (a recommendation whose session ended has no next item): the row is
+    *resolved without a label*, left out of both the realised metrics and the label maturity's count;
+    ``None``: a null label is an error.
     """
 
     dtype: str  # "int8" | "string" | "float64"
     description: str
     missing_after_maturity: float | None = None
+    null_means: str | None = None
 
 
 class OutputHead(ABC):
@@ -188,6 +192,10 @@ class ModelKind(ABC):
     #: binary scores: each unknown label is a draw of its score). Without it the monitor watches the
     #: output distribution (:attr:`output_drift`) until the labels mature.
     estimates_performance: ClassVar[bool] = False
+    #: A logged column whose rows the monitor's bootstrap resamples together (a recommender's
+    #: ``session_id``: one session's requests succeed or fail together); ``None`` or not logged: the
+    #: time blocks of ``performance.block``.
+    block_column: ClassVar[str | None] = None
 
     # --- outputs --------------------------------------------------------------------------------
     @abstractmethod

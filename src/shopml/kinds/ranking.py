@@ -229,7 +229,13 @@ class RankingKind(ModelKind):
         OutputDrift("unknown_items", "share_rise", reduce="any", threshold=0.2),
         OutputDrift("score", "ks"),
     )
-    label = LabelSpec("string", "the item id taken next", missing_after_maturity=None)
+    block_column = "session_id"
+    label = LabelSpec(
+        "string",
+        "the item id taken next",
+        missing_after_maturity=None,
+        null_means="the session ended: there is no next item to recommend",
+    )
 
     def head(self, meta: Mapping[str, Any]) -> RankingHead:
         """Head over the bundle's ``items``, keeping ``top_k``."""

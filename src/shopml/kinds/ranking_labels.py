@@ -3,8 +3,13 @@
 A served recommendation logs the session it answered (``session_id``, the client's key, and
 ``session_length``, the events it was sent). Its label is the item of the session's next event — event
 number ``session_length`` (0-based) of that session in the ``sessions/`` table, in event-time order —
-available from that event's time. A session that ended there has no label (the ranking kind leaves it
-unlabelled). The result is a label table for ``shopml labels ingest`` (keyed on ``request_id``).
+available from that event's time. A session that ended there has no next item: once ``gap`` has passed
+after its last event (the sessions' own definition of an end) *and* the table reaches that far, its
+label is null, available from the last event plus ``gap`` — the ranking kind counts such a request as
+resolved without a label (out of the metrics and of the maturity count), so a window of real traffic,
+where every session's last request goes unanswered, still matures. A session whose end the table does
+not reach yet gets no row: a later run labels it. The result is a label table for
+``shopml labels ingest`` (keyed on ``request_id``).
 
 >>> import pyarrow as pa
 >>> from datetime import datetime, UTC
@@ -13,21 +18,29 @@ unlabelled). The result is a label table for ``shopml labels ingest`` (keyed on 
 >>> log = pa.table({"request_id": ["r1", "r2"], "session_id": ["s", "s"], "session_length": [1.0, 3.0]})
 >>> next_item_labels(log, ev).to_pylist()[0]["next_item"]
 'b'
+>>> later = [datetime(2026, 1, 1, 3, tzinfo=UTC)]  # another session, 3 h on: session s has ended
+>>> more = pa.concat_tables([ev, pa.table({"session_id": ["z"], "item_id": ["a"], "event_time": later})])
+>>> [r["next_item"] for r in next_item_labels(log, more).to_pylist()]
+['b', None]
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shopml.errors import DataError
 
-__all__ = ["next_item_labels", "read_next_item_labels"]
+__all__ = ["SESSION_GAP", "next_item_labels", "read_next_item_labels"]
 
 _LOG = ("request_id", "session_id", "session_length")
 _EVENTS = ("session_id", "item_id", "event_time")
+#: A session has ended when this long has passed after its last event (the recommender's protocol).
+SESSION_GAP = timedelta(hours=1)
 
 
 def _need(table: pa.Table, columns: tuple[str, ...], what: str) -> None:
@@ -36,19 +49,28 @@ def _need(table: pa.Table, columns: tuple[str, ...], what: str) -> None:
         raise DataError(f"{what}: missing columns {missing} (got {table.column_names})")
 
 
-def next_item_labels(predictions: pa.Table, events: pa.Table, *, target: str = "next_item") -> pa.Table:
-    """``request_id``, ``target`` (the next item) and ``label_available_at`` for every logged
-    recommendation whose session went on; rows without a session id or a next event are left out."""
+def next_item_labels(
+    predictions: pa.Table, events: pa.Table, *, target: str = "next_item", gap: timedelta = SESSION_GAP
+) -> pa.Table:
+    """``request_id``, ``target`` (the next item; null: the session ended) and ``label_available_at``
+    for every logged recommendation whose session went on or has ended (``gap`` after its last event,
+    within the events' time span); rows without a session id, or whose session may still go on, are
+    left out."""
     _need(predictions, _LOG, "prediction log")
     _need(events, _EVENTS, "sessions table")
+    if gap <= timedelta(0):
+        raise DataError(f"gap must be positive, got {gap}")
     ev = events.select(list(_EVENTS)).sort_by([("session_id", "ascending"), ("event_time", "ascending")])
     sid = ev.column("session_id").to_numpy(zero_copy_only=False).astype(str)
     ids, starts, counts = np.unique(sid, return_index=True, return_counts=True)
     where = {s: (int(a), int(c)) for s, a, c in zip(ids.tolist(), starts, counts, strict=True)}
     items = ev.column("item_id").combine_chunks()
     times = ev.column("event_time").combine_chunks()
+    horizon = pc.max(times).as_py() if len(times) else None
     rids: list[str] = []
     rows: list[int] = []
+    ended: list[str] = []
+    ended_at: list[object] = []
     logged = predictions.select(list(_LOG)).to_pylist()
     for r in logged:
         key, length = r["session_id"], r["session_length"]
@@ -58,12 +80,18 @@ def next_item_labels(predictions: pa.Table, events: pa.Table, *, target: str = "
         if int(length) < count:
             rids.append(r["request_id"])
             rows.append(start + int(length))
+            continue
+        last = times[start + count - 1].as_py()
+        if horizon is not None and last + gap <= horizon:
+            ended.append(r["request_id"])
+            ended_at.append(last + gap)
     take = pa.array(rows, pa.int64())
+    at = times.take(take)
     return pa.table(
         {
-            "request_id": pa.array(rids, pa.string()),
-            target: items.take(take).cast(pa.string()),
-            "label_available_at": times.take(take),
+            "request_id": pa.array(rids + ended, pa.string()),
+            target: pa.concat_arrays([items.take(take).cast(pa.string()), pa.nulls(len(ended), pa.string())]),
+            "label_available_at": pa.concat_arrays([at, pa.array(ended_at, at.type)]),
         }
     )
 

@@ -79,10 +79,12 @@ def _labels(col: pa.ChunkedArray, name: str, source: str) -> pa.Array:
 def _kind_labels(
     col: pa.ChunkedArray, name: str, source: str, kind: ModelKind, meta: Mapping[str, Any]
 ) -> pa.Array:
-    """Labels of a kind other than binary, checked by the kind and stored as its label type."""
-    if col.null_count:
+    """Labels of a kind other than binary, checked by the kind and stored as its label type; nulls only
+    where the kind gives them a meaning (:attr:`shopml.kinds.LabelSpec.null_means`)."""
+    if col.null_count and kind.label.null_means is None:
         raise DataError(f"label file {source}: column '{name}' has {col.null_count} missing label(s)")
-    kind.check_labels(col.to_pylist(), meta, field=f"label file {source}: column '{name}'")
+    given = [v for v in col.to_pylist() if v is not None]
+    kind.check_labels(given, meta, field=f"label file {source}: column '{name}'")
     arrow_type = pa.string() if kind.label.dtype == "string" else pa.float64()
     return col.cast(arrow_type).combine_chunks()
 

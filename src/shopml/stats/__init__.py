@@ -9,7 +9,7 @@ from shopml.stats.bootstrap import (
 )
 from shopml.stats.costs import Costs
 from shopml.stats.interval import Interval
-from shopml.stats.resample import block_index, resample_weights, time_blocks
+from shopml.stats.resample import block_index, key_blocks, resample_weights, time_blocks
 
 __all__ = [
     "Costs",
@@ -18,6 +18,7 @@ __all__ = [
     "block_index",
     "bootstrap_interval",
     "bootstrap_intervals",
+    "key_blocks",
     "paired_difference",
     "resample_weights",
     "time_blocks",

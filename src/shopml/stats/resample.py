@@ -22,14 +22,15 @@ same draws for both models (see :func:`shopml.stats.paired_difference`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import numpy as np
 
 from shopml.errors import DataError
 
-__all__ = ["CELLS", "block_index", "resample_weights", "time_blocks"]
+__all__ = ["CELLS", "block_index", "key_blocks", "resample_weights", "time_blocks"]
 
 #: Matrix cells per chunk by default (bounds memory: ~24 MB per float64 array).
 CELLS = 3_000_000
@@ -58,6 +59,29 @@ def time_blocks(times: np.ndarray, seconds: float) -> np.ndarray:
     """
     us = np.asarray(times).astype("datetime64[us]").astype(np.int64)
     return us // int(seconds * 1_000_000)
+
+
+def key_blocks(keys: Sequence[object], fallback: np.ndarray) -> np.ndarray:
+    """A block per row from a key (rows sharing a key, e.g. a session, are resampled together): a stable
+    63-bit hash of the key's text, the same in every process and window; rows without a key keep their
+    ``fallback`` block (e.g. :func:`time_blocks`).
+
+    >>> b = key_blocks(["s1", None, "s1", "s2"], np.array([5, 6, 7, 8]))
+    >>> bool(b[0] == b[2] == key_blocks(["s1"], np.zeros(1))[0]), int(b[1]), bool(b[3] != b[0])
+    (True, 6, True)
+    """
+    out = np.asarray(fallback, dtype=np.int64).copy()
+    if len(out) != len(keys):
+        raise DataError(f"keys and fallback differ in length: {len(keys)} vs {len(out)}")
+    present = [i for i, k in enumerate(keys) if k is not None]
+    if present:
+        uniq, inverse = np.unique(np.asarray([str(keys[i]) for i in present]), return_inverse=True)
+        codes = np.array(
+            [int.from_bytes(hashlib.blake2b(u.encode(), digest_size=8).digest(), "big") >> 1 for u in uniq],
+            dtype=np.int64,
+        )
+        out[present] = codes[inverse.reshape(-1)]
+    return out
 
 
 def _counts(b: int, k: int, rng: np.random.Generator) -> np.ndarray:

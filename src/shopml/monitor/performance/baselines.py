@@ -41,9 +41,9 @@ def realised_baseline(
     if end > now:
         return None
     table = labels.materialise(
-        log, bundle.meta.target, bundle.meta.id_column, first, end, now, measure.columns
+        log, bundle.meta.target, bundle.meta.id_column, first, end, now, measure.logged_columns(log.columns)
     )
-    t = labels.window(log, table, first, end)
+    t = measure.labellable(labels.window(log, table, first, end))
     label = measure.labels(t)
     known = ~np.isnan(label)
     if not t.num_rows or known.mean() < cfg.min_maturity or measure.support(label) < cfg.min_positives:
@@ -52,7 +52,7 @@ def realised_baseline(
     if keep.size > cfg.max_rows:  # bounded like every window: a uniform, seeded sample
         keep = np.sort(np.random.default_rng([seed, 4]).choice(keep, cfg.max_rows, replace=False))
     score, decision = measure.outputs(t)[keep], measure.decisions(t)[keep]
-    blocks = time_blocks(t.column("__time").to_numpy()[keep], parse_window(cfg.block).total_seconds())
+    blocks = measure.blocks(t, parse_window(cfg.block).total_seconds())[keep]
     rng = np.random.default_rng(seed)
     m = measure.realised(score, decision, label[keep], cfg, rng, blocks=blocks)[measure.metric]
     return {

@@ -27,7 +27,6 @@ from shopml.monitor.performance.windows import (
     realised_pool,
 )
 from shopml.registry import ModelBundle
-from shopml.stats import time_blocks
 
 __all__ = ["History", "performance_history"]
 
@@ -116,19 +115,19 @@ def _window_data(
     stamps: list[np.ndarray] = []
     costs = measure.costs
     amount = costs.amount_column if measure.kind.thresholded and costs.amount_column in log.columns else None
-    cols = [*measure.columns, *([amount] if amount else [])]
+    cols = [*measure.logged_columns(log.columns), *([amount] if amount else [])]
     first, last = bounds[0][0], bounds[-1][1]
     table = labels.materialise(log, target, bundle.meta.id_column, first, last, now, cols)
     block_s = parse_window(cfg.block).total_seconds()
     for start, end in bounds:
-        t = labels.window(log, table, start, end)
+        t = measure.labellable(labels.window(log, table, start, end))
         keep = np.arange(t.num_rows)
         if t.num_rows > cfg.max_rows:  # bounded: a uniform sample (exact counts kept)
             keep = np.sort(window_rng(seed, start, 0).choice(t.num_rows, cfg.max_rows, replace=False))
         score, decision, label = measure.outputs(t), measure.decisions(t), measure.labels(t)
         counts = (t.num_rows, int((~np.isnan(label)).sum()), measure.support(label))
         stamp = t.column("__time").to_numpy()[keep]
-        blocks = time_blocks(stamp, block_s)
+        blocks = measure.blocks(t, block_s)[keep]
         miss = None
         if amount:
             miss = costs.miss_costs(t.num_rows, t.column(amount).to_numpy(zero_copy_only=False))[keep]

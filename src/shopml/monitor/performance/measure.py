@@ -26,9 +26,10 @@ import pyarrow.compute as pc
 
 from shopml.config.settings import PerformanceSettings
 from shopml.kinds import ModelKind, get_kind
+from shopml.logstore import AVAILABLE_AT
 from shopml.monitor.performance.family import family_intervals
 from shopml.registry import ModelBundle
-from shopml.stats import Costs, Interval
+from shopml.stats import Costs, Interval, key_blocks, time_blocks
 
 __all__ = ["BINARY", "Measure"]
 
@@ -57,6 +58,19 @@ class Measure:
         output = self.kind.logged_output or self.kind.served_output
         return [output, *(["decision"] if self.kind.thresholded else [])]
 
+    def logged_columns(self, available: list[str]) -> list[str]:
+        """:attr:`columns` plus the kind's ``block_column`` when the log (``available``) has it."""
+        block = self.kind.block_column
+        return [*self.columns, *([block] if block and block in available else [])]
+
+    def labellable(self, table: pa.Table) -> pa.Table:
+        """A joined window without its rows resolved without a label (a null label that has arrived,
+        where the kind's labels have such: :attr:`shopml.kinds.LabelSpec.null_means`)."""
+        if self.kind.label.null_means is None or not table.num_rows:
+            return table
+        empty = pc.and_(pc.is_null(table.column("label")), pc.is_valid(table.column(AVAILABLE_AT)))
+        return table.filter(pc.invert(empty))
+
     @property
     def lower_is_better(self) -> bool:
         """Whether the alert metric is an error (an alert is then a rise)."""
@@ -77,6 +91,16 @@ class Measure:
             flat = pc.list_flatten(col).to_numpy(zero_copy_only=False).astype(np.float64)
             return flat.reshape(table.num_rows, -1) if table.num_rows else flat.reshape(0, 0)
         return col.to_numpy(zero_copy_only=False).astype(np.float64)
+
+    def blocks(self, table: pa.Table, seconds: float) -> np.ndarray:
+        """The bootstrap block of each row of a joined window: its key in the kind's ``block_column``
+        where the table has it (a session), else (and for rows without one) its ``seconds``-long time
+        block."""
+        blocks = time_blocks(table.column("__time").to_numpy(), seconds)
+        column = self.kind.block_column
+        if column and column in table.column_names:
+            blocks = key_blocks(table.column(column).to_pylist(), blocks)
+        return blocks
 
     def decisions(self, table: pa.Table) -> np.ndarray:
         """The logged decision of a thresholded kind (float 0/1); zeros otherwise."""
