@@ -5,8 +5,11 @@ A kind that estimates performance before labels (binary: calibrated scores, see
 :mod:`shopml.monitor.performance.estimate`) is measured by the score engine of
 :func:`~shopml.monitor.performance.windows.realised_performance` instead, so that its realised and
 estimated figures come from one definition. Every other kind (multiclass, regression) is measured here,
-with the same draws: one Poisson(1) weight per block (``blocks``, e.g. the hour a row fell in; ``None``:
-rows are independent), the pre-drawn ``weights`` reused across windows when given.
+with the same draws: one Poisson(1) weight per block (``blocks``, e.g. the hour a row fell in, or a
+recommender's session; ``None``: rows are independent), the pre-drawn ``weights`` reused across windows
+when given. Rows spread over fewer than ``MIN_BLOCKS`` blocks (a burst of traffic within one hour) are
+resampled one by one: a bootstrap over two or three blocks says nothing about the spread (over one it
+gives an interval of zero width), so the interval then ignores the dependence between rows of a block.
 
 >>> import numpy as np
 >>> from shopml.kinds import get_kind
@@ -25,7 +28,10 @@ import numpy as np
 from shopml.kinds import ModelKind
 from shopml.stats import Interval, block_index
 
-__all__ = ["family_intervals"]
+__all__ = ["MIN_BLOCKS", "family_intervals"]
+
+#: Fewest distinct blocks a block bootstrap resamples; fewer: rows are resampled.
+MIN_BLOCKS = 10
 
 
 def family_intervals(
@@ -46,10 +52,9 @@ def family_intervals(
     family = kind.weighted_metrics(labels, pred, **dict(context or {}))
     n = int(np.shape(labels)[0])
     point = family(np.ones((1, n)))
-    if blocks is None:
+    ids, k = (None, n) if blocks is None else block_index(blocks)
+    if ids is not None and k < MIN_BLOCKS:
         ids, k = None, n
-    else:
-        ids, k = block_index(blocks)
     if weights is not None and weights.shape[1] >= k:
         w = np.asarray(weights[:, :k], dtype=np.float64)
     else:
