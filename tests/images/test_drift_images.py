@@ -122,6 +122,19 @@ def test_reference_sample_is_saved_beside_the_bundle(trained: Trained) -> None:
     assert np.allclose(embed(run.serving, x), served, atol=1e-4)
 
 
+def test_bundle_records_the_predicted_categories_of_the_validation_photos(trained: Trained) -> None:
+    """The multiclass kind's output check (chi-square on the logged predicted label) needs the label
+    counts the model gave held-out photos: every class named, as many as the validation photos."""
+    from shopml.registry import Registry
+
+    bundle = Registry(trained.ws).load_bundle("images", "champion")
+    counts = (bundle.meta.model_extra or {})["reference_outputs"]["predicted_label"]
+    run = trained.result.run
+    assert list(counts) == run.classes and sum(counts.values()) == run.n_valid
+    predicted = np.bincount(run.valid_proba.argmax(1), minlength=len(run.classes))
+    assert [counts[c] for c in run.classes] == predicted.tolist()
+
+
 def test_monitor_reads_photo_drift_and_realised_accuracy(trained: Trained, tmp_path: Path) -> None:
     from shopml.cli.main import app
     from shopml.images.idx import load_test_set
@@ -148,6 +161,8 @@ def test_monitor_reads_photo_drift_and_realised_accuracy(trained: Trained, tmp_p
     checks = {c.column: c for c in quiet.output_drift}
     assert {"embedding", "brightness", "contrast", "sharpness"} <= set(checks)
     assert checks["embedding"].test == "mmd" and checks["brightness"].test == "ks"
+    label = checks["predicted_label"]  # the kind's output check has its reference
+    assert (label.test, label.verdict, label.n_reference) == ("chi2", "ok", trained.result.run.n_valid)
     assert not [c for c in quiet.output_drift if c.drifted], [c.to_dict() for c in quiet.output_drift]
 
     # darker lighting: the embedding test and brightness catch it, and the alert names them

@@ -15,7 +15,7 @@ from shopml.images.config import ImagesConfig
 from shopml.images.export import EMBEDDING, Export
 from shopml.images.flow import ImagesRun, run_images
 
-__all__ = ["IMAGE_SHAPE", "ImagesResult", "review_of", "train_images"]
+__all__ = ["IMAGE_SHAPE", "ImagesResult", "reference_outputs", "review_of", "train_images"]
 
 #: One served photo: channels, height, width (the ONNX input is ``[N, *IMAGE_SHAPE]``).
 IMAGE_SHAPE = (1, 28, 28)
@@ -69,6 +69,17 @@ def review_of(run: ImagesRun) -> dict[str, Any]:
     }
 
 
+def reference_outputs(run: ImagesRun) -> dict[str, dict[str, int]]:
+    """``bundle.json``'s ``reference_outputs``: how often the model predicts each category on the
+    validation photos (never trained on, drawn like the served ones), the reference of the multiclass
+    kind's output check (chi-square on the logged ``predicted_label``). Every class is named, zero
+    counts included."""
+    import numpy as np
+
+    counts = np.bincount(np.argmax(run.valid_proba, axis=1), minlength=len(run.classes))
+    return {"predicted_label": {c: int(n) for c, n in zip(run.classes, counts, strict=True)}}
+
+
 def _meta(run: ImagesRun, cfg: ImagesConfig, exported: Export) -> dict[str, Any]:
     from shopml.train.lineage import build_lineage
 
@@ -104,6 +115,7 @@ def _meta(run: ImagesRun, cfg: ImagesConfig, exported: Export) -> dict[str, Any]
         "metrics": flat,
         "review_threshold": review["threshold"],
         "review": review,
+        "reference_outputs": reference_outputs(run),
         "embedding_output": EMBEDDING,
         "embedding_dim": exported.embedding_dim,
         "embedding_parity_max_abs_diff": exported.embedding_parity,
