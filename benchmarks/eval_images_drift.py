@@ -4,7 +4,12 @@ corruption, severity and window size, and their false-alarm rate on clean window
 
     nice -n 10 .venv/bin/python -m benchmarks.eval_images_drift [--runs 20] [--json out.json]
     .venv/bin/python -m benchmarks.eval_images_drift --data /usr/share/datasets/fashion-mnist
-    .venv/bin/python -m benchmarks.eval_images_drift --quick      # a smoke run, a minute or two
+    .venv/bin/python -m benchmarks.eval_images_drift --quick      # a smoke run, about 20 s
+
+The figures on docs/benchmarks/images.md ("Watching photos", about 5–6 minutes each on one thread):
+
+    .venv/bin/python -m benchmarks.eval_images_drift --runs 50 --windows 50 200 500 --severities 0 1 2 \
+        --calib-runs 1000 --calib-windows 50 200 500 [--data /usr/share/datasets/fashion-mnist]
 
 A quick CNN is trained on every category but the last (simulated photos by default); its reference
 sample is what training saves beside the bundle (held-out validation photos). Each run draws a window of
@@ -12,15 +17,15 @@ test photos of the seen categories, corrupts it (or not: the clean rows), and ru
 (:func:`shopml.monitor.drift.embedding.compare_sample`) at alpha 0.05. ``new_category`` replaces a share
 of the window by test photos of the held-out category. Rates come with Wilson 95% intervals.
 
-First, the tests' own calibration: clean reference/current splits of the same held-out photos
-(``--calib-runs`` per size in ``--calib-windows``), fresh rows on both sides every time, so the splits
-are exchangeable and a window's false-alarm rate must sit inside the binomial band of alpha (the central
-95% of Binomial(runs, alpha)). It is counted twice: as the monitor decides (a KS column also needs the
-numeric relevance floor, so its rate may sit below alpha) and on significance alone (every p-value
-corrected together, no floor: the rate the correction promises). The clean rows of the table are
-another thing: windows of test photos against the one reference sample training wrote, so all their
-runs share that reference and their rate is conditional on it (runs are not independent draws of the
-false-alarm rate).
+First, the tests' own calibration: clean reference/current splits of the test photos of the seen
+categories (``--calib-runs`` per size in ``--calib-windows``), fresh rows on both sides every time, so
+the splits are exchangeable and a window's false-alarm rate must sit inside the binomial band of alpha
+(the central 95% of Binomial(runs, alpha)). It is counted twice: as the monitor decides (a KS column
+also needs the numeric relevance floor, so its rate may sit below alpha) and on significance alone
+(every p-value corrected together, no floor: the rate the correction promises). The clean rows of the
+table are another thing: windows of test photos against the one reference sample training wrote, so all
+their runs share that reference and their rate is conditional on it (runs are not independent draws of
+the false-alarm rate).
 """
 
 from __future__ import annotations
