@@ -10,11 +10,12 @@ from shopml.errors import ConfigError
 
 __all__ = ["SERVED", "TARGETS", "TextConfig"]
 
-#: target -> (texts table under ``texts/``, its text columns, the label column)
-TARGETS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "category": ("products", ("title", "description"), "category"),
-    "return_reason": ("reviews", ("text",), "return_reason"),
-    "intent": ("queries", ("text",), "intent"),
+#: target -> (texts table under ``texts/``, its text columns, the label column, the business key a served
+#: text may carry and its delayed label joins on: the listing, the review, the query)
+TARGETS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
+    "category": ("products", ("title", "description"), "category", "product_id"),
+    "return_reason": ("reviews", ("text",), "return_reason", "review_id"),
+    "intent": ("queries", ("text",), "intent", "query_id"),
 }
 #: Which model ``model.onnx`` holds: the INT8 student (if it passes its parity check, else the fp32
 #: student), the fp32 student, or the fine-tuned teacher.
@@ -43,7 +44,9 @@ class TextConfig:
     teacher's first layers, or ``student_init="fresh"``), ``student_epochs``, ``student_lr``, distillation
     ``temperature`` and ``alpha`` (weight of the soft-label loss against the true labels);
     ``max_train``/``max_test`` subsample (``None``: all); ``served``: :data:`SERVED`;
-    ``speed_rows`` texts timed one at a time for the speed table."""
+    ``speed_rows`` texts timed one at a time for the speed table; ``classes``: the model's classes in
+    this order (the shop's category list, which may name a class no training text has yet: the model
+    answers in it, and the labels of that class can be ingested), else the sorted labels of the texts."""
 
     data: Path | None = None
     name: str = "text"
@@ -74,8 +77,13 @@ class TextConfig:
     speed_rows: int = 200
     parity_tolerance: float = 1e-4
     quick: bool = False
+    classes: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.classes, str):
+            raise ConfigError(f"classes must be a list of class names, got the string {self.classes!r}")
+        if self.classes is not None:
+            object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
         checks = [
             (self.target in TARGETS, f"target must be one of {list(TARGETS)}, got {self.target!r}"),
             (8 <= self.max_length <= 512, f"max_length must be in [8, 512] tokens, got {self.max_length}"),
@@ -93,6 +101,10 @@ class TextConfig:
             (self.served in SERVED, f"served must be one of {list(SERVED)}, got {self.served!r}"),
             (0.5 < self.level < 1, f"level must be in (0.5, 1), got {self.level}"),
             (self.speed_rows >= 1, f"speed_rows must be >= 1, got {self.speed_rows}"),
+            (
+                self.classes is None or len(set(self.classes)) == len(self.classes) >= 2,
+                f"classes must be at least 2 distinct names, got {self.classes!r}",
+            ),
         ]
         bad = [msg for ok, msg in checks if not ok]
         if bad:

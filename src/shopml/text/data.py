@@ -16,12 +16,13 @@ import numpy as np
 from shopml.errors import DataError
 from shopml.text.config import TARGETS
 
-__all__ = ["TextSet", "load_texts"]
+__all__ = ["TextSet", "class_index", "load_texts"]
 
 
 @dataclass(frozen=True)
 class TextSet:
-    """Training and test texts with class indices into ``classes`` (sorted names)."""
+    """Training and test texts with class indices into ``classes`` (sorted names unless given); ``label``
+    names the label column and ``id_column`` the business key its delayed labels join on."""
 
     train_texts: list[str]
     train_y: np.ndarray
@@ -30,6 +31,8 @@ class TextSet:
     classes: list[str]
     table: str
     source: str
+    label: str = ""
+    id_column: str | None = None
 
     def subset(self, max_train: int, max_test: int, seed: int) -> TextSet:
         """A seeded random subset of at most ``max_train``/``max_test`` texts (order kept)."""
@@ -56,12 +59,26 @@ class TextSet:
         return h.hexdigest()[:16]
 
 
-def load_texts(world: str | Path, target: str) -> TextSet:
+def class_index(labels: list[object], classes: list[str] | None, field: str) -> tuple[list[str], np.ndarray]:
+    """The class list (``classes`` as given, else the sorted labels) and each label's index in it; a
+    label outside the given classes is an error naming them."""
+    names = sorted({str(v) for v in labels if v is not None}) if classes is None else list(classes)
+    if len(names) < 2:
+        raise DataError(f"{field} needs at least 2 classes, got {names}")
+    unknown = sorted({str(v) for v in labels if v is not None} - set(names))
+    if unknown:
+        raise DataError(f"{field} holds classes {unknown} that are not in classes {names}")
+    index = {c: i for i, c in enumerate(names)}
+    return names, np.array([index.get(str(v), -1) if v is not None else -1 for v in labels], dtype=np.int64)
+
+
+def load_texts(world: str | Path, target: str, classes: list[str] | None = None) -> TextSet:
     """Read ``world/texts/<table>`` for ``target`` (see :data:`shopml.text.config.TARGETS`); the text is
-    the table's text columns joined with `` . ``; split by the ``split`` column."""
+    the table's text columns joined with `` . ``; split by the ``split`` column; ``classes``: the class
+    list (default: the sorted labels)."""
     import pyarrow.dataset as pads
 
-    table, columns, label = TARGETS[target]
+    table, columns, label, id_column = TARGETS[target]
     folder = Path(world) / "texts" / table
     if not folder.is_dir():
         raise DataError(
@@ -76,13 +93,19 @@ def load_texts(world: str | Path, target: str) -> TextSet:
     texts = [" . ".join(p or "" for p in row) for row in zip(*parts, strict=True)]
     labels = t.column(label).to_pylist()
     split = np.asarray(t.column("split").to_pylist())
-    classes = sorted({str(v) for v in labels if v is not None})
-    if len(classes) < 2:
-        raise DataError(f"{folder}: column {label!r} needs at least 2 classes, got {classes}")
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index.get(str(v), -1) for v in labels], dtype=np.int64)
+    names, y = class_index(labels, classes, f"{folder}: column {label!r}")
     ok = y >= 0
     tr, te = np.flatnonzero(ok & (split == "train")), np.flatnonzero(ok & (split == "test"))
     if tr.size == 0 or te.size == 0:
         raise DataError(f"{folder}: needs rows with split 'train' and 'test', got {tr.size} and {te.size}")
-    return TextSet([texts[i] for i in tr], y[tr], [texts[i] for i in te], y[te], classes, table, str(folder))
+    return TextSet(
+        [texts[i] for i in tr],
+        y[tr],
+        [texts[i] for i in te],
+        y[te],
+        names,
+        table,
+        str(folder),
+        label,
+        id_column,
+    )

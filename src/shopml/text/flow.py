@@ -73,8 +73,9 @@ def _served(cfg: TextConfig, parity: Any) -> str:
     return cfg.served
 
 
-def run_text(cfg: TextConfig, say: Callable[[str], None]) -> TextRun:
-    """Load, fit, distil, export, quantise and measure (everything but the bundle and registration)."""
+def run_text(cfg: TextConfig, say: Callable[[str], None], data: TextSet | None = None) -> TextRun:
+    """Load (or take ``data``), fit, distil, export, quantise and measure (everything but the bundle and
+    registration)."""
     from shopml.images.evaluate import confusion, per_class
     from shopml.images.flow import peak_memory_mb
     from shopml.kinds import get_kind
@@ -94,10 +95,11 @@ def run_text(cfg: TextConfig, say: Callable[[str], None]) -> TextRun:
     from shopml.text.finetune import TokenBatches, distill, fine_tune, logits, split_valid
     from shopml.text.speed import onnx_predictor, time_predictor
 
-    if cfg.data is None:
+    if data is None and cfg.data is None:
         raise ConfigError("text training needs data: a simulated world with texts/ (--data)")
     say(f"loading texts ({cfg.target})")
-    ds = load_texts(cfg.data, cfg.target)
+    classes = list(cfg.classes) if cfg.classes else None
+    ds = data if data is not None else load_texts(cfg.data, cfg.target, classes)  # type: ignore[arg-type]
     if cfg.max_train or cfg.max_test:
         ds = ds.subset(cfg.max_train or len(ds.train_y), cfg.max_test or len(ds.test_y), cfg.seed)
     c = len(ds.classes)

@@ -20,6 +20,7 @@ from typing import Any
 
 from shopml.config import Workspace
 from shopml.text.config import TextConfig
+from shopml.text.data import TextSet
 from shopml.text.flow import TextRun, run_text
 
 __all__ = ["TOKENIZER_FILE", "TextResult", "train_text"]
@@ -80,7 +81,7 @@ def _meta(run: TextRun, cfg: TextConfig) -> dict[str, Any]:
     from shopml.text.encoder import encoder_dir
     from shopml.train.lineage import build_lineage
 
-    target = cfg.target
+    target = run.data.label or cfg.target
     lineage = build_lineage(
         data_fingerprint=run.data.fingerprint(),
         data_source=run.data.source,
@@ -104,6 +105,7 @@ def _meta(run: TextRun, cfg: TextConfig) -> dict[str, Any]:
         "embedding_output": "embedding",
         "objective": "macro_f1",
         "target": target,
+        "id_column": run.data.id_column,  # the business key a served text may carry; labels join on it
         "classes": run.classes,
         "max_length": cfg.max_length,
         "max_chars": cfg.max_chars,
@@ -126,15 +128,17 @@ def train_text(
     tracking_uri: str | None = None,
     out_dir: str | Path | None = None,
     say: Callable[[str], None] = lambda _: None,
+    data: TextSet | None = None,
 ) -> TextResult:
-    """Train, distil, export, quantise, measure, report, write the bundle and register it."""
+    """Train, distil, export, quantise, measure, report, write the bundle and register it; ``data``:
+    the texts to learn from (default: ``cfg.data``'s simulated world)."""
     from shopml.registry.bundle import ONNX_FILE, REPORT_FILE, BundleMeta, ModelBundle
     from shopml.text.encoder import tokenizer_file
     from shopml.text.reference import text_reference
     from shopml.text.report import render_text_report
     from shopml.train.publish import RegisterArgs, publish
 
-    run = run_text(cfg, say)
+    run = run_text(cfg, say, data)
     meta = BundleMeta.model_validate(_meta(run, cfg))
     html = render_text_report(run, name=cfg.name)
 

@@ -1,0 +1,197 @@
+"""A text model under the monitor when labels arrive: listings scored as the server scores them (the text
+codec, ONNX Runtime, the product id a listing carries), the category a person assigned ingested later
+with ``shopml labels ingest`` keyed on the product id, and realised accuracy / macro-F1 with intervals
+per window from ``shopml monitor``; the new product line's day is the worse one."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from shopml.config import Settings, Workspace
+from shopml.errors import ConfigError, DataError
+from shopml.simulate.texts import TextEffects, TextGen
+
+pytest.importorskip("transformers")
+
+START = datetime(2026, 5, 4, tzinfo=UTC)
+PER_DAY = 160
+SETTINGS = Settings.model_validate(
+    {
+        "performance": {
+            "history": 4,
+            "min_labelled": 20,
+            "min_rows": 20,
+            "min_positives": 20,
+            "max_pool": 1,
+            "n_bootstrap": 100,
+            "block": "1h",
+        }
+    }
+)
+
+
+def shop_categories() -> list[str]:
+    """The shop's category list: the catalogue's categories and the new product line's."""
+    from shopml.simulate.catalog import NEW_CATEGORY, PRODUCT_CATEGORIES
+
+    return sorted([c.name for c in PRODUCT_CATEGORIES] + [NEW_CATEGORY.name])
+
+
+def listings(seed: int, n: int, **effects: float) -> tuple[list[str], list[str]]:
+    """``n`` listings (title . description, as the model reads them) and their categories."""
+    g = TextGen(random.Random(seed), TextEffects(**effects))
+    rows = [g.product(held_out=False) for _ in range(n)]
+    return [f"{r['title']} . {r['description']}" for r in rows], [r["category"] for r in rows]
+
+
+@dataclass(frozen=True)
+class Trained:
+    ws: Workspace
+    bundle: Any  # shopml.registry.ModelBundle, the champion
+
+
+@pytest.fixture(scope="module")
+def trained(text_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """A tiny run (the real encoder, one short epoch) registered as ``text``, answering in the shop's
+    category list (the new product line's included, before any listing of it)."""
+    from shopml.registry import Registry
+    from shopml.text import TextConfig, train_text
+
+    ws = Workspace(tmp_path_factory.mktemp("text_monitor")).ensure()
+    cfg = TextConfig.make(
+        quick=True, data=text_world, max_train=128, max_test=48, max_length=16, batch=16, student_epochs=2,
+        speed_rows=2, n_resamples=50, threads=1, baselines=False, classes=shop_categories(),
+    )  # fmt: skip
+    train_text(cfg, ws=ws, register=True)
+    return Trained(ws, Registry(ws).load_bundle("text", "champion"))
+
+
+def _log(t: Trained, texts: list[str], cats: list[str], start: datetime, tag: str) -> pa.Table:
+    """Score listings as the server does (the text codec with each listing's product id, ONNX Runtime,
+    the kind's head wrapped by the codec), log them one per 6 minutes from ``start``; return the
+    categories a person assigned, keyed on the product id, arriving an hour later."""
+    from shopml.kinds import get_kind
+    from shopml.logstore.layout import partition_dir, write_part
+    from shopml.serve.predictor import OnnxPredictor
+    from shopml.serve.text import TextCodec
+
+    bundle = t.bundle
+    codec = TextCodec(bundle)
+    predictor = OnnxPredictor(bundle).load(codec.ort_types())
+    products = [f"pt-{tag}-{i:04d}" for i in range(len(texts))]
+    enc = codec.encode_rows([{"text": x, "product_id": p} for x, p in zip(texts, products, strict=True)])
+    out = enc.finish(codec.runner(predictor)(codec.concat([enc])))
+    head = codec.wrap_head(get_kind("multiclass").head(bundle.meta.model_dump(by_alias=True)))
+    cols = head.log_columns(out)
+    n = len(texts)
+    times = np.datetime64(start.replace(tzinfo=None), "us") + np.arange(n) * np.timedelta64(360, "s")
+    table = pa.table(
+        {
+            "request_id": [f"{tag}-{i}" for i in range(n)],
+            "ts": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "model": ["text"] * n,
+            "model_version": pa.array(np.full(n, bundle.version, np.int64)),
+            "latency_ms": np.ones(n),
+            codec.id_column: enc.ids,
+            "score": head.score(out),
+            "predicted_label": cols["predicted_label"].tolist(),
+            "probability": cols["probability"],
+            "probabilities": cols["probabilities"].tolist(),
+            "text": cols["text"].tolist(),
+            "text_length": cols["text_length"],
+            "unknown_token_rate": cols["unknown_token_rate"],
+            "embedding": pa.array(cols["embedding"].tolist(), pa.list_(pa.float32())),
+        }
+    )
+    write_part(partition_dir(t.ws.predictions_dir, "text", start.date().isoformat()), table)
+    arrived = pa.array(times + np.timedelta64(1, "h"), pa.timestamp("us", tz="UTC"))
+    return pa.table({"product_id": products, "category": cats, "label_available_at": arrived})
+
+
+def test_bundle_names_the_product_id_and_the_shop_categories(trained: Trained) -> None:
+    meta = trained.bundle.meta
+    assert meta.id_column == "product_id" and meta.target == "category"
+    assert meta.model_extra["classes"] == shop_categories()
+
+
+def test_monitor_reads_realised_accuracy_and_the_new_product_line(trained: Trained, tmp_path: Path) -> None:
+    from shopml.cli.main import app
+    from shopml.monitor import run_monitor
+
+    labels = [
+        _log(trained, *listings(11, PER_DAY), START, "a"),
+        _log(trained, *listings(12, PER_DAY), START + timedelta(days=1), "b"),
+        _log(trained, *listings(13, PER_DAY, new_line_share=0.5), START + timedelta(days=2), "c"),
+    ]
+    file = tmp_path / "categories.parquet"
+    pq.write_table(pa.concat_tables(labels), file)
+    runner = CliRunner()
+    env = {"COLUMNS": "200"}
+    ws = str(trained.ws.root)
+    out = runner.invoke(app, ["labels", "ingest", str(file), "--model", "text", "-w", ws], env=env)
+    assert out.exit_code == 0, out.stdout + out.stderr
+    said = " ".join(out.stdout.split())
+    assert "keyed on 'product_id'" in said and f"{3 * PER_DAY} of {3 * PER_DAY} matched" in said
+
+    now = START + timedelta(days=3)  # windows are the three days
+    config = tmp_path / "shopml.yaml"
+    config.write_text(json.dumps({"performance": SETTINGS.performance.model_dump()}))  # JSON is YAML
+    args = ["monitor", "--model", "text", "--window", "1d", "--now", now.isoformat(), "-w", ws]
+    out = runner.invoke(app, [*args, "--config", str(config)], env=env)
+    assert out.exit_code in (0, 1), out.stdout + out.stderr
+    said = " ".join(out.stdout.split())
+    assert "realised (" in said and "accuracy" in said and "macro_f1" in said, said
+    result = run_monitor(trained.ws, "text", "1d", now, settings=SETTINGS, html=False, write=False)
+
+    # realised accuracy and macro-F1 with intervals, per window, from the assigned categories
+    matured = [w for w in result.windows if w.realised]
+    assert len(matured) == 3, [w.realised for w in result.windows]
+    for w in matured:
+        assert w.realised is not None and {"accuracy", "macro_f1"} <= set(w.realised)
+        for name in ("accuracy", "macro_f1"):
+            m = w.realised[name]
+            assert 0 <= m.low <= m.value <= m.high <= 1
+    assert result.reference["metric"] == "macro_f1" and result.reference["value"] is not None
+    # the new product line's day is the worse one: the model answers in its class but never learned it
+    acc = [w.realised["accuracy"].value for w in matured]  # type: ignore[index]
+    assert acc[2] < min(acc[:2]) - 0.1, acc
+    assert matured[2].realised["accuracy"].high < max(acc[:2]), acc  # type: ignore[index]
+    # and the text checks name the new line's words
+    words = next(c for c in result.output_drift if c.column == "text")
+    assert words.drifted and words.note is not None and "new frequent words" in words.note
+
+
+def test_labels_outside_the_model_classes_are_refused(trained: Trained, tmp_path: Path) -> None:
+    from shopml.cli.main import app
+
+    file = tmp_path / "odd.parquet"
+    pq.write_table(pa.table({"product_id": ["pt-x"], "category": ["spaceships"]}), file)
+    out = CliRunner().invoke(
+        app, ["labels", "ingest", str(file), "--model", "text", "-w", str(trained.ws.root)]
+    )
+    assert out.exit_code != 0
+    assert "'spaceships'" in " ".join(out.stderr.split())
+
+
+def test_class_list_settings_say_what_is_wrong(text_world: Path) -> None:
+    from shopml.text import TextConfig, load_texts
+
+    with pytest.raises(ConfigError, match="classes must be at least 2 distinct names"):
+        TextConfig(classes=("a", "a"))
+    with pytest.raises(ConfigError, match="classes must be a list of class names, got the string"):
+        TextConfig(classes="fashion")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=r"holds classes \[.*'home'.*\] that are not in classes"):
+        load_texts(text_world, "category", ["fashion", "electronics"])
+    ds = load_texts(text_world, "category", shop_categories())
+    assert ds.classes == shop_categories() and ds.id_column == "product_id" and ds.label == "category"
