@@ -12,6 +12,9 @@ positives (``split.min_test_positives``), since the newest rows' chargebacks are
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,12 +29,58 @@ from shopml.loop.policy import LoopPolicy
 if TYPE_CHECKING:
     from shopml.train import TrainConfig
 
-__all__ = ["IMAGES_TASK", "WEIGHT_COLUMN", "Trainer", "policy_kind", "train_challenger"]
+__all__ = [
+    "IMAGES_TASK",
+    "INPUT_TASKS",
+    "TEXT_TASK",
+    "WEIGHT_COLUMN",
+    "InputTask",
+    "Trainer",
+    "input_task",
+    "policy_kind",
+    "train_challenger",
+]
 
 #: The column that carries recency weights into ``shopml.train``.
 WEIGHT_COLUMN = "__recency_weight"
 #: The task of the photo classifier, trained by :func:`shopml.images.drift.train_from_table`.
 IMAGES_TASK = "images"
+#: The task of the text classifier, trained by :func:`shopml.text.table.train_from_table`.
+TEXT_TASK = "text"
+
+
+@dataclass(frozen=True)
+class InputTask:
+    """A model the loop trains from a table of its raw inputs (photos, texts) rather than features: its
+    kind, the bundle ``input_type`` it serves, and two functions named ``"module:function"`` (imported on
+    first use): ``train(table, target, out_dir, name, train_config) -> bundle folder`` and
+    ``score(bundle, table) -> outputs`` (what the gate compares on the holdout)."""
+
+    kind: str
+    input_type: str
+    train: str
+    score: str
+
+    def function(self, which: str) -> Callable[..., Any]:
+        """The ``train`` or ``score`` function."""
+        module, name = str(getattr(self, which)).split(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+#: The loop's input tasks, by task name.
+INPUT_TASKS: dict[str, InputTask] = {
+    IMAGES_TASK: InputTask(
+        "multiclass", "image", "shopml.images.drift:train_from_table", "shopml.images.drift:score_photos"
+    ),
+    TEXT_TASK: InputTask(
+        "multiclass", "text", "shopml.text.table:train_from_table", "shopml.text.table:score_texts"
+    ),
+}
+
+
+def input_task(input_type: str | None) -> InputTask | None:
+    """The input task that serves bundles of ``input_type`` (``None``: a feature-table model)."""
+    return next((t for t in INPUT_TASKS.values() if t.input_type == input_type), None)
 
 
 class Trainer(Protocol):
@@ -77,26 +126,28 @@ def _config(policy: LoopPolicy, data_dir: Path, **extra: Any) -> TrainConfig:
 
 
 def policy_kind(policy: LoopPolicy) -> ModelKind:
-    """The kind of model the loop trains (``kind`` of its training config; the presets are binary;
-    ``images``: the photo classifier, multiclass)."""
-    if policy.task == IMAGES_TASK:
-        return get_kind("multiclass")
+    """The kind of model the loop trains (``kind`` of its training config; the presets are binary; an
+    input task's own kind: the photo and text classifiers are multiclass)."""
+    task = INPUT_TASKS.get(policy.task)
+    if task is not None:
+        return get_kind(task.kind)
     return get_kind(str(getattr(_config(policy, Path(".")), "kind", "binary")))
 
 
 def train_challenger(
     table: pa.Table, weights: np.ndarray, policy: LoopPolicy, out_dir: Path, now: datetime
 ) -> Path:
-    """Train with ``shopml.train`` on ``table`` (the task preset overlaid by ``policy.train_config``);
-    the ``images`` task trains the photo classifier on a photo table (:mod:`shopml.images.drift`)."""
+    """Train with ``shopml.train`` on ``table`` (the task preset overlaid by ``policy.train_config``); an
+    input task (:data:`INPUT_TASKS`: ``images`` on a photo table, ``text`` on a text table) trains its
+    own model with ``policy.train_config`` as its settings."""
     from shopml import train as train_api
 
     drop = [c for c in (policy.data.label_time_column,) if c in table.column_names]
     data = table.drop_columns(drop)
-    if policy.task == IMAGES_TASK:
-        from shopml.images.drift import train_from_table
-
-        return train_from_table(data, policy.data.target, out_dir, policy.model, policy.train_config)
+    task = INPUT_TASKS.get(policy.task)
+    if task is not None:
+        train = task.function("train")
+        return Path(train(data, policy.data.target, out_dir, policy.model, policy.train_config))
     weighted: dict[str, Any] = {}
     if data.num_rows and not np.allclose(weights, weights.max()):  # recency weights reach the model fit
         data = data.append_column(WEIGHT_COLUMN, pa.array(np.asarray(weights, dtype=np.float64)))

@@ -29,7 +29,7 @@ from shopml.journal import promote as promote_champion
 from shopml.journal.events import Event, Severity
 from shopml.kinds import ModelKind, get_kind
 from shopml.loop.audit import Audit
-from shopml.loop.challenger import Trainer, policy_kind
+from shopml.loop.challenger import Trainer, input_task, policy_kind
 from shopml.loop.gate import GateDecision, decide, metric_label, write_gate_report
 from shopml.loop.policy import LoopPolicy
 from shopml.loop.scoring import score_table
@@ -81,12 +81,10 @@ def _data_end(bundle: ModelBundle) -> datetime | None:
 
 
 def _scorer(bundle: ModelBundle) -> Callable[[ModelBundle, Any], np.ndarray]:
-    """How the gate scores the holdout: a photo model's graph takes photos, the others a feature table."""
-    if bundle.meta.input_type == "image":
-        from shopml.images.drift import score_photos
-
-        return score_photos
-    return score_table
+    """How the gate scores the holdout: an input task's model (photos, texts) from its own inputs
+    (:data:`shopml.loop.challenger.INPUT_TASKS`), the others from a feature table."""
+    task = input_task(bundle.meta.input_type)
+    return task.function("score") if task is not None else score_table
 
 
 class Retrainer:
