@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from shopml.config import Settings, Workspace
 from shopml.errors import ConfigError, DataError
+from shopml.kinds import get_kind
 from shopml.simulate.texts import TextEffects, TextGen
 
 pytest.importorskip("transformers")
@@ -170,6 +171,38 @@ def test_monitor_reads_realised_accuracy_and_the_new_product_line(trained: Train
     # and the text checks name the new line's words
     words = next(c for c in result.output_drift if c.column == "text")
     assert words.drifted and words.note is not None and "new frequent words" in words.note
+
+
+def test_a_served_listing_joins_its_category_on_the_product_id(trained: Trained, tmp_path: Path) -> None:
+    """Through a real server: the listing's product id is accepted beside the text and logged, and the
+    category assigned later joins on it."""
+    import httpx
+    from tests.serve.conftest import serve_settings, start_server
+
+    from shopml.logstore import ingest_labels
+    from shopml.registry import Registry
+
+    texts, cats = listings(21, 6)
+    products = [f"pt-served-{i}" for i in range(len(texts))]
+    server = start_server(serve_settings(trained.ws.root), Registry(trained.ws), poll=False)
+    try:
+        instances = [{"text": x, "product_id": p} for x, p in zip(texts, products, strict=True)]
+        r = httpx.post(server.url + "/v1/models/text/predict", json={"instances": instances}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert [p["label"] for p in r.json()["predictions"]]
+        bad = httpx.post(
+            server.url + "/v1/models/text/predict", json={"instances": [{"text": "x", "sku": "1"}]}
+        )
+        assert bad.status_code == 422 and "unexpected fields ['sku']" in bad.json()["error"]
+    finally:
+        server.stop()  # flushes the prediction log
+    labels = pa.table({"product_id": products, "category": cats})
+    meta = trained.bundle.meta
+    done = ingest_labels(
+        trained.ws, "text", labels, label_column="category", id_column=meta.id_column,
+        kind=get_kind("multiclass"), meta=meta.model_dump(by_alias=True),
+    )  # fmt: skip
+    assert done.key_column == "product_id" and done.matched == len(texts)
 
 
 def test_labels_outside_the_model_classes_are_refused(trained: Trained, tmp_path: Path) -> None:
