@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from shopml.config import Settings, Workspace
 from shopml.errors import ConfigError, DataError
 from shopml.kinds import get_kind
-from shopml.simulate.texts import TextEffects, TextGen
+from shopml.simulate.texts import TEST_SHARE, TextEffects, TextGen
 
 pytest.importorskip("transformers")
 
@@ -50,9 +50,10 @@ def shop_categories() -> list[str]:
 
 
 def listings(seed: int, n: int, **effects: float) -> tuple[list[str], list[str]]:
-    """``n`` listings (title . description, as the model reads them) and their categories."""
-    g = TextGen(random.Random(seed), TextEffects(**effects))
-    rows = [g.product(held_out=False) for _ in range(n)]
+    """``n`` listings (title . description, as the model reads them) and their categories, in the
+    world's mix: a ``TEST_SHARE`` of them from the templates and words training never sees."""
+    g, r = TextGen(random.Random(seed), TextEffects(**effects)), random.Random(seed + 1)
+    rows = [g.product(held_out=r.random() < TEST_SHARE) for _ in range(n)]
     return [f"{r['title']} . {r['description']}" for r in rows], [r["category"] for r in rows]
 
 
@@ -168,6 +169,19 @@ def test_monitor_reads_realised_accuracy_and_the_new_product_line(trained: Train
     acc = [w.realised["accuracy"].value for w in matured]  # type: ignore[index]
     assert acc[2] < min(acc[:2]) - 0.1, acc
     assert matured[2].realised["accuracy"].high < max(acc[:2]), acc  # type: ignore[index]
+
+    # the drift reference is the run's own texts: the ordinary days are quiet, the new line's is not
+    quiet = run_monitor(
+        trained.ws, "text", "1d", now - timedelta(days=1), settings=SETTINGS, html=False, write=False
+    )
+    checks = {c.column: c for c in quiet.output_drift}
+    assert not checks["text"].drifted and not checks["embedding"].drifted, [
+        c.to_dict() for c in checks.values()
+    ]
+    checks = {c.column: c for c in result.output_drift}
+    words = checks["text"]
+    assert words.drifted and words.note is not None and checks["embedding"].drifted
+    assert {"'pawly'", "'whiskerz'"} & set(words.note.replace(",", " ").split()), words.note
 
 
 def test_a_served_listing_joins_its_category_on_the_product_id(trained: Trained, tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ class TextRun:
     served: str
     per_class: list[dict[str, Any]]
     confusion: np.ndarray
-    test_embedding: np.ndarray  # the served model's embeddings of the test texts (the drift reference)
+    test_embedding: np.ndarray  # the served model's embeddings of the test texts
+    train_embedding: np.ndarray  # ... and of the training texts (with the test texts: the drift reference)
     teacher: Any  # torch modules (input_ids, attention_mask) -> (probabilities, embedding)
     student: Any
     n_train: int
@@ -175,6 +176,7 @@ def run_text(cfg: TextConfig, say: Callable[[str], None], data: TextSet | None =
         )
     served = _served(cfg, parity)
     p = models[served]["proba"]
+    _, train_embedding = onnx_outputs(onnx[served], ids, mask)  # the served graph, as the server logs it
     return TextRun(
         cfg=cfg,
         data=ds,
@@ -187,6 +189,7 @@ def run_text(cfg: TextConfig, say: Callable[[str], None], data: TextSet | None =
         per_class=per_class(ds.test_y, p, ds.classes),
         confusion=confusion(ds.test_y, p, c),
         test_embedding=embedding[served],
+        train_embedding=train_embedding,
         teacher=teacher,
         student=student,
         n_train=len(tr),

@@ -2,9 +2,9 @@
 
 Two files, compared with what the server logs per text (:mod:`shopml.serve.text`):
 
-* ``reference_sample.npz`` (:mod:`shopml.monitor.drift.embedding`): for up to ``max_rows`` held-out
-  texts, drawn at random with the run's seed, the pooled ``embedding`` (tested with MMD) and the
-  ``text_length`` (KS);
+* ``reference_sample.npz`` (:mod:`shopml.monitor.drift.embedding`): for up to ``max_rows`` of the given
+  texts (a training run gives all of its texts, training and held-out), drawn at random with the run's
+  seed, the pooled ``embedding`` (tested with MMD) and the ``text_length`` (KS);
 * ``text_reference.json``: how often each word (the tokenizer's own normalised pre-tokens) occurs in
   all the given texts, the count of words and texts, the mean unknown-token rate and the number of texts
   with an unknown token — what :mod:`shopml.text.drift` compares the logged texts with.
@@ -85,7 +85,7 @@ def text_reference(
     max_rows: int = MAX_REFERENCE_ROWS,
     seed: int = 0,
 ) -> Path:
-    """Write the drift reference of held-out ``texts`` into the bundle ``folder``: their embeddings
+    """Write the drift reference of ``texts`` into the bundle ``folder``: their embeddings
     (given as ``embeddings`` ``[N, H]`` or computed with ``module``, the exported model) for a sample of
     ``max_rows``, per-text unknown-token rates and lengths, and the word counts of all ``texts``.
     ``tokenizer``: the bundle's ``tokenizer.json`` (a path) or a loaded ``tokenizers.Tokenizer``."""

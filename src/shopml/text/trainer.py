@@ -6,7 +6,7 @@ The bundle serves texts (``input_type: "text"``): ``model.onnx`` takes ``input_i
 ``probabilities``, ``label`` and ``embedding``. Which model it holds is ``served`` (the INT8 student
 unless its parity check failed); ``variants/`` keeps the others' graphs when ``keep_variants``. The drift
 reference (:mod:`shopml.text.reference`: the served model's embeddings, word counts and unknown-token
-rates of the held-out texts) is written beside it.
+rates of the run's texts, training and held-out) is written beside it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from shopml.config import Workspace
 from shopml.text.config import TextConfig
@@ -151,8 +153,11 @@ def train_text(
             for name, raw in run.onnx.items():
                 (staging / "variants" / f"{name}.onnx").write_bytes(raw)
         (staging / REPORT_FILE).write_text(html, encoding="utf-8")
+        # the reference is every text of the run, training and held-out, in the world's own mix: the held-out
+        # texts alone are written from other templates, and ordinary traffic looked drifted against them
         text_reference(
-            staging, run.data.test_texts, staging / TOKENIZER_FILE, embeddings=run.test_embedding,
+            staging, run.data.train_texts + run.data.test_texts, staging / TOKENIZER_FILE,
+            embeddings=np.concatenate([run.train_embedding, run.test_embedding]),
             max_length=cfg.max_length, seed=cfg.seed,
         )  # fmt: skip
         ModelBundle(staging, meta).save_meta()
