@@ -1,8 +1,9 @@
 """The loop retrains the text classifier on the new-product-line scenario: the simulator's listings
 (title and description, the category a person assigned two hours later) as a text table; the first
-retrain, before the new line, makes the champion; the second, after pet supplies took a share of the
-listings, trains on them, passes the gate on macro-F1 and is promoted, and the new champion categorises
-the new line's listings better. Bad text tables say which column is wrong."""
+retrain, before the new line, makes the champion; after pet supplies took a share of the listings, a
+loop pass runs the monitor over the champion's served listings, its drift warning fires the trigger,
+and the challenger, trained on the new line too, passes the gate on macro-F1 and is promoted; the new
+champion categorises the new line's listings better. Bad text tables say which column is wrong."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
+from tests.text.conftest import log_served
 
 from shopml.config import Workspace
 from shopml.errors import DataError, SchemaError
@@ -80,8 +82,9 @@ def _policy(path: Path, **train: Any) -> Any:
 
 def test_the_loop_retrains_the_text_model_on_a_new_product_line(tmp_path: Path) -> None:
     from shopml.loop import Loop
+    from shopml.loop.policy import MonitorPolicy
     from shopml.registry import Registry
-    from shopml.text.table import score_texts
+    from shopml.text.table import score_texts, table_texts
 
     path = _world(tmp_path)
     ws = Workspace(tmp_path / "ws").ensure()
@@ -95,11 +98,20 @@ def test_the_loop_retrains_the_text_model_on_a_new_product_line(tmp_path: Path) 
     assert old.meta.input_type == "text" and old.meta.id_column == "product_id"
     assert old.meta.model_extra["classes"] == shop_categories()
 
-    events = Loop(ws, policy).retrain("new product line", now=START + timedelta(days=DAYS))
-    assert [e.kind for e in events] == ["trigger", "retrain", "gate", "promotion"], [
+    # the champion serves the last day's listings; a loop pass runs the monitor, whose drift warning on
+    # the new line's words and embeddings fires the drift trigger: retrain, gate, promotion
+    now = START + timedelta(days=DAYS)
+    day = pq.read_table(path).filter(pc.field("event_time") >= pa.scalar(now - timedelta(days=1)))
+    times = day.column("event_time").to_numpy().astype("datetime64[us]")
+    log_served(ws, old, table_texts(day), times, "served", day.column("product_id").to_pylist())
+    watched = policy.model_copy(update={"monitor": MonitorPolicy(enabled=True, window="1d")})
+    events = Loop(ws, watched).step(now)
+    kinds = [e.kind for e in events]
+    assert kinds[-4:] == ["trigger", "retrain", "gate", "promotion"] and "drift" in kinds, [
         e.summary for e in events
     ]
-    retrain, gate = events[1], events[2]
+    trigger, retrain, gate = events[-4], events[-3], events[-2]
+    assert trigger.evidence["reasons"] == ["drift"], trigger.summary
     assert isinstance(retrain.evidence["test_macro_f1"], float) and retrain.evidence["train_rows"] >= 150
     report = json.loads(Path(gate.links[0]).read_text())
     assert report["metric"] == "macro_f1" and report["verdict"] == "promote"

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.text.conftest import log_served
 from typer.testing import CliRunner
 
 from shopml.config import Settings, Workspace
@@ -83,40 +84,9 @@ def _log(t: Trained, texts: list[str], cats: list[str], start: datetime, tag: st
     """Score listings as the server does (the text codec with each listing's product id, ONNX Runtime,
     the kind's head wrapped by the codec), log them one per 6 minutes from ``start``; return the
     categories a person assigned, keyed on the product id, arriving an hour later."""
-    from shopml.kinds import get_kind
-    from shopml.logstore.layout import partition_dir, write_part
-    from shopml.serve.predictor import OnnxPredictor
-    from shopml.serve.text import TextCodec
-
-    bundle = t.bundle
-    codec = TextCodec(bundle)
-    predictor = OnnxPredictor(bundle).load(codec.ort_types())
     products = [f"pt-{tag}-{i:04d}" for i in range(len(texts))]
-    enc = codec.encode_rows([{"text": x, "product_id": p} for x, p in zip(texts, products, strict=True)])
-    out = enc.finish(codec.runner(predictor)(codec.concat([enc])))
-    head = codec.wrap_head(get_kind("multiclass").head(bundle.meta.model_dump(by_alias=True)))
-    cols = head.log_columns(out)
-    n = len(texts)
-    times = np.datetime64(start.replace(tzinfo=None), "us") + np.arange(n) * np.timedelta64(360, "s")
-    table = pa.table(
-        {
-            "request_id": [f"{tag}-{i}" for i in range(n)],
-            "ts": pa.array(times, pa.timestamp("us", tz="UTC")),
-            "model": ["text"] * n,
-            "model_version": pa.array(np.full(n, bundle.version, np.int64)),
-            "latency_ms": np.ones(n),
-            codec.id_column: enc.ids,
-            "score": head.score(out),
-            "predicted_label": cols["predicted_label"].tolist(),
-            "probability": cols["probability"],
-            "probabilities": cols["probabilities"].tolist(),
-            "text": cols["text"].tolist(),
-            "text_length": cols["text_length"],
-            "unknown_token_rate": cols["unknown_token_rate"],
-            "embedding": pa.array(cols["embedding"].tolist(), pa.list_(pa.float32())),
-        }
-    )
-    write_part(partition_dir(t.ws.predictions_dir, "text", start.date().isoformat()), table)
+    times = np.datetime64(start.replace(tzinfo=None), "us") + np.arange(len(texts)) * np.timedelta64(360, "s")
+    log_served(t.ws, t.bundle, texts, times, tag, products)
     arrived = pa.array(times + np.timedelta64(1, "h"), pa.timestamp("us", tz="UTC"))
     return pa.table({"product_id": products, "category": cats, "label_available_at": arrived})
 
