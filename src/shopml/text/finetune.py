@@ -105,7 +105,7 @@ def _fit_config(cfg: TextConfig, n_classes: int, *, epochs: int, lr: float, step
         lr=lr,
         weight_decay=cfg.weight_decay,
         schedule="one_cycle",
-        warmup=min(0.5, max(0.1, 1.5 / (steps + 1))),
+        warmup=min(0.9, max(0.1, 1.5 / (steps + 1))),
         clip_norm=1.0,
         grad_every=5,
         patience=cfg.patience,
