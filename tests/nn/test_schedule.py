@@ -29,6 +29,18 @@ def test_one_cycle_warms_up_then_anneals() -> None:
     assert lrs[0] < 0.01 and lrs[-1] < 0.01
 
 
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 8, 9, 10, 39])
+@pytest.mark.parametrize("warmup", [0.1, 0.25])
+def test_one_cycle_with_few_steps_never_divides_by_zero(steps: int, warmup: float) -> None:
+    """(steps + 1) x warm-up of exactly 1 (9 steps at 0.1, 3 at 0.25) ended PyTorch's warm-up on step 0."""
+    opt = torch.optim.SGD(mlp().parameters(), lr=0.1)
+    sched = make_scheduler(opt, "one_cycle", steps, 0.1, warmup=warmup)
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        assert 0 < opt.param_groups[0]["lr"] <= 0.1
+
+
 def test_cosine_and_constant() -> None:
     cos = _lrs("cosine")
     assert cos[0] == pytest.approx(0.1) and all(a >= b for a, b in itertools.pairwise(cos))

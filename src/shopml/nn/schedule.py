@@ -31,16 +31,23 @@ def make_scheduler(
     optimizer: torch.optim.Optimizer, name: str, total_steps: int, max_lr: float, warmup: float = 0.25
 ) -> Any:
     """A scheduler stepped once per batch: ``one_cycle`` (warm-up over ``warmup`` of the steps to
-    ``max_lr``, cosine annealing to ``max_lr/1e4``), ``cosine`` (from ``max_lr`` to 0) or ``constant``."""
+    ``max_lr``, at least 1.5 steps; cosine annealing to ``max_lr/1e4``; below 3 steps a constant rate),
+    ``cosine`` (from ``max_lr`` to 0) or ``constant``."""
     import torch
 
     if name not in SCHEDULES:
         raise ConfigError(f"schedule must be one of {list(SCHEDULES)}, got {name!r}")
     total = max(1, int(total_steps))
-    if name == "one_cycle":
+    steps = total + 1
+    if name == "one_cycle" and steps >= 4:
+        # the warm-up ends at least 1.5 steps after the first and before the last (PyTorch divides by
+        # the phases' lengths: a warm-up ending on step 0 divides by zero, e.g. 9 steps at 0.1)
+        pct = min(max(warmup, 1.5 / steps), (steps - 2.5) / steps)
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=max_lr, total_steps=total + 1, pct_start=warmup, anneal_strategy="cos"
+            optimizer, max_lr=max_lr, total_steps=steps, pct_start=pct, anneal_strategy="cos"
         )
+    if name == "one_cycle":  # too few steps for a cycle: the peak rate throughout
+        name = "constant"
     if name == "cosine":
         for g in optimizer.param_groups:
             g["lr"] = max_lr
