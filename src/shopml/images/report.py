@@ -8,27 +8,9 @@ from typing import Any
 
 from shopml.images.flow import ImagesRun
 from shopml.nn.report import figure_html, report_section
+from shopml.report import STYLE, html_table, interval_text
 
 __all__ = ["render_images_report"]
-
-STYLE = (
-    "body{font-family:sans-serif;margin:2em;max-width:1100px}"
-    "table{border-collapse:collapse}td,th{padding:2px 8px}"
-)
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "<p>none</p>"
-    cols = list(rows[0])
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in cols)
-    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
-    body = "".join("<tr>" + "".join(f"<td>{escape(fmt(r[c]))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _iv(iv: Any) -> str:
-    return f"{iv.value:.4f} [{iv.low:.4f}, {iv.high:.4f}]"
 
 
 def metric_rows(run: ImagesRun) -> list[dict[str, Any]]:
@@ -38,8 +20,8 @@ def metric_rows(run: ImagesRun) -> list[dict[str, Any]]:
     return [
         {
             "model": name,
-            "accuracy": _iv(m["accuracy"]),
-            "macro-F1": _iv(m["macro_f1"]),
+            "accuracy": interval_text(m["accuracy"]),
+            "macro-F1": interval_text(m["macro_f1"]),
             "log-loss": m["log_loss"].value,
             "fit seconds": round(sec, 1),
         }
@@ -109,19 +91,19 @@ def render_images_report(run: ImagesRun, *, name: str, parity: float, config: di
         f"{run.train_seconds:.0f} s, "
         f"peak memory {run.peak_memory_mb:.0f} MB; ONNX parity max |Δ| {parity:.2e}</p>",
         f"<h2>Test metrics ({config['level']:.0%} bootstrap intervals), CNN and baselines</h2>",
-        _table(metric_rows(run)),
+        html_table(metric_rows(run)),
         "<h2>Auto-assign or review</h2>",
         f"<p>{escape(review)}</p>",
         figure_html(figs[0], include_plotlyjs=True),
         f"<h2>Calibration: ECE {run.ece:.4f}</h2>",
         figure_html(figs[1]),
         "<h2>Per class (test)</h2>",
-        _table(run.per_class),
+        html_table(run.per_class),
         figure_html(figs[2], height=520),
         figure_html(figs[3]),
         report_section(run.fit, "CNN training (guarded loop)", include_plotlyjs=False),
         "<h2>Settings</h2>",
-        _table([{"setting": k, "value": str(val)} for k, val in config.items()]),
+        html_table([{"setting": k, "value": str(val)} for k, val in config.items()]),
     ]
     head = f"<head><meta charset='utf-8'><title>{escape(name)}</title><style>{STYLE}</style></head>"
     return "<!doctype html><html>" + head + "<body>" + "\n".join(parts) + "</body></html>"

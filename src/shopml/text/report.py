@@ -6,14 +6,11 @@ from html import escape
 from typing import Any
 
 from shopml.nn.report import figure_html, report_section
+from shopml.report import STYLE, html_table, interval_text
 from shopml.text.flow import TextRun
 
 __all__ = ["metric_rows", "render_text_report", "speed_rows"]
 
-STYLE = (
-    "body{font-family:sans-serif;margin:2em;max-width:1100px}"
-    "table{border-collapse:collapse}td,th{padding:2px 8px}"
-)
 LABELS = {
     "teacher": "teacher (MiniLM-L6, fine-tuned)",
     "student": "student (distilled)",
@@ -23,27 +20,13 @@ LABELS = {
 }
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "<p>none</p>"
-    cols = list(rows[0])
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in cols)
-    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
-    body = "".join("<tr>" + "".join(f"<td>{escape(fmt(r[c]))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _iv(iv: Any) -> str:
-    return f"{iv.value:.4f} [{iv.low:.4f}, {iv.high:.4f}]"
-
-
 def metric_rows(run: TextRun) -> list[dict[str, Any]]:
     """One row per model: accuracy and macro-F1 with intervals, log-loss, fit seconds."""
     return [
         {
             "model": LABELS[name] + (" (served)" if name == run.served else ""),
-            "accuracy": _iv(m["metrics"]["accuracy"]),
-            "macro-F1": _iv(m["metrics"]["macro_f1"]),
+            "accuracy": interval_text(m["metrics"]["accuracy"]),
+            "macro-F1": interval_text(m["metrics"]["macro_f1"]),
             "log-loss": m["metrics"]["log_loss"].value,
             "fit seconds": round(m["fit_seconds"], 1),
         }
@@ -103,9 +86,9 @@ def render_text_report(run: TextRun, *, name: str) -> str:
         f"(weights SHA-256 {run.encoder_sha256[:16]}…); "
         f"peak memory {run.peak_memory_mb:.0f} MB; served model: {escape(LABELS[run.served])}</p>",
         f"<h2>Test metrics ({cfg.level:.0%} bootstrap intervals)</h2>",
-        _table(metric_rows(run)),
+        html_table(metric_rows(run)),
         "<h2>Speed and accuracy</h2>",
-        _table(speed_rows(run)),
+        html_table(speed_rows(run)),
         figure_html(figs[0], include_plotlyjs=True),
         "<h2>INT8 quantisation parity (student)</h2>",
         f"<p>accuracy {q.accuracy_fp32:.4f} → {q.accuracy_int8:.4f} "
@@ -113,12 +96,12 @@ def render_text_report(run: TextRun, *, name: str) -> str:
         f"{q.cosine_mean:.4f}, min {q.cosine_min:.4f} (mean at least 0.99); "
         f"max |Δp| {q.max_abs_probability_diff:.2e}: {'passed' if q.passed else 'failed'}</p>",
         "<h2>Per class (test, served model)</h2>",
-        _table(run.per_class),
+        html_table(run.per_class),
         figure_html(figs[1], height=520),
         report_section(run.teacher_fit, "Teacher fine-tuning (guarded loop)", include_plotlyjs=False),
         report_section(run.student_fit, "Student distillation (guarded loop)", include_plotlyjs=False),
         "<h2>Settings</h2>",
-        _table([{"setting": k, "value": str(v)} for k, v in cfg.to_dict().items()]),
+        html_table([{"setting": k, "value": str(v)} for k, v in cfg.to_dict().items()]),
     ]
     head = f"<head><meta charset='utf-8'><title>{escape(name)}</title><style>{STYLE}</style></head>"
     return "<!doctype html><html>" + head + "<body>" + "\n".join(parts) + "</body></html>"

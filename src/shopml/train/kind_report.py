@@ -5,22 +5,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from shopml.report import html_table
+
 __all__ = ["render_kind_report"]
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "<p>none</p>"
-    cols = list(rows[0])
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_fmt(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _fmt(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def render_kind_report(
@@ -47,15 +34,15 @@ def render_kind_report(
     parts = [
         f"<h1>{escape(name)} — {escape(kind)} model</h1>",
         f"<h2>Test metrics (primary: {escape(primary)}; block-bootstrap intervals by hour)</h2>",
-        _table(metric_rows),
+        html_table(metric_rows, "{:.4g}"),
         f"<h2>Fit diagnosis: {escape(str(diagnosis.get('verdict')))}</h2>",
         f"<p>{escape(str(diagnosis.get('rule')))}. Remedy: {escape(str(diagnosis.get('remedy')))}</p>",
         "<h2>Search (validation period)</h2>",
-        _table(search),
+        html_table(search, "{:.4g}"),
         "<h2>Time split</h2>",
-        _table(periods),
+        html_table(periods, "{:.4g}"),
         "<h2>Feature importance (gain)</h2>",
-        _table([{"feature": k, "gain": v} for k, v in top]),
+        html_table([{"feature": k, "gain": v} for k, v in top], "{:.4g}"),
     ]
     if parity is not None:
         parts.append(f"<p>ONNX parity: max |difference| {parity:.3g}</p>")
