@@ -25,7 +25,6 @@ import io
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_serve import _load, _port, _start, _stop
+from benchmarks.bench_serve import _load, load_points, shopml_served
 
 PATH = "/v1/models/images/predict"
 CLASSES = ["tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
@@ -173,7 +172,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"point; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-images-serve-"))
-    proc = None
     try:
         bundle = write_bundle(tmp / "bundle", serving, x[:64])
         ws = tmp / "ws"
@@ -187,22 +185,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             json.dumps({"instances": [{"image": {"b64": texts[(i + j) % len(texts)]}} for j in range(32)]})
             for i in range(0, len(texts), 32)
         ]
-        port = _port()
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
-        cmd += ["--port", str(port)]
-        proc = _start(cmd, env, f"http://127.0.0.1:{port}/v2/health/ready", tmp / "serve.log")
-        url = f"http://127.0.0.1:{port}{PATH}"
-        _load(url, one, 8, min(1.0, duration))  # warm-up
-        c1 = _load(url, one, 1, duration)
-        c32 = _load(url, one, 32, duration)
-        b32 = _load(url, [m.encode() for m in many], 2, duration)
+        with shopml_served(ws, tmp / "serve.log") as base:
+            c1, c32 = load_points(base + PATH, one, duration)
+            b32 = _load(base + PATH, [m.encode() for m in many], 2, duration)
         print(f"c=1 {c1}\nc=32 {c32}\n32 photos per request, c=2 {b32}", flush=True)
-        _stop(proc)
-        proc = None
     finally:
-        if proc is not None:
-            _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
     eager1_ms = figures["eager_batch1_us"] / 1000
     eager32_pps = 32 / (figures["eager_batch32_us"] / 1e6)

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_serve import _load, _port, _start, _stop
+from benchmarks.bench_serve import load_points, shopml_served
 from benchmarks.recs_fixture import write_recs_bundle
 
 PATH = "/v1/models/recs/predict"
@@ -95,7 +94,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; target: c=1 p50 <= {TARGET_P50_MS} ms"
     )
     tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-recs-serve-"))
-    proc = None
     try:
         bundle = write_recs_bundle(tmp / "bundle", model, items, items[:100], k=K)
         ws = tmp / "ws"
@@ -108,21 +106,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             json.dumps({"instances": [{"session": [items[i] for i in s]}], "parameters": params}).encode()
             for s in pool
         ]
-        port = _port()
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
-        cmd += ["--port", str(port)]
-        proc = _start(cmd, env, f"http://127.0.0.1:{port}/v2/health/ready", tmp / "serve.log")
-        url = f"http://127.0.0.1:{port}{PATH}"
-        _load(url, body, 8, min(1.0, duration))  # warm-up
-        c1 = _load(url, body, 1, duration)
-        c32 = _load(url, body, 32, duration)
+        with shopml_served(ws, tmp / "serve.log") as base:
+            c1, c32 = load_points(base + PATH, body, duration)
         print(f"c=1 {c1}\nc=32 {c32}", flush=True)
-        _stop(proc)
-        proc = None
     finally:
-        if proc is not None:
-            _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
     eager1_ms = figures["eager_batch1_us"] / 1000
     eager32_rps = 32 / (figures["eager_batch32_us"] / 1e6)

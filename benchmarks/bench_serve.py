@@ -34,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +191,26 @@ def _load(url: str, body: list[bytes], conns: int, duration: float) -> dict[str,
     if shutil.which("wrk"):
         return wrk_load(url, body, conns, duration)
     return python_load(url, body, conns, duration)
+
+
+@contextmanager
+def shopml_served(ws: Path, log: Path, **env: str) -> Iterator[str]:
+    """``shopml serve`` on workspace ``ws`` (one worker, one OpenMP thread, ``env`` added) on a free
+    loopback port, its output in ``log``: yields the base URL once ready, stops it on the way out."""
+    port = _port()
+    cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws), "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    proc = _start(cmd, {**os.environ, "OMP_NUM_THREADS": "1", **env}, f"{base}/v2/health/ready", log)
+    try:
+        yield base
+    finally:
+        _stop(proc)
+
+
+def load_points(url: str, body: list[bytes], duration: float) -> tuple[dict[str, float], dict[str, float]]:
+    """A short warm-up at 8 connections, then the c=1 and c=32 load points of ``body`` at ``url``."""
+    _load(url, body, 8, min(1.0, duration))
+    return _load(url, body, 1, duration), _load(url, body, 32, duration)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_serve import _load, _port, _start, _stop
+from benchmarks.bench_serve import load_points, shopml_served
 
 TARGET_P50_MS = 5.0
 CLASSES = [f"c{i}" for i in range(8)]
@@ -106,7 +105,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         flush=True,
     )
     tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-text-serve-"))
-    proc = None
     pool = titles(500)
     figures: dict[str, dict[str, float]] = {}
     try:
@@ -116,37 +114,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for path in bundles.values():
             reg.register(path, params={}, metrics={})
         body = [json.dumps({"instances": [{"text": t}]}).encode() for t in pool]
-        port = _port()
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-        cmd = [str(Path(sys.executable).parent / "shopml"), "serve", "--workspace", str(ws)]
-        cmd += ["--port", str(port)]
-        proc = _start(cmd, env, f"http://127.0.0.1:{port}/v2/health/ready", tmp / "serve.log")
-        for name in MODELS:
-            url = f"http://127.0.0.1:{port}/v1/models/{name}/predict"
-            _load(url, body, 8, min(1.0, duration))  # warm-up
-            c1 = _load(url, body, 1, duration)
-            c32 = _load(url, body, 32, duration)
-            figures[name] = {
-                "c1_p50_ms": c1["p50_us"] / 1000,
-                "c1_p99_ms": c1["p99_us"] / 1000,
-                "c1_rps": c1["rps"],
-                "c32_rps": c32["rps"],
-                "c32_p50_ms": c32["p50_us"] / 1000,
-                "c32_p99_ms": c32["p99_us"] / 1000,
-                "errors": c1["errors"] + c32["errors"],
-            }
-            f = figures[name]
-            print(
-                f"{name:13s} c=1: p50 {f['c1_p50_ms']:.2f} ms, p99 {f['c1_p99_ms']:.2f} ms,"
-                f" {f['c1_rps']:,.0f} req/s | c=32: {f['c32_rps']:,.0f} req/s, p50 {f['c32_p50_ms']:.2f} ms,"
-                f" p99 {f['c32_p99_ms']:.2f} ms | errors {f['errors']:.0f}",
-                flush=True,
-            )
-        _stop(proc)
-        proc = None
+        with shopml_served(ws, tmp / "serve.log", TOKENIZERS_PARALLELISM="false") as base:
+            for name in MODELS:
+                c1, c32 = load_points(f"{base}/v1/models/{name}/predict", body, duration)
+                figures[name] = {
+                    "c1_p50_ms": c1["p50_us"] / 1000,
+                    "c1_p99_ms": c1["p99_us"] / 1000,
+                    "c1_rps": c1["rps"],
+                    "c32_rps": c32["rps"],
+                    "c32_p50_ms": c32["p50_us"] / 1000,
+                    "c32_p99_ms": c32["p99_us"] / 1000,
+                    "errors": c1["errors"] + c32["errors"],
+                }
+                f = figures[name]
+                print(
+                    f"{name:13s} c=1: p50 {f['c1_p50_ms']:.2f} ms, p99 {f['c1_p99_ms']:.2f} ms,"
+                    f" {f['c1_rps']:,.0f} req/s | c=32: {f['c32_rps']:,.0f} req/s,"
+                    f" p50 {f['c32_p50_ms']:.2f} ms, p99 {f['c32_p99_ms']:.2f} ms | errors {f['errors']:.0f}",
+                    flush=True,
+                )
     finally:
-        if proc is not None:
-            _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
     q = figures["student_int8"]
     result: dict[str, Any] = {
