@@ -60,7 +60,8 @@ def write_recs_bundle(
 
 
 class LocalServer:
-    """``build_app`` on uvicorn in a thread of this process."""
+    """``build_app`` on uvicorn in a thread of this process (``serve``: :class:`ServeSettings` fields, e.g.
+    ``grpc_port`` for gRPC beside REST); ``stop`` flushes the prediction log."""
 
     def __init__(self, ws: Path, registry: Registry, **serve: Any) -> None:
         import uvicorn
@@ -90,6 +91,7 @@ class LocalServer:
                 raise RuntimeError("the server did not start")
             time.sleep(0.02)
         self.url = f"http://127.0.0.1:{port}"
+        self.workspace = ws
         self.workspace = ws
 
     def stop(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from benchmarks.recs_fixture import LocalServer as Server
 
 pytest.importorskip("torch")
 
@@ -65,56 +66,19 @@ PATH = "/v1/models/images/predict"
 INFER = "/v2/models/images/infer"
 
 
-class Server:
-    """``build_app`` on uvicorn (REST and gRPC) in a thread of this process."""
-
-    def __init__(self, ws: Path, **serve: Any) -> None:
-        import asyncio
-        import socket
-        import threading
-        import time
-
-        import uvicorn
-
-        from shopml.config import Settings, Workspace
-        from shopml.config.settings import ServeSettings
-        from shopml.registry import Registry
-        from shopml.serve import build_app
-        from shopml.serve.server import uvicorn_limits
-
-        ports = []
-        for _ in range(2):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                ports.append(int(s.getsockname()[1]))
-        base = {"poll_interval_s": 0.2, "log_flush_interval_s": 0.2, "grpc_port": ports[1], **serve}
-        settings = Settings(workspace=ws, serve=ServeSettings(**base))
-        self.app = build_app(settings, Registry(Workspace(ws)), poll=False)
-        options = uvicorn_limits(settings)
-        http = options.pop("http")
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=ports[0], loop="uvloop", http=http, log_level="error", **options
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{ports[0]}"
-        self.workspace = ws
-
-    def stop(self) -> None:
-        """Graceful stop: the prediction log is flushed."""
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
 @pytest.fixture(scope="module")
 def served(trained: Any) -> Any:
     """The tiny model's workspace served (bodies up to 4 MiB, so the per-photo limits are what refuse)."""
-    server = Server(trained.workspace, max_body_bytes=4 << 20)
+    import socket
+
+    from shopml.config import Workspace
+    from shopml.registry import Registry
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        grpc_port = int(sock.getsockname()[1])
+    ws = trained.workspace
+    server = Server(ws, Registry(Workspace(ws)), max_body_bytes=4 << 20, grpc_port=grpc_port)
     yield server
     server.stop()
 

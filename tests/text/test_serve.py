@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +18,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import uvicorn
+from benchmarks.recs_fixture import LocalServer as Server
 
-from shopml.config import Settings, Workspace
-from shopml.config.settings import ServeSettings
+from shopml.config import Workspace
 from shopml.registry import Registry
-from shopml.serve import build_app
-from shopml.serve.server import uvicorn_limits
 from shopml.serve.tensors import decode, encode
 from shopml.serve.text import TextCodec
 from shopml.text.export import (
@@ -45,37 +41,6 @@ CLASSES = ["bags", "dresses", "shoes", "toys"]
 PATH = "/v1/models/text/predict"
 INFER = "/v2/models/text/infer"
 TEXTS = ["red summer dress, size M", "leather hand bag", "zapatos de cuero talla 40 ☃ ☃"]
-
-
-class Server:
-    """``build_app`` on uvicorn in a thread of this process."""
-
-    def __init__(self, ws: Path, registry: Registry, **serve: Any) -> None:
-        base = {"poll_interval_s": 0.2, "log_flush_interval_s": 0.2, **serve}
-        settings = Settings(workspace=ws, serve=ServeSettings(**base))
-        self.app = build_app(settings, registry, poll=False)
-        options = uvicorn_limits(settings)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        http = options.pop("http")
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=port, loop="uvloop", http=http, log_level="warning", **options
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port}"
-        self.workspace = ws
-
-    def stop(self) -> None:
-        """Graceful stop: the prediction log is flushed."""
-        self.server.should_exit = True
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")
