@@ -183,6 +183,10 @@ class ModelKind(ABC):
     lower_is_better: ClassVar[frozenset[str]]
     output_drift: ClassVar[tuple[OutputDrift, ...]]
     label: ClassVar[LabelSpec]
+    #: How a served model of the kind reads its inputs (the serving codec's layout): ``rows`` of
+    #: features; the ranking kind reads a browsing ``session``. A bundle's ``input_type`` (``image``,
+    #: ``text``) overrides it.
+    input_layout: ClassVar[str] = "rows"
     #: The binary kind calibrates scores and chooses a decision threshold; no other kind does.
     thresholded: ClassVar[bool] = False
     #: Whether labels are 0/1 with a rare positive class (binary): every period, holdout and bootstrap

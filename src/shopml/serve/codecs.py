@@ -75,7 +75,7 @@ class Codec(Protocol):
 def layout_of(bundle: ModelBundle) -> str:
     """The input layout ``bundle`` is served with."""
     declared = getattr(bundle.meta, "input_type", None)
-    return str(declared or getattr(get_kind(bundle.meta.kind), "input_layout", "rows"))
+    return str(declared or get_kind(bundle.meta.kind).input_layout)
 
 
 def codec_for(bundle: ModelBundle, max_k: int = DEFAULT_MAX_K) -> Codec:

@@ -45,6 +45,11 @@ def window_drift(
 ) -> tuple[DriftReport | None, str | None]:
     """The drift report of ``[start, end)`` (or ``None``) and a note saying why there is none."""
     if not bundle.profile_path.exists():
+        from shopml.kinds import get_kind
+
+        layout = bundle.meta.input_type or get_kind(bundle.meta.kind).input_layout
+        if layout != "rows":  # photos, texts, sessions: no feature table to profile
+            return None, f"no feature table ({layout} inputs): watched by the output and sample checks"
         return None, f"no reference profile at {bundle.profile_path}: data drift not checked"
     cfg = config or DriftConfig()
     if log.count(start, end) == 0:
