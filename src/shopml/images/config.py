@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from shopml.errors import ConfigError
+from shopml.nn.config import RunSettings, raise_bad
 
 __all__ = ["ImagesConfig"]
 
@@ -25,13 +25,15 @@ QUICK = {
 
 
 @dataclass(frozen=True)
-class ImagesConfig:
+class ImagesConfig(RunSettings):
     """``data``: a photo folder (default Fashion-MNIST from the Debian package); the CNN's ``width``,
     ``pool`` (the grid of the final average pooling: 1 = global),
     ``epochs``, ``batch``, peak ``lr`` of the one-cycle schedule, AdamW ``weight_decay``,
     ``label_smoothing`` and ``dropout``; ``valid_share`` of the training photos held out for early
     stopping and the review threshold; ``max_train``/``max_test`` subsample (``None``: all);
     ``precision_target`` of the auto-assign threshold; ``parity_tolerance`` of the ONNX check."""
+
+    QUICK: ClassVar[dict[str, Any]] = QUICK
 
     data: Path | None = None
     name: str = "images"
@@ -72,18 +74,4 @@ class ImagesConfig:
             (0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}"),
             (0.5 < self.level < 1, f"level must be in (0.5, 1), got {self.level}"),
         ]
-        bad = [msg for ok, msg in checks if not ok]
-        if bad:
-            raise ConfigError("; ".join(bad))
-
-    @classmethod
-    def make(cls, *, quick: bool = False, **overrides: Any) -> ImagesConfig:
-        """The defaults, ``--quick``'s where asked, then ``overrides`` (``None`` values ignored)."""
-        base = cls(quick=quick, **(QUICK if quick else {}))  # type: ignore[arg-type]
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping."""
-        d = asdict(self)
-        d["data"] = str(self.data) if self.data is not None else None
-        return d
+        raise_bad(checks)

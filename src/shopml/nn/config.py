@@ -3,13 +3,41 @@ inside a run)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import Any, ClassVar, Self
 
 from shopml.errors import ConfigError
 from shopml.nn.schedule import SCHEDULES
 
-__all__ = ["FitConfig"]
+__all__ = ["FitConfig", "RunSettings", "raise_bad"]
+
+
+def raise_bad(checks: list[tuple[bool, str]]) -> None:
+    """Raise one :class:`ConfigError` naming every failed check (``(ok, message)`` pairs)."""
+    bad = [msg for ok, msg in checks if not ok]
+    if bad:
+        raise ConfigError("; ".join(bad))
+
+
+class RunSettings:
+    """What the neural tasks' run settings share (frozen dataclasses with a ``quick`` flag and a ``data``
+    folder): ``make`` (the defaults, the class's ``QUICK`` values where asked, then overrides) and a
+    JSON-ready ``to_dict``."""
+
+    #: ``--quick``'s values: a small model on a subset, seconds not minutes.
+    QUICK: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def make(cls, *, quick: bool = False, **overrides: Any) -> Self:
+        """The defaults, ``--quick``'s where asked, then ``overrides`` (``None`` values ignored)."""
+        base = cls(quick=quick, **(cls.QUICK if quick else {}))  # type: ignore[call-arg]
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (``data`` as text)."""
+        d = asdict(self)  # type: ignore[call-overload]
+        d["data"] = str(d["data"]) if d.get("data") is not None else None
+        return d
 
 
 @dataclass(frozen=True)

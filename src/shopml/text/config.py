@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from shopml.errors import ConfigError
+from shopml.nn.config import RunSettings, raise_bad
 
 __all__ = ["SERVED", "TARGETS", "TextConfig"]
 
@@ -36,7 +37,7 @@ QUICK = {
 
 
 @dataclass(frozen=True)
-class TextConfig:
+class TextConfig(RunSettings):
     """``data``: a simulated world (its ``texts/``); ``target``: what to predict (:data:`TARGETS`);
     ``max_length`` tokens per text (longer texts are cut), ``max_chars`` the longest text the server
     accepts; the teacher's ``epochs``, ``batch``, peak ``lr`` and early-stopping ``patience`` on a
@@ -47,6 +48,8 @@ class TextConfig:
     ``speed_rows`` texts timed one at a time for the speed table; ``classes``: the model's classes in
     this order (the shop's category list, which may name a class no training text has yet: the model
     answers in it, and the labels of that class can be ingested), else the sorted labels of the texts."""
+
+    QUICK: ClassVar[dict[str, Any]] = QUICK
 
     data: Path | None = None
     name: str = "text"
@@ -106,18 +109,4 @@ class TextConfig:
                 f"classes must be at least 2 distinct names, got {self.classes!r}",
             ),
         ]
-        bad = [msg for ok, msg in checks if not ok]
-        if bad:
-            raise ConfigError("; ".join(bad))
-
-    @classmethod
-    def make(cls, *, quick: bool = False, **overrides: Any) -> TextConfig:
-        """The defaults, ``--quick``'s where asked, then ``overrides`` (``None`` values ignored)."""
-        base = cls(quick=quick, **(QUICK if quick else {}))  # type: ignore[arg-type]
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping."""
-        d = asdict(self)
-        d["data"] = str(self.data) if self.data is not None else None
-        return d
+        raise_bad(checks)
