@@ -21,6 +21,7 @@ QUICK = {
     "max_test": 800,
     "n_resamples": 200,
     "threads": 1,
+    "channels_last": False,
 }
 
 
@@ -31,7 +32,9 @@ class ImagesConfig(RunSettings):
     ``epochs``, ``batch``, peak ``lr`` of the one-cycle schedule, AdamW ``weight_decay``,
     ``label_smoothing`` and ``dropout``; ``valid_share`` of the training photos held out for early
     stopping and the review threshold; ``max_train``/``max_test`` subsample (``None``: all);
-    ``precision_target`` of the auto-assign threshold; ``parity_tolerance`` of the ONNX check."""
+    ``precision_target`` of the auto-assign threshold; ``parity_tolerance`` of the ONNX check;
+    ``channels_last``: train in NHWC memory layout (oneDNN's faster CPU convolutions: a quarter less time a
+    step for the default net here; off for ``--quick``'s tiny net)."""
 
     QUICK: ClassVar[dict[str, Any]] = QUICK
 
@@ -58,6 +61,7 @@ class ImagesConfig(RunSettings):
     precision_target: float = 0.98
     parity_tolerance: float = 1e-4
     quick: bool = False
+    channels_last: bool = True
 
     def __post_init__(self) -> None:
         checks = [

@@ -89,12 +89,16 @@ def fit_cnn(
     )
     augment = Augment(seed=cfg.seed)
     smoothing = cfg.label_smoothing
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)  # type: ignore[call-overload]
 
     def loss_fn(m: Any, batch: Any) -> Any:
         xb, yb = batch
         if m.training:
             xb = augment(xb)
-        return torch.nn.functional.cross_entropy(m(xb), yb, label_smoothing=smoothing)
+        return torch.nn.functional.cross_entropy(
+            m(xb.contiguous(memory_format=layout)), yb, label_smoothing=smoothing
+        )
 
     train = Batches(x, y, cfg.batch, shuffle=True, seed=cfg.seed)
     valid = Batches(xv, yv, 512)
@@ -116,7 +120,7 @@ def fit_cnn(
         valid_loss=True,
     )
     result = fit(model, loss_fn, train, valid, _accuracy, fit_cfg, train_eval=train_eval)
-    return model, result
+    return model.to(memory_format=torch.contiguous_format), result  # exported and served in NCHW
 
 
 @dataclass
