@@ -94,10 +94,9 @@ def logits(model: Any, ids: np.ndarray, mask: np.ndarray, batch: int = 64) -> np
     return np.concatenate(out).astype(np.float32)
 
 
-def _fit_config(cfg: TextConfig, n_classes: int, *, epochs: int, lr: float, steps: int) -> Any:
-    """The guarded loop's settings; the one-cycle warm-up is a tenth of the ``steps``, and at least one
-    and a half steps: with exactly one (9 batches: torch's OneCycleLR over 10 steps) its first phase is
-    empty and it divides by zero — a loop window of the wrong size would fail the retrain."""
+def _fit_config(cfg: TextConfig, n_classes: int, *, epochs: int, lr: float) -> Any:
+    """The guarded loop's settings; the one-cycle warm-up is a tenth of the steps (``make_scheduler``
+    keeps it at least one and a half steps, so a loop window of any size trains)."""
     from shopml.nn import FitConfig
 
     return FitConfig(
@@ -105,7 +104,7 @@ def _fit_config(cfg: TextConfig, n_classes: int, *, epochs: int, lr: float, step
         lr=lr,
         weight_decay=cfg.weight_decay,
         schedule="one_cycle",
-        warmup=min(0.9, max(0.1, 1.5 / (steps + 1))),
+        warmup=0.1,
         clip_norm=1.0,
         grad_every=5,
         patience=cfg.patience,
@@ -128,7 +127,7 @@ def fine_tune(model: Any, train: TokenBatches, valid: TokenBatches, n_classes: i
         ids, mask, y, _ = batch
         return torch.nn.functional.cross_entropy(_logits(m, ids, mask), y)
 
-    config = _fit_config(cfg, n_classes, epochs=cfg.epochs, lr=cfg.lr, steps=cfg.epochs * len(train))
+    config = _fit_config(cfg, n_classes, epochs=cfg.epochs, lr=cfg.lr)
     return fit(model, loss_fn, train, valid, _accuracy, config)
 
 
@@ -149,6 +148,5 @@ def distill(student: Any, train: TokenBatches, valid: TokenBatches, n_classes: i
         kl = F.kl_div(F.log_softmax(z / t, dim=1), F.softmax(soft / t, dim=1), reduction="batchmean")
         return alpha * kl * t * t + (1 - alpha) * hard
 
-    steps = cfg.student_epochs * len(train)
-    config = _fit_config(cfg, n_classes, epochs=cfg.student_epochs, lr=cfg.student_lr, steps=steps)
+    config = _fit_config(cfg, n_classes, epochs=cfg.student_epochs, lr=cfg.student_lr)
     return fit(student, loss_fn, train, valid, _accuracy, config)
