@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -46,7 +47,7 @@ def drift(
     resolve(workspace, config)
     cfg = DriftConfig.from_yaml(drift_config) if drift_config else DriftConfig()
     schema = Schema.load(schema_file) if schema_file else None
-    report = compare(reference, current, schema, config=cfg, progress=True)
+    report = compare(reference, current, schema, config=cfg, progress=sys.stdout.isatty())
     report.save(json_out, html_out)
     _print(report)
     if fail_on_drift and report.is_drift:

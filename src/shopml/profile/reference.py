@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +34,15 @@ from shopml.errors import DataError, NotFoundError, SchemaError
 from shopml.profile.sketch import CategoricalSketch, NumericSketch, sketch_from_dict
 from shopml.schema import FeatureKind, Schema
 
-__all__ = ["PROFILE_FORMAT", "PROFILE_VERSION", "Profile", "build_profile", "float_values", "numeric_column"]
+__all__ = [
+    "PROFILE_FORMAT",
+    "PROFILE_VERSION",
+    "Columns",
+    "Profile",
+    "build_profile",
+    "float_values",
+    "numeric_column",
+]
 
 PROFILE_FORMAT = "shopml.profile"
 PROFILE_VERSION = 1
@@ -170,8 +178,21 @@ class Profile:
     __hash__ = None  # type: ignore[assignment]
 
 
+class Columns(Protocol):
+    """What :func:`build_profile` reads: a :class:`pyarrow.Table`, or anything that hands out one column
+    at a time (a Parquet row group decoded column by column keeps one column in memory, not all)."""
+
+    @property
+    def column_names(self) -> list[str]: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+    def column(self, name: str) -> pa.ChunkedArray: ...
+
+
 def build_profile(
-    table: pa.Table,
+    table: Columns,
     schema: Schema,
     scores: npt.ArrayLike | None = None,
     *,
@@ -181,17 +202,21 @@ def build_profile(
     """Profile ``table``'s model input features (numeric, categorical, boolean) as ``schema`` declares.
 
     ``scores`` (the model's scores on these rows) default to a ``score`` column when the table has one.
-    Raises :class:`SchemaError` naming any input feature the table lacks.
+    Columns are read one at a time and dropped once sketched and sampled. Raises :class:`SchemaError`
+    naming any input feature the table lacks.
     """
     if sample_size < 0:
         raise DataError(f"sample_size must be >= 0, got {sample_size}")
     inputs = [f for f in schema.input_features if f.name != SCORE_COLUMN]
-    missing = [f.name for f in inputs if f.name not in table.column_names]
+    names = table.column_names
+    missing = [f.name for f in inputs if f.name not in names]
     if missing:
-        raise SchemaError(f"table lacks input features {missing} (has {table.column_names})")
+        raise SchemaError(f"table lacks input features {missing} (has {names})")
     feats: dict[str, Sketch] = {}
     errors: dict[str, int] = {}
-    columns: dict[str, pa.ChunkedArray] = {}
+    rows = table.num_rows
+    keep, priority = _sample_rows(rows, sample_size, np.random.default_rng(seed))
+    sampled: dict[str, pa.ChunkedArray] = {}
     for spec in inputs:
         col = table.column(spec.name)
         if spec.kind == FeatureKind.NUMERIC:
@@ -204,18 +229,24 @@ def build_profile(
             if spec.kind == FeatureKind.CATEGORICAL and not _is_text(col.type):
                 col = col.cast(pa.string())  # dictionary-encoded strings are counted on their codes
             feats[spec.name] = CategoricalSketch.from_arrow(col)
-        columns[spec.name] = col
-    if scores is None and SCORE_COLUMN in table.column_names:
+        if keep is not None:
+            sampled[spec.name] = _plain(col.take(_arrow(keep)))
+        del col
+    if scores is None and SCORE_COLUMN in names:
         score_col, _ = numeric_column(table.column(SCORE_COLUMN), SCORE_COLUMN)
         scores = float_values(score_col)
     score_sketch = None if scores is None else NumericSketch.from_values(np.asarray(scores, dtype=np.float64))
+    sample = None
+    if keep is not None and priority is not None:
+        sampled[PRIORITY] = pa.chunked_array([_arrow(priority)])
+        sample = pa.table(sampled)
     return Profile(
         schema=Schema(features=tuple(inputs)),
-        rows=table.num_rows,
+        rows=rows,
         features=feats,
         scores=score_sketch,
         type_errors=errors,
-        sample=_sample(columns, table.num_rows, sample_size, np.random.default_rng(seed)),
+        sample=sample,
         sample_size=sample_size,
     )
 
@@ -262,11 +293,12 @@ def numeric_column(col: pa.ChunkedArray | pa.Array, name: str = "column") -> tup
     raise SchemaError(f"feature '{name}' is numeric in the schema but has Arrow type {t}")
 
 
-def _sample(
-    columns: dict[str, pa.ChunkedArray], rows: int, size: int, rng: np.random.Generator
-) -> pa.Table | None:
+def _sample_rows(
+    rows: int, size: int, rng: np.random.Generator
+) -> tuple[npt.NDArray[np.int64] | None, npt.NDArray[np.float64] | None]:
+    """The sampled rows (in priority order) and their priorities; ``(None, None)`` when ``size`` is 0."""
     if size == 0:
-        return None
+        return None, None
     priority = rng.random(rows)
     if rows > size:
         # the `size` smallest priorities: pre-filter below a cut that keeps ~2x as many, then partition
@@ -276,11 +308,8 @@ def _sample(
         keep = keep[np.argpartition(priority[keep], size - 1)[:size]]
     else:
         keep = np.arange(rows)
-    keep = keep[np.argsort(priority[keep])]
-    idx = _arrow(keep.astype(np.int64))
-    data = {name: _plain(col.take(idx)) for name, col in columns.items()}
-    data[PRIORITY] = pa.chunked_array([_arrow(priority[keep])])
-    return pa.table(data)
+    keep = keep[np.argsort(priority[keep])].astype(np.int64)
+    return keep, priority[keep]
 
 
 def _arrow(x: npt.NDArray[Any]) -> pa.Array:

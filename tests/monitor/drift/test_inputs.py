@@ -40,12 +40,16 @@ def _same(a: dict[str, object], b: dict[str, object]) -> None:
     assert a == b
 
 
-@pytest.mark.parametrize("multivariate", [False, True])
-def test_a_parquet_file_reads_like_the_same_rows_in_memory(tmp_path: Path, multivariate: bool) -> None:
+@pytest.mark.parametrize(("multivariate", "batch_rows"), [(False, 3_000), (True, 3_000), (True, 1_500)])
+def test_a_parquet_file_reads_like_the_same_rows_in_memory(
+    tmp_path: Path, multivariate: bool, batch_rows: int
+) -> None:
+    """Row groups of 2,000 rows: decoded a column at a time (batches of 3,000) or cut into batches
+    (1,500), the report is the dataset path's."""
     ref, cur = _table(9_000, 1), _table(7_000, 2, shift=0.2)
     pq.write_table(ref, tmp_path / "ref.parquet", row_group_size=2_000)
     pq.write_table(cur, tmp_path / "cur.parquet", row_group_size=2_000)
-    cfg = DriftConfig(batch_rows=3_000, exact_max_rows=1_000, multivariate=multivariate)
+    cfg = DriftConfig(batch_rows=batch_rows, exact_max_rows=1_000, multivariate=multivariate)
     on_disk = compare(tmp_path / "ref.parquet", tmp_path / "cur.parquet", config=cfg)
     assert on_disk.feature("amount").drifted and on_disk.feature("country").method == "exact"
     assert on_disk.feature("country").verdict == "ok"

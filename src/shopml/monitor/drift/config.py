@@ -71,7 +71,9 @@ class DriftConfig(BaseModel):
     share_threshold: float = Field(0.05, ge=0.0, le=1.0, description="weighted drifted share for 'drift'")
     min_rows: int = Field(30, ge=1, description="rows per side below which the verdict is insufficient_data")
     exact_max_rows: int = Field(5000, ge=0, description="raw values kept (exact tests) up to this many rows")
-    batch_rows: int = Field(1_000_000, ge=1000, description="rows per streamed batch")
+    batch_rows: int = Field(
+        1 << 20, ge=1000, description="rows per streamed batch (Arrow's default Parquet row group)"
+    )
     multivariate: bool = True
     multivariate_rows: int = Field(2000, ge=50, description="rows per side for the domain classifier")
     min_auc: float = Field(0.6, ge=0.5, le=1.0, description="domain-classifier AUC floor (relevance)")
