@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pool", type=int, default=None, help="final average-pooling grid (1: global)")
     parser.add_argument("--extra-block", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--mirror", action=argparse.BooleanOptionalAction, default=None, help="mirror-image averaging"
+    )
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
     args = parser.parse_args(argv)
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
             extra_block=args.extra_block,
             pool=args.pool,
+            mirror=args.mirror,
             baselines=False if args.no_baselines else None,
         )
         start = time.perf_counter()

@@ -2,10 +2,11 @@
 
     .venv/bin/python -m benchmarks.bench_images_serve [--quick] [--duration S] [--json OUT]
 
-The CNN of the default training size (width 32, the extra 14×14 block, global pooling, 10 classes as
-Fashion-MNIST) is exported to ONNX with its embedding output (parity-checked), written as an image
-bundle and registered in a fresh workspace; ``shopml serve`` (one worker, prediction logging on: the
-photo statistics and the 128-float embedding per photo) runs as its own process and is loaded over
+The CNN of the default training design (width 32, one 14×14 block, a 3×3 pooling grid, the mirror-image
+average of the served probabilities, 10 classes as Fashion-MNIST) is exported to ONNX with its
+embedding output (parity-checked), written as an image bundle and registered in a fresh workspace;
+``shopml serve`` (one worker, prediction logging on: the photo statistics and the 1,152-float
+embedding per photo) runs as its own process and is loaded over
 loopback by ``wrk`` (one thread): one photo per request at 1 and 32 connections, and 32 photos per
 request at 2 connections. Photos are 500 base64 PNGs of 28×28 random-texture pictures. The weights are
 the seeded initial ones: the cost of a forward pass does not depend on their values. PyTorch eager is
@@ -95,7 +96,7 @@ def eager(serving: Any, x: np.ndarray, reps: int) -> dict[str, float]:
     """Median µs per call of PyTorch eager (probabilities and embedding) for 1 and 32 photos."""
     import torch
 
-    clf = serving.classifier.eval()
+    serving.eval()
     t = torch.as_tensor(x, dtype=torch.float32).div(255.0).unsqueeze(1)
     out: dict[str, float] = {}
     for size in (1, 32):
@@ -105,8 +106,7 @@ def eager(serving: Any, x: np.ndarray, reps: int) -> dict[str, float]:
             batch = t[start : start + size]
             t0 = time.perf_counter()
             with torch.no_grad():
-                e = clf.embed(batch)
-                torch.softmax(clf.head(e), dim=1)
+                serving.outputs(batch)
             times.append(time.perf_counter() - t0)
         out[f"eager_batch{size}_us"] = float(np.median(times) * 1e6)
     return out
@@ -159,16 +159,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from shopml.config import Workspace
     from shopml.images.cnn import Classifier, Serving, build_cnn
+    from shopml.images.config import ImagesConfig
     from shopml.registry import Registry
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    serving = Serving(Classifier(build_cnn(len(CLASSES), 32, 0.25, True, 1), 0.29, 0.35)).eval()
+    cfg = ImagesConfig()
+    model = build_cnn(len(CLASSES), cfg.width, cfg.dropout, cfg.extra_block, cfg.pool)
+    serving = Serving(Classifier(model, 0.29, 0.35), mirror=cfg.mirror).eval()
     x = photos(500)
     texts = [png_b64(p) for p in x]
     load = os.getloadavg()
     print(
-        f"CNN width 32 (+ extra block, global pooling), {len(CLASSES)} classes; wrk: {duration:.0f} s per "
+        f"CNN width {cfg.width}, pool {cfg.pool}, extra block {cfg.extra_block}, mirror {cfg.mirror}, "
+        f"{len(CLASSES)} classes; wrk: {duration:.0f} s per "
         f"point; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     tmp = Path(tempfile.mkdtemp(prefix="shopml-bench-images-serve-"))

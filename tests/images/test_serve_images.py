@@ -325,6 +325,9 @@ def test_prediction_log_has_photo_statistics_and_embeddings(served: Server, test
         assert row[k] == pytest.approx(float(stats[k][0]), rel=1e-5)
     assert row["image_id"] == "p-1" and len(row["embedding"]) == 32
     assert row["predicted_label"] == r.json()["predictions"][0]["label"]
+    # the log's decision is the answer's auto_assign: the threshold is the review threshold
+    assert row["threshold"] == pytest.approx(r.json()["review_threshold"])
+    assert row["decision"] == int(r.json()["predictions"][0]["auto_assign"])
 
 
 def test_a_model_short_of_the_precision_target_sends_every_photo_to_review() -> None:

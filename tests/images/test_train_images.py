@@ -67,3 +67,28 @@ def test_both_pooling_heads_export_with_parity() -> None:
         serving = Serving(Classifier(build_cnn(3, width=4, extra=False, pool=pool), 0.3, 0.3))
         _, delta = export_onnx(serving, ["a", "b", "c"], x)
         assert delta <= 1e-4
+
+
+def test_mirror_averaging_is_in_the_exported_graph() -> None:
+    """With ``mirror`` the served probabilities are the mean over the photo and its mirror image: the
+    ONNX graph answers a photo and its mirror image alike, and matches PyTorch; the embedding stays the
+    photo's own."""
+    import torch
+
+    from shopml.images.cnn import Classifier, Serving, build_cnn
+    from shopml.images.export import EMBEDDING, export_graph, onnx_outputs
+
+    x = np.random.default_rng(1).integers(0, 256, (12, 28, 28)).astype(np.uint8)
+    mirrored = x[:, :, ::-1].copy()
+    torch.manual_seed(0)
+    clf = Classifier(build_cnn(3, width=4, extra=False, pool=3), 0.3, 0.3)
+    plain = export_graph(Serving(clf), ["a", "b", "c"], x)
+    both = export_graph(Serving(clf, mirror=True), ["a", "b", "c"], x)
+    assert both.parity <= 1e-4
+    p, e = onnx_outputs(both.graph, x, ["probabilities", EMBEDDING])
+    pm, em = onnx_outputs(both.graph, mirrored, ["probabilities", EMBEDDING])
+    np.testing.assert_allclose(p, pm, atol=1e-6)
+    assert np.abs(e - em).max() > 1e-3  # the embedding is of the photo as sent
+    q, qm = (onnx_outputs(plain.graph, a, ["probabilities"])[0] for a in (x, mirrored))
+    np.testing.assert_allclose(p, (q + qm) / 2, atol=1e-5)
+    np.testing.assert_allclose(e, onnx_outputs(plain.graph, x, [EMBEDDING])[0], atol=1e-5)

@@ -125,14 +125,29 @@ class Classifier(nn.Module):
 
 
 class Serving(nn.Module):
-    """What ONNX exports: the classifier followed by softmax, ``probabilities`` ``[N, C]``."""
+    """What ONNX exports: the classifier followed by softmax, ``probabilities`` ``[N, C]``.
 
-    def __init__(self, classifier: Classifier) -> None:
+    ``mirror`` (test-time augmentation): the probabilities are the mean of the photo's and its mirror
+    image's, as training saw both (flips keep the label); one more forward pass a photo, and on
+    Fashion-MNIST a third of a point of accuracy the training time would otherwise have to buy."""
+
+    def __init__(self, classifier: Classifier, mirror: bool = False) -> None:
         super().__init__()
         self.classifier = classifier
+        self.mirror = mirror
+
+    def outputs(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``probabilities`` ``[N, C]`` and the ``embedding`` ``[N, D]`` of the photo as sent (not of its
+        mirror image: drift is measured on what arrived)."""
+        clf = self.classifier
+        embedding = clf.embed(image)
+        proba = torch.softmax(clf.head(embedding), dim=1)
+        if self.mirror:
+            proba = 0.5 * (proba + torch.softmax(clf(image.flip(3)), dim=1))
+        return proba, embedding
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.classifier(image), dim=1)
+        return self.outputs(image)[0]
 
 
 class Exported(nn.Module):
@@ -141,8 +156,7 @@ class Exported(nn.Module):
 
     def __init__(self, serving: Serving) -> None:
         super().__init__()
-        self.classifier = serving.classifier
+        self.serving = serving
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        embedding = self.classifier.embed(image)
-        return torch.softmax(self.classifier.head(embedding), dim=1), embedding
+        return self.serving.outputs(image)

@@ -22,6 +22,7 @@ QUICK = {
     "n_resamples": 200,
     "threads": 1,
     "channels_last": False,
+    "pool": 1,
 }
 
 
@@ -33,19 +34,21 @@ class ImagesConfig(RunSettings):
     ``label_smoothing`` and ``dropout``; ``valid_share`` of the training photos held out for early
     stopping and the review threshold; ``max_train``/``max_test`` subsample (``None``: all);
     ``precision_target`` of the auto-assign threshold; ``parity_tolerance`` of the ONNX check;
-    ``channels_last``: train in NHWC memory layout (oneDNN's faster CPU convolutions: a quarter less time a
-    step for the default net here; off for ``--quick``'s tiny net)."""
+    ``mirror``: serve the mean of the photo's and its mirror image's probabilities (test-time
+    augmentation, the served graph does it); ``channels_last``: train in NHWC memory layout (oneDNN's
+    faster CPU convolutions: a quarter less time a step for the default net here; off for ``--quick``'s
+    tiny net)."""
 
     QUICK: ClassVar[dict[str, Any]] = QUICK
 
     data: Path | None = None
     name: str = "images"
-    epochs: int = 12
+    epochs: int = 30
     width: int = 32
-    extra_block: bool = True
-    pool: int = 1
-    batch: int = 128
-    lr: float = 3e-3
+    extra_block: bool = False
+    pool: int = 3
+    batch: int = 256
+    lr: float = 4e-3
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
     dropout: float = 0.25
@@ -61,6 +64,7 @@ class ImagesConfig(RunSettings):
     precision_target: float = 0.98
     parity_tolerance: float = 1e-4
     quick: bool = False
+    mirror: bool = True
     channels_last: bool = True
 
     def __post_init__(self) -> None:

@@ -44,15 +44,14 @@ def torch_outputs(serving: Any, x: np.ndarray, batch: int = 512) -> tuple[np.nda
     from shopml.images.cnn import to_tensor
 
     serving.eval()
-    clf = serving.classifier
     probs, embs = [], []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            e = clf.embed(to_tensor(x[i : i + batch]))
-            probs.append(torch.softmax(clf.head(e), dim=1).numpy())
+            p, e = serving.outputs(to_tensor(x[i : i + batch]))
+            probs.append(p.numpy())
             embs.append(e.numpy())
     if not probs:
-        return np.zeros((0, 0), np.float32), np.zeros((0, clf.embedding_dim), np.float32)
+        return np.zeros((0, 0), np.float32), np.zeros((0, serving.classifier.embedding_dim), np.float32)
     return np.concatenate(probs).astype(np.float32), np.concatenate(embs).astype(np.float32)
 
 

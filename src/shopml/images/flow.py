@@ -186,7 +186,7 @@ def run_images(cfg: ImagesConfig, say: Callable[[str], None]) -> ImagesRun:
     start = time.perf_counter()
     model, result = fit_cnn(ds.train_x[tr], ds.train_y[tr], ds.train_x[va], ds.train_y[va], c, cfg)
     seconds = time.perf_counter() - start
-    serving = Serving(model)
+    serving = Serving(model, mirror=cfg.mirror)
     test_p = torch_proba(serving, ds.test_x)
     valid_p = torch_proba(serving, ds.train_x[va])
     kind = get_kind("multiclass")

@@ -114,6 +114,7 @@ def _meta(run: ImagesRun, cfg: ImagesConfig, exported: Export) -> dict[str, Any]
         "classes": run.classes,
         "metrics": flat,
         "review_threshold": review["threshold"],
+        "threshold": review["threshold"],  # the log's decision (top probability >= it) is auto_assign
         "review": review,
         "reference_outputs": reference_outputs(run),
         "embedding_output": EMBEDDING,
